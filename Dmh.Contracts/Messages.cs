@@ -1,0 +1,52 @@
+namespace Dmh.Contracts;
+
+/// <summary>Where a payment confirmation came from.</summary>
+public static class PaymentSources
+{
+    /// <summary>WeChat Pay's signed notify.</summary>
+    public const string Notify = "notify";
+    /// <summary>The page's "I have paid" return, confirmed by querying the provider.</summary>
+    public const string Callback = "callback";
+    /// <summary>The reconciliation job's query.</summary>
+    public const string Reconcile = "reconcile";
+}
+
+/// <summary>
+/// A payment attempt was paid. Key = <see cref="OutTradeNo"/>. Amounts in integer fen.
+/// </summary>
+/// <param name="OutTradeNo">DMH's id of the payment attempt (payments.out_trade_no).</param>
+/// <param name="TransactionId">WeChat's transaction_id; stored as orders.trade_no.</param>
+/// <param name="TotalFen">amount.total: the order price.</param>
+/// <param name="PayerTotalFen">amount.payer_total: what the payer paid (coupons lower it).</param>
+/// <param name="SuccessTime">When WeChat says the payment succeeded.</param>
+/// <param name="ReceivedAt">When DMH accepted the confirmation; settlement latency starts here.</param>
+/// <param name="Source">One of <see cref="PaymentSources"/>.</param>
+public sealed record PaymentSucceeded(
+    string OutTradeNo,
+    string TransactionId,
+    long TotalFen,
+    long PayerTotalFen,
+    DateTimeOffset SuccessTime,
+    DateTimeOffset ReceivedAt,
+    string Source);
+
+/// <summary>Kinds of rows the syncer copies.</summary>
+public static class SyncEntities
+{
+    /// <summary>An order (orders.id).</summary>
+    public const string Order = "order";
+    /// <summary>A reward (rewards.id).</summary>
+    public const string Reward = "reward";
+}
+
+/// <summary>
+/// A row should be copied to the customer's database. The syncer reads the row from MySQL, so the
+/// message carries only its identity. Key = <c>{Entity}:{Id}</c>.
+/// </summary>
+/// <param name="Entity">One of <see cref="SyncEntities"/>.</param>
+/// <param name="Id">The row's id in DMH.</param>
+public sealed record SyncRequested(string Entity, long Id)
+{
+    /// <summary>The envelope key for this request.</summary>
+    public string Key => $"{Entity}:{Id}";
+}

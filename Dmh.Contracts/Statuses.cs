@@ -1,0 +1,77 @@
+namespace Dmh.Contracts;
+
+/// <summary>orders.status.</summary>
+public static class OrderStatus
+{
+    /// <summary>Created, not paid yet; can be paid (again).</summary>
+    public const string Pending = "pending";
+    /// <summary>Paid; settled by the settlement worker.</summary>
+    public const string Paid = "paid";
+    /// <summary>Closed unpaid (by an admin or by expiry); a repeat registration reopens it.</summary>
+    public const string Closed = "closed";
+    /// <summary>Refunded.</summary>
+    public const string Refunded = "refunded";
+}
+
+/// <summary>orders.pay_status.</summary>
+public static class PayStatus
+{
+    /// <summary>No successful payment.</summary>
+    public const string Unpaid = "unpaid";
+    /// <summary>Paid.</summary>
+    public const string Paid = "paid";
+    /// <summary>Refunded.</summary>
+    public const string Refunded = "refunded";
+}
+
+/// <summary>payments.status: one payment attempt.</summary>
+public static class PaymentStatus
+{
+    /// <summary>Row written, provider not asked yet.</summary>
+    public const string Created = "created";
+    /// <summary>Provider returned prepay parameters.</summary>
+    public const string Prepaid = "prepaid";
+    /// <summary>Paid (confirmed by notify, callback or reconciliation).</summary>
+    public const string Succeeded = "succeeded";
+    /// <summary>Closed unpaid.</summary>
+    public const string Closed = "closed";
+}
+
+/// <summary>sync_records.status and orders.sync_status.</summary>
+public static class SyncStatus
+{
+    /// <summary>Nothing to sync (an unpaid order).</summary>
+    public const string None = "none";
+    /// <summary>Waiting to be copied (or being retried).</summary>
+    public const string Pending = "pending";
+    /// <summary>In the customer's database.</summary>
+    public const string Synced = "synced";
+    /// <summary>Gave up after the configured attempts; an operator can retry.</summary>
+    public const string Failed = "failed";
+}
+
+/// <summary>campaigns.status.</summary>
+public static class CampaignStatus
+{
+    /// <summary>Being edited, not public.</summary>
+    public const string Draft = "draft";
+    /// <summary>Published, before its start time.</summary>
+    public const string Scheduled = "scheduled";
+    /// <summary>Published and within its time window.</summary>
+    public const string Active = "active";
+    /// <summary>Published, past its end time.</summary>
+    public const string Ended = "ended";
+    /// <summary>Taken offline by an operator.</summary>
+    public const string Disabled = "disabled";
+}
+
+/// <summary>Admin roles.</summary>
+public static class AdminRoles
+{
+    /// <summary>Everything, including admin accounts.</summary>
+    public const string Admin = "admin";
+    /// <summary>Campaigns, orders, sync.</summary>
+    public const string Operator = "operator";
+    /// <summary>Read only.</summary>
+    public const string Viewer = "viewer";
+}

@@ -1,0 +1,38 @@
+namespace Dmh.Contracts;
+
+/// <summary>Redis stream keys and consumer-group names shared by every deployable.</summary>
+/// <remarks>
+/// Keys are prefixed at run time with <c>Redis:KeyPrefix</c> (empty in production) so tests and
+/// several environments can share one Redis server.
+/// </remarks>
+public static class StreamNames
+{
+    /// <summary>Verified payments, published by Ingress, consumed by Settlement.</summary>
+    public const string Payments = "dmh:payments";
+
+    /// <summary>Rows to copy into the customer's database, published by Settlement, consumed by Syncer.</summary>
+    public const string Sync = "dmh:sync";
+
+    /// <summary>Entries that failed too often, with their last error; shown to operators.</summary>
+    public const string DeadLetters = "dmh:dead-letters";
+}
+
+/// <summary>Consumer-group names.</summary>
+public static class GroupNames
+{
+    /// <summary>The settlement workers' group on <see cref="StreamNames.Payments"/>.</summary>
+    public const string Settlement = "settlement";
+
+    /// <summary>The syncer workers' group on <see cref="StreamNames.Sync"/>.</summary>
+    public const string Syncer = "syncer";
+}
+
+/// <summary>Message type names carried in an envelope's <c>type</c> field.</summary>
+public static class MessageTypes
+{
+    /// <summary><see cref="Dmh.Contracts.PaymentSucceeded"/>.</summary>
+    public const string PaymentSucceeded = "PaymentSucceeded";
+
+    /// <summary><see cref="Dmh.Contracts.SyncRequested"/>.</summary>
+    public const string SyncRequested = "SyncRequested";
+}

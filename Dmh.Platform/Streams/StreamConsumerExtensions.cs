@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Dmh.Platform.Streams;
+
+public static class StreamConsumerExtensions
+{
+    /// <summary>
+    /// Runs <typeparamref name="THandler"/> on a consumer group, with settings bound from
+    /// <paramref name="section"/> (e.g. <c>Settlement:Consumer</c>) over the given defaults.
+    /// </summary>
+    public static IHostApplicationBuilder AddStreamConsumer<THandler>(this IHostApplicationBuilder builder, string section, string stream, string group)
+        where THandler : class, IStreamHandler
+    {
+        builder.Services.AddOptions<StreamConsumerOptions>(typeof(THandler).FullName)
+            .Configure(o =>
+            {
+                o.Stream = stream;
+                o.Group = group;
+            })
+            .BindConfiguration(section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<THandler>();
+        builder.Services.AddHostedService<StreamConsumerService<THandler>>();
+        return builder;
+    }
+}

@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dmh.Platform.Streams;
+
+/// <summary>Settings of one consumer-group loop. Bound from a section such as <c>Settlement:Consumer</c>.</summary>
+public sealed class StreamConsumerOptions
+{
+    /// <summary>Logical stream name (prefixed with Redis:KeyPrefix).</summary>
+    public string Stream { get; set; } = "";
+
+    public string Group { get; set; } = "";
+
+    /// <summary>Stable per process: <c>{group}-{host}-{pid}</c> unless configured.</summary>
+    public string? ConsumerName { get; set; }
+
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 200;
+
+    /// <summary>Pause after an empty read. StackExchange.Redis cannot block on XREADGROUP (it multiplexes), so it polls.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>An entry pending this long is taken over (its consumer died, or its handling failed).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ClaimIdle { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often to look for entries to take over.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ClaimInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An entry delivered more than this many times goes to the dead-letter stream, then is acked.</summary>
+    [Range(1, 1000)]
+    public int MaxDeliveries { get; set; } = 5;
+
+    /// <summary>Back-off after an unexpected error of the loop itself (e.g. Redis unreachable).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan ErrorBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    public string ResolveConsumerName() =>
+        string.IsNullOrWhiteSpace(ConsumerName)
+            ? $"{Group}-{Environment.MachineName}-{Environment.ProcessId}"
+            : ConsumerName;
+}

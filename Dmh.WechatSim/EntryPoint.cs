@@ -1,0 +1,4 @@
+namespace Dmh.WechatSim;
+
+/// <summary>Names this assembly for WebApplicationFactory in the tests (every service's Program is global).</summary>
+public sealed class EntryPoint;

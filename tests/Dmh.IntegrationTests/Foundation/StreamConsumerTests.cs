@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Dmh.Contracts;
+using Dmh.IntegrationTests.Infrastructure;
+using Dmh.Platform.Database;
+using Dmh.Platform.Redis;
+using Dmh.Platform.Streams;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
+
+namespace Dmh.IntegrationTests.Foundation;
+
+/// <summary>The consumer-group loop every worker uses, against a real Redis and MariaDB.</summary>
+public sealed class StreamConsumerTests : IAsyncLifetime
+{
+    private const string Stream = "test:stream";
+    private const string Group = "testers";
+    private TestDatabase _db = null!;
+    private ConnectionMultiplexer _redis = null!;
+    private readonly string _prefix = TestKeys.NewRedisPrefix();
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _redis.GetDatabase().KeyDeleteAsync([_prefix + Stream, _prefix + StreamNames.DeadLetters]);
+        await _redis.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_poison_entry_is_dead_lettered_after_max_deliveries_while_others_flow()
+    {
+        var handler = new RecordingHandler(poisonKey: "poison");
+        for (var i = 0; i < 10; i++)
+        {
+            await PublishAsync($"good-{i}");
+        }
+
+        await PublishAsync("poison");
+        await PublishAsync("good-after");
+
+        using var host = await StartAsync(handler, "c1", claimIdle: "00:00:00.200");
+        await WaitUntilAsync(async () =>
+        {
+            await using var connection = await _db.DataSource.OpenConnectionAsync();
+            return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM dead_letters") == 1;
+        });
+
+        Assert.Equal(11, handler.Handled.Count);
+        Assert.All(handler.Handled.Values, count => Assert.Equal(1, count));
+        Assert.Equal(3, handler.PoisonAttempts);
+        await using var check = await _db.DataSource.OpenConnectionAsync();
+        var dead = await check.QuerySingleAsync<(string MessageKey, int Deliveries, string Error)>(
+            "SELECT message_key, deliveries, error FROM dead_letters");
+        Assert.Equal("poison", dead.MessageKey);
+        Assert.Equal("boom", dead.Error);
+        Assert.Equal(1, await _redis.GetDatabase().StreamLengthAsync(_prefix + StreamNames.DeadLetters));
+        await WaitUntilAsync(async () => (await _redis.GetDatabase().StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_restarted_consumer_first_handles_its_own_pending_entries()
+    {
+        var db = _redis.GetDatabase();
+        await db.StreamCreateConsumerGroupAsync(_prefix + Stream, Group, StreamPosition.Beginning, createStream: true);
+        await PublishAsync("a");
+        await PublishAsync("b");
+        // Delivered to "c1" which then "crashed" before acknowledging.
+        Assert.Equal(2, (await db.StreamReadGroupAsync(_prefix + Stream, Group, "c1", StreamPosition.NewMessages, 10)).Length);
+
+        var handler = new RecordingHandler();
+        using var host = await StartAsync(handler, "c1", claimIdle: "01:00:00");
+        await WaitUntilAsync(() => Task.FromResult(handler.Handled.Count == 2));
+        await WaitUntilAsync(async () => (await db.StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Entries_of_a_dead_consumer_are_taken_over_after_the_idle_time()
+    {
+        var db = _redis.GetDatabase();
+        await db.StreamCreateConsumerGroupAsync(_prefix + Stream, Group, StreamPosition.Beginning, createStream: true);
+        await PublishAsync("x");
+        await db.StreamReadGroupAsync(_prefix + Stream, Group, "dead-consumer", StreamPosition.NewMessages, 10);
+
+        var handler = new RecordingHandler();
+        using var host = await StartAsync(handler, "survivor", claimIdle: "00:00:00.100");
+        await WaitUntilAsync(() => Task.FromResult(handler.Handled.ContainsKey("x")));
+        await WaitUntilAsync(async () => (await db.StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+        await host.StopAsync();
+    }
+
+    private Task PublishAsync(string key) =>
+        _redis.GetDatabase().StreamAddAsync(_prefix + Stream, StreamPublisher.ToFields(
+            new Envelope("Test", 1, key, "{}", DateTimeOffset.UtcNow)));
+
+    private async Task<IHost> StartAsync(RecordingHandler handler, string consumer, string claimIdle)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Database:ConnectionString"] = _db.ConnectionString,
+            ["Redis:Configuration"] = TestEnvironment.Redis,
+            ["Redis:KeyPrefix"] = _prefix,
+            ["Test:Consumer:ConsumerName"] = consumer,
+            ["Test:Consumer:ClaimIdle"] = claimIdle,
+            ["Test:Consumer:ClaimInterval"] = "00:00:00.050",
+            ["Test:Consumer:PollInterval"] = "00:00:00.005",
+            ["Test:Consumer:MaxDeliveries"] = "3",
+        });
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddDmhDatabase();
+        builder.AddDmhRedis();
+        builder.Services.AddSingleton(handler);
+        builder.AddStreamConsumer<RecordingHandler>("Test:Consumer", Stream, Group);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
+            await Task.Delay(25);
+        }
+    }
+
+    private sealed class RecordingHandler(string? poisonKey = null) : IStreamHandler
+    {
+        private int _poisonAttempts;
+
+        public ConcurrentDictionary<string, int> Handled { get; } = new();
+
+        public int PoisonAttempts => _poisonAttempts;
+
+        public Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
+        {
+            foreach (var message in batch)
+            {
+                var key = message.Envelope!.Key;
+                if (key == poisonKey)
+                {
+                    Interlocked.Increment(ref _poisonAttempts);
+                    message.Fail("boom");
+                    continue;
+                }
+
+                Handled.AddOrUpdate(key, 1, (_, n) => n + 1);
+                message.Done();
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}
