@@ -14,17 +14,6 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 900,
-    rollupOptions: {
-      output: {
-        manualChunks(id) {
-          if (!id.includes('node_modules')) return undefined;
-          if (id.includes('echarts') || id.includes('zrender')) return 'echarts';
-          if (id.includes('element-plus') || id.includes('@element-plus') || id.includes('@floating-ui') || id.includes('lodash') || id.includes('dayjs') || id.includes('@vueuse') || id.includes('async-validator')) return 'element-plus';
-          if (id.includes('qrcode')) return 'qrcode';
-          return 'vendor';
-        },
-      },
-    },
   },
   server: {
     port: 5173,
