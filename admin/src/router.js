@@ -32,6 +32,7 @@ export const router = createRouter({ history: createWebHashHistory('/admin/'), r
 let checked = false;
 
 router.beforeEach(async (to) => {
+  if (to.name === 'sign-in' && session.token && !to.query.redirect) return { name: 'dashboard' };
   if (to.meta.public) return true;
   if (!session.token) return { name: 'sign-in', query: { redirect: to.fullPath } };
   if (!checked) {
