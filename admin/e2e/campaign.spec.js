@@ -50,7 +50,13 @@ test('create a campaign with three form fields and a reward rule, publish it and
   await page.getByTestId('add-option').click();
   // move the checkbox above the radio
   await page.getByTestId('field-item').nth(2).getByTestId('field-up').click();
-  await expect(page.getByTestId('field-item')).toHaveCount(3);
+  const items = page.getByTestId('field-item');
+  await expect(items).toHaveCount(3);
+  // drag and drop reorders too: last to first and back
+  await items.nth(2).dragTo(items.nth(0));
+  await expect(items.nth(0)).toContainText('mode');
+  await items.nth(0).dragTo(items.nth(2));
+  await expect(items.nth(2)).toContainText('mode');
   await expect(page.getByTestId('preview-field')).toHaveCount(3);
   await expect(page.getByTestId('form-preview')).toContainText('参加方式');
 
