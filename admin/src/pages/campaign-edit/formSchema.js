@@ -120,7 +120,7 @@ export function validateFields(fields) {
     if (!WIDGET_SET.has(f.widget)) add('widget', `不支持的字段类型：${f.widget}`);
     const key = typeof f.key === 'string' ? f.key : '';
     if (!FIELD_KEY_RE.test(key)) add('key', '字段标识须以字母开头，只含字母、数字、下划线，最长 40 位');
-    else if (FORBIDDEN_KEYS.includes(key.toLowerCase())) add('key', '手机号是订单固定字段，字段标识不能为 phone');
+    else if (FORBIDDEN_KEYS.includes(key.toLowerCase())) add('key', '手机号是固定字段，不能用 phone');
     else if (seen.has(key)) add('key', `字段标识与第 ${seen.get(key) + 1} 个字段重复`);
     if (key === NAME_KEY && f.widget !== 'text') add('key', 'name 保留给报名人姓名，只能是单行文本');
     if (!seen.has(key)) seen.set(key, index);

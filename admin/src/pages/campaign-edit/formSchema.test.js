@@ -1,4 +1,6 @@
 import { describe, it, expect } from 'vitest';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import {
   SCHEMA_DRAFT,
   WIDGETS,
@@ -226,5 +228,32 @@ describe('designer helpers', () => {
     expect(list.map((f) => f.key)).toEqual(['a', 'b', 'c']);
     expect(moveField(list, 0, 5).map((f) => f.key)).toEqual(['a', 'b', 'c']);
     expect(fieldsToSchema(moved).properties.c['x-order']).toBe(1);
+  });
+});
+
+describe('the schema as the H5 page validates it (Ajv, draft-07)', () => {
+  const ajv = new Ajv({ strict: true, allErrors: true });
+  ajv.addVocabulary(['x-widget', 'x-order']);
+  addFormats(ajv, ['email', 'date']);
+  const validate = ajv.compile(fieldsToSchema(sample()));
+  const good = { name: '张三', company: '某某科技', age: 30, backupPhone: '13800138000', mail: 'a@b.cn', birthday: '1990-01-31', city: '上海', size: 'M', topics: ['A'] };
+
+  it('compiles in strict mode with the x- keywords declared', () => {
+    expect(validate(good)).toBe(true);
+  });
+
+  it.each([
+    ['a missing required field', { ...good, city: undefined }],
+    ['a value outside the enum', { ...good, city: '广州' }],
+    ['too many choices', { ...good, topics: ['A', 'B', 'C'] }],
+    ['a number below minimum', { ...good, age: 17 }],
+    ['a fractional integer', { ...good, age: 30.5 }],
+    ['a bad email', { ...good, mail: 'nope' }],
+    ['a bad date', { ...good, birthday: '1990-02-31' }],
+    ['a phone not matching the pattern', { ...good, backupPhone: '12345' }],
+    ['a too short text', { ...good, company: 'x' }],
+  ])('rejects %s', (_, data) => {
+    const d = JSON.parse(JSON.stringify(data));
+    expect(validate(d)).toBe(false);
   });
 });
