@@ -1,0 +1,48 @@
+// Chinese labels for the status values the API returns; unknown values are shown as they come.
+export const CAMPAIGN_STATUS = {
+  draft: { label: '草稿', type: 'info' },
+  scheduled: { label: '未开始', type: 'warning' },
+  active: { label: '进行中', type: 'success' },
+  ended: { label: '已结束', type: 'info' },
+  disabled: { label: '已停用', type: 'danger' },
+};
+
+export const ORDER_STATUS = {
+  pending: { label: '待支付', type: 'warning' },
+  paid: { label: '已支付', type: 'success' },
+  closed: { label: '已关闭', type: 'info' },
+  refunded: { label: '已退款', type: 'danger' },
+};
+
+export const PAY_STATUS = {
+  unpaid: { label: '未支付', type: 'info' },
+  paying: { label: '支付中', type: 'warning' },
+  paid: { label: '已支付', type: 'success' },
+  succeeded: { label: '支付成功', type: 'success' },
+  success: { label: '支付成功', type: 'success' },
+  failed: { label: '支付失败', type: 'danger' },
+  closed: { label: '已关闭', type: 'info' },
+  refunded: { label: '已退款', type: 'danger' },
+};
+
+export const SYNC_STATUS = {
+  pending: { label: '待同步', type: 'warning' },
+  synced: { label: '已同步', type: 'success' },
+  failed: { label: '同步失败', type: 'danger' },
+};
+
+export const REWARD_STATUS = {
+  pending: { label: '待结算', type: 'warning' },
+  settled: { label: '已结算', type: 'success' },
+  reversed: { label: '已冲回', type: 'danger' },
+};
+
+export function tagOf(map, value) {
+  return map[value] || { label: value || '—', type: 'info' };
+}
+
+export function optionsOf(map, only) {
+  return Object.entries(map)
+    .filter(([k]) => !only || only.includes(k))
+    .map(([value, { label }]) => ({ value, label }));
+}

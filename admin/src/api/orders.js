@@ -1,0 +1,18 @@
+import { http, request, buildQuery } from './http.js';
+
+const base = '/api/v1/orders';
+
+export const listOrders = (filters = {}) => http.get(base, filters);
+export const getOrderDetail = (id) => http.get(`${base}/${id}/detail`);
+export const closeOrder = (id) => http.post(`${base}/${id}/close`);
+
+/** Downloads the CSV with the bearer token (a plain link could not send it). */
+export async function exportOrdersCsv(filters = {}) {
+  const res = await request(`${base}/export.csv`, { query: filters, raw: true, headers: { Accept: 'text/csv' } });
+  const blob = await res.blob();
+  const cd = res.headers.get('content-disposition') || '';
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
+  return { blob, filename: m ? decodeURIComponent(m[1]) : `orders-${new Date().toISOString().slice(0, 10)}.csv` };
+}
+
+export const exportUrl = (filters = {}) => `${base}/export.csv${buildQuery(filters)}`;
