@@ -1,5 +1,8 @@
 import { createSSRApp } from 'vue'
 import App from './App.vue'
+import { prefetchCampaignForm } from './lib/prefetch.js'
+
+prefetchCampaignForm()
 
 export function createApp() {
   const app = createSSRApp(App)
