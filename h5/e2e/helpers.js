@@ -138,7 +138,7 @@ export async function fillForm(page, { phone, name = '张小明', gender = '男'
   await page.locator('[data-field="gender"]').getByText(gender, { exact: true }).click()
   // uni-app's picker: open it and confirm the highlighted (first) option.
   await page.locator('[data-field="city"] .picker').click()
-  await page.locator('.uni-picker-action-confirm').click()
+  await page.locator('.uni-picker-action-confirm:visible').click()
   await expect(page.locator('[data-field="city"] .picker')).toHaveText('北京')
   for (const i of interests) await page.locator('[data-field="interests"]').getByText(i, { exact: true }).click()
 }
