@@ -8,7 +8,8 @@ import {
   payOnSimulator,
   expectSuccessWithPoster,
   screenshot,
-  uniquePhone
+  uniquePhone,
+  SIM_URL
 } from './helpers.js'
 
 test.describe.configure({ mode: 'serial' })
@@ -87,4 +88,22 @@ test('registering again with a paid phone shows 已报名', async ({ page }) => 
   await page.getByTestId('submit').click()
   await expect(page.getByTestId('already-registered')).toContainText('已报名')
   await screenshot(page, '06-already-registered')
+})
+
+test('an unpaid registration is reused: back from the pay page, submit again and pay', async ({ page }) => {
+  const phone = uniquePhone()
+  await page.goto(campaignPath(campaign.id))
+  await waitFormReady(page)
+  await fillForm(page, { phone, name: '赵先生' })
+  await page.getByTestId('submit').click()
+  await page.waitForURL((u) => u.href.startsWith(SIM_URL), { timeout: 30_000 })
+  await page.goBack()
+  await waitFormReady(page)
+  await expect(page.getByTestId('i-have-paid')).toBeVisible()
+  await fillForm(page, { phone, name: '赵先生' })
+  const second = page.waitForResponse((r) => r.url().endsWith('/api/v1/orders') && r.request().method() === 'POST')
+  await page.getByTestId('submit').click()
+  expect((await second).status(), 'the existing unpaid order comes back').toBe(200)
+  await payOnSimulator(page)
+  await expectSuccessWithPoster(page)
 })

@@ -93,14 +93,14 @@ async function redirectToAuthorize(cleanHref) {
  * localStorage and the redirect_uri keeps the page's own query.
  */
 export async function ensureWechatSession() {
-  const existing = getSession()
-  if (existing && existing.openid) return { status: 'ok', session: existing }
   const href = location.href
   const params = oauthParams(href)
   const cleanHref = stripOAuthParams(href)
+  if (params) history.replaceState(history.state, '', cleanHref)
+  const existing = getSession()
+  if (existing && existing.openid) return { status: 'ok', session: existing }
   if (!params) return redirectToAuthorize(cleanHref)
 
-  history.replaceState(history.state, '', cleanHref)
   const store = ss()
   const expected = store?.getItem(STATE_KEY)
   if (expected && params.state !== expected) return redirectToAuthorize(cleanHref)
