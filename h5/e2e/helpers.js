@@ -1,6 +1,7 @@
 import { expect } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 import { deflateSync } from 'node:zlib'
+import { fileURLToPath } from 'node:url'
 
 export const ADMIN_USER = process.env.DMH_ADMIN_USER || 'admin'
 export const ADMIN_PASSWORD = process.env.DMH_ADMIN_PASSWORD || ''
@@ -10,7 +11,9 @@ export const SIM_URL = (process.env.DMH_SIM_URL || 'http://127.0.0.1:5090').repl
 /** Selector of the simulator pay page's confirm control, when its text is not "支付"/"pay". */
 export const SIM_PAY_SELECTOR = process.env.DMH_SIM_PAY_SELECTOR || ''
 
-export const SCREENSHOT_DIR = 'test-results/screenshots'
+// h5/test-results/… whatever the working directory.
+export const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url))
+export const SCREENSHOT_DIR = `${RESULTS_DIR}screenshots`
 export const WECHAT_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN'
 

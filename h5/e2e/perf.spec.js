@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { needsBackend, liveCampaign, campaignPath, screenshot } from './helpers.js'
+import { needsBackend, liveCampaign, campaignPath, screenshot, RESULTS_DIR } from './helpers.js'
 
 // Records, never asserts, the load figures (DECISIONS.md: correctness tests do not assert on speed).
 const NETWORK = {
@@ -10,7 +10,7 @@ const NETWORK = {
   uploadThroughput: (750 * 1000) / 8
 }
 const RUNS = Number(process.env.DMH_PERF_RUNS || 3)
-const OUT = process.env.DMH_PERF_OUT || 'test-results/perf/h5-load.json'
+const OUT = process.env.DMH_PERF_OUT || `${RESULTS_DIR}perf/h5-load.json`
 
 test.skip(needsBackend(), 'set DMH_ADMIN_PASSWORD (or DMH_E2E_CAMPAIGN_ID) to run against Dmh.Ingress')
 
