@@ -103,7 +103,7 @@ export async function liveCampaign(request, overrides = {}) {
   if (up.ok()) coverUrl = (await up.json()).url
   const now = Date.now()
   const body = {
-    name: `少儿编程体验课 ${new Date(now).toISOString().slice(5, 16)}`,
+    name: `少儿编程体验课（E2E ${String(now).slice(-6)}）`,
     description: '3 节直播体验课 + 1 次学习规划。\n报名成功后凭报名码到校区领取教材。',
     coverUrl,
     startTime: new Date(now - 3600_000).toISOString(),
