@@ -1,0 +1,109 @@
+import { test, expect } from '@playwright/test'
+import {
+  needsBackend,
+  liveCampaign,
+  campaignPath,
+  waitFormReady,
+  fillForm,
+  payOnSimulator,
+  expectSuccessWithPoster,
+  screenshot,
+  uniquePhone,
+  SIM_URL
+} from './helpers.js'
+
+test.describe.configure({ mode: 'serial' })
+test.skip(needsBackend(), 'set DMH_ADMIN_PASSWORD (or DMH_E2E_CAMPAIGN_ID) to run against Dmh.Ingress')
+
+let campaign
+let referralCode
+const friendPhone = uniquePhone()
+
+test.beforeAll(async ({ request }) => {
+  campaign = await liveCampaign(request)
+})
+
+test('the page validates on the client with Chinese messages', async ({ page }) => {
+  await page.goto(campaignPath(campaign.id))
+  await waitFormReady(page)
+  await screenshot(page, '01-campaign')
+  await page.getByTestId('submit').click()
+  await expect(page.locator('[data-field="phone"]')).toContainText('请填写手机号')
+  await expect(page.locator('[data-field="name"]')).toContainText('请填写学员姓名')
+  await expect(page.locator('[data-field="gender"]')).toContainText('请选择性别')
+  await expect(page.locator('[data-field="interests"]')).toContainText('请选择感兴趣的课程')
+  await page.locator('[data-field="phone"] input').fill('12345')
+  await page.locator('[data-field="name"] input').fill('张')
+  await page.getByTestId('submit').click()
+  await expect(page.locator('[data-field="phone"]')).toContainText('请输入正确的 11 位手机号')
+  await expect(page.locator('[data-field="name"]')).toContainText('学员姓名至少 2 个字')
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await screenshot(page, '02-campaign-errors')
+})
+
+test('a referrer registers and pays with H5 pay', async ({ page }) => {
+  await page.goto(campaignPath(campaign.id))
+  await waitFormReady(page)
+  await fillForm(page, { phone: uniquePhone(), name: '李老师' })
+  await page.getByTestId('submit').click()
+  await payOnSimulator(page, '03-simulator-pay')
+  await expectSuccessWithPoster(page)
+  const link = await page.getByTestId('share-link').innerText()
+  referralCode = new URL(link.replace('#/pages/campaign/index', '')).searchParams.get('u_id')
+  expect(referralCode, 'the share link carries the referrer code').toBeTruthy()
+})
+
+test("a friend opens the referrer's link, fills the form, pays on the simulator and sees success and the poster", async ({ page, request }) => {
+  await page.goto(campaignPath(campaign.id, { cId: 'e2e_channel', uId: referralCode }))
+  await waitFormReady(page)
+  const stored = await page.evaluate((id) => localStorage.getItem(`dmh.attr.${id}`), String(campaign.id))
+  expect(JSON.parse(stored)).toMatchObject({ cId: 'e2e_channel', uId: referralCode })
+
+  await fillForm(page, { phone: friendPhone, name: '王小红', gender: '女', interests: ['编程', '音乐'] })
+  await screenshot(page, '04-campaign-filled')
+  const orderRequest = page.waitForRequest((r) => r.url().endsWith('/api/v1/orders') && r.method() === 'POST')
+  await page.getByTestId('submit').click()
+  const sent = (await orderRequest).postDataJSON()
+  expect(sent).toMatchObject({ phone: friendPhone, cId: 'e2e_channel', uId: referralCode })
+  expect(sent.formData).toMatchObject({ name: '王小红', gender: '女', city: '北京', interests: ['编程', '音乐'] })
+
+  await payOnSimulator(page)
+  await expectSuccessWithPoster(page)
+  await screenshot(page, '05-success-poster')
+
+  if (campaign.adminHeaders) {
+    const orderId = new URL(page.url().replace('#/pages/success/index', '')).searchParams.get('orderId')
+    const detail = await request.get(`/api/v1/orders/${orderId}/detail`, { headers: campaign.adminHeaders })
+    expect(detail.ok()).toBeTruthy()
+    const d = await detail.json()
+    expect(d.channelId).toBe('e2e_channel')
+    expect(d.referrerId, 'the order is attributed to the referrer').toBeTruthy()
+  }
+})
+
+test('registering again with a paid phone shows 已报名', async ({ page }) => {
+  await page.goto(campaignPath(campaign.id, { uId: referralCode }))
+  await waitFormReady(page)
+  await fillForm(page, { phone: friendPhone, name: '王小红', gender: '女' })
+  await page.getByTestId('submit').click()
+  await expect(page.getByTestId('already-registered')).toContainText('已报名')
+  await screenshot(page, '06-already-registered')
+})
+
+test('an unpaid registration is reused: back from the pay page, submit again and pay', async ({ page }) => {
+  const phone = uniquePhone()
+  await page.goto(campaignPath(campaign.id))
+  await waitFormReady(page)
+  await fillForm(page, { phone, name: '赵先生' })
+  await page.getByTestId('submit').click()
+  await page.waitForURL((u) => u.href.startsWith(SIM_URL), { timeout: 30_000 })
+  await page.goBack()
+  await waitFormReady(page)
+  await expect(page.getByTestId('i-have-paid')).toBeVisible()
+  await fillForm(page, { phone, name: '赵先生' })
+  const second = page.waitForResponse((r) => r.url().endsWith('/api/v1/orders') && r.request().method() === 'POST')
+  await page.getByTestId('submit').click()
+  expect((await second).status(), 'the existing unpaid order comes back').toBe(200)
+  await payOnSimulator(page)
+  await expectSuccessWithPoster(page)
+})
