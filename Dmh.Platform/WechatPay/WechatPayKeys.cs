@@ -26,6 +26,14 @@ public sealed class WechatPayKeys : IDisposable
         }
     }
 
+    /// <summary>Keys already in memory (tests, or hosts that keep keys elsewhere).</summary>
+    public WechatPayKeys(RSA merchantKey, string? publicKeyId, RSA? publicKey)
+    {
+        MerchantKey = merchantKey;
+        PublicKeyId = publicKey is null ? null : publicKeyId;
+        PublicKey = publicKey;
+    }
+
     public RSA MerchantKey { get; }
 
     public string? PublicKeyId { get; }
