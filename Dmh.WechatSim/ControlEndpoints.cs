@@ -50,7 +50,7 @@ public static class ControlEndpoints
         return ok ? Results.Ok(new { ok, message, transactionId = order.TransactionId }) : Results.Conflict(new { ok, message });
     }
 
-    private static async Task<IResult> NotifyAsync(NotifyCommand command, SimState state, NotifySender notifier, TimeProvider time)
+    private static async Task<IResult> NotifyAsync(NotifyCommand command, SimState state, NotifySender notifier, TimeProvider time, Microsoft.Extensions.Options.IOptions<SimulatorOptions> options)
     {
         var fault = command.Fault ?? Faults.None;
         if (!Faults.All.Contains(fault) || string.IsNullOrEmpty(command.OutTradeNo))
@@ -71,7 +71,7 @@ public static class ControlEndpoints
             var now = time.GetUtcNow();
             order = state.Orders.GetOrAdd(command.OutTradeNo, no => new SimOrder
             {
-                OutTradeNo = no, AppId = any?.AppId ?? "", MchId = any?.MchId ?? "", Description = "未知订单", Total = command.AmountFen.Value,
+                OutTradeNo = no, AppId = options.Value.AppId ?? any?.AppId ?? "", MchId = options.Value.MchId ?? any?.MchId ?? "", Description = "未知订单", Total = command.AmountFen.Value,
                 NotifyUrl = command.NotifyUrl, TradeType = "JSAPI", PrepayId = "wx" + Guid.NewGuid().ToString("N")[..28],
                 RequestFingerprint = "", State = "SUCCESS", TransactionId = state.NextTransactionId(now), SuccessTime = now,
                 OpenId = "oSIM" + Guid.NewGuid().ToString("N")[..24],

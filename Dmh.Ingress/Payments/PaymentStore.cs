@@ -38,7 +38,7 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
             {
                 var attempt = 1 + await connection.ExecuteScalarAsync<int>(new CommandDefinition(
                     "SELECT COALESCE(MAX(attempt), 0) FROM payments WHERE order_id = @orderId", new { orderId }, cancellationToken: ct));
-                var outTradeNo = $"D{orderId}A{attempt}";
+                var outTradeNo = OutTradeNo(orderId, attempt);
                 var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
                     INSERT INTO payments (order_id, attempt, out_trade_no, channel, amount_fen, status, openid)
                     VALUES (@orderId, @attempt, @outTradeNo, @channel, @amountFen, @status, @openid);
@@ -51,6 +51,10 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
             }
         }
     }
+
+    /// <summary><c>D{orderId}A{attempt}</c>, the order id padded to 4 digits because WeChat wants 6–32 characters.</summary>
+    public static string OutTradeNo(long orderId, int attempt) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"D{orderId:D4}A{attempt}");
 
     public async Task MarkPrepaidAsync(long paymentId, string? prepayId, string? h5Url, CancellationToken ct)
     {
@@ -113,8 +117,8 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT IGNORE INTO refunds (order_id, payment_id, out_trade_no, out_refund_no, amount_fen, total_fen, reason, requested_by)
-            VALUES (@OrderId, @PaymentId, @OutTradeNo, @outRefundNo, @amountFen, @AmountFen, @reason, @adminId)
-            """, new { payment.OrderId, payment.PaymentId, payment.OutTradeNo, outRefundNo, amountFen, payment.AmountFen, reason, adminId }, cancellationToken: ct));
+            VALUES (@orderId, @paymentId, @outTradeNo, @outRefundNo, @refundFen, @totalFen, @reason, @adminId)
+            """, new { orderId = payment.OrderId, paymentId = payment.PaymentId, outTradeNo = payment.OutTradeNo, outRefundNo, refundFen = amountFen, totalFen = payment.AmountFen, reason, adminId }, cancellationToken: ct));
         return await connection.QuerySingleAsync<RefundRow>(new CommandDefinition("""
             SELECT id, order_id AS OrderId, out_trade_no AS OutTradeNo, out_refund_no AS OutRefundNo, refund_id AS RefundId,
                    amount_fen AS AmountFen, total_fen AS TotalFen, status

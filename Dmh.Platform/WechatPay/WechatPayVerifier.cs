@@ -52,7 +52,7 @@ public sealed class WechatPayVerifier(
 {
     private readonly WechatPayOptions _options = options.Value;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
-    private long _lastRefreshTicks = long.MinValue;
+    private long _lastRefreshTicks;
 
     public ValueTask<SignatureCheck> VerifyAsync(WechatPaySignatureHeaders headers, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
