@@ -17,6 +17,8 @@ namespace Dmh.IntegrationTests.WechatPay;
 /// <summary>The simulator and Ingress, both on real Kestrel ports, against a fresh database and Redis prefix.</summary>
 public sealed class WechatPayFixture : IAsyncLifetime
 {
+    public string KeyDirectory => _keyDirectory;
+
     private readonly string _keyDirectory = Path.Combine(Path.GetTempPath(), "dmh-sim-" + Guid.NewGuid().ToString("N")[..10]);
 
     public TestDatabase Db { get; private set; } = null!;
