@@ -32,6 +32,7 @@ public sealed class NotifySender(
     SimState state,
     IOptions<SimulatorOptions> options,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<NotifySender> logger)
 {
     public const string ClientName = "notify";
@@ -171,7 +172,16 @@ public sealed class NotifySender(
         foreach (var interval in RetrySchedule)
         {
             attempt++;
-            await Task.Delay(TimeSpan.FromTicks((long)(interval.Ticks * _options.TimeCompression)), time);
+            try
+            {
+                await Task.Delay(TimeSpan.FromTicks((long)(interval.Ticks * _options.TimeCompression)), time, lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException)
+            {
+                // The simulator is stopping: its memory (and so this notify) goes with it.
+                return;
+            }
+
             var result = await SendOnceAsync(order, url, eventType, body, fault, attempt);
             if (IsSuccess(result.Status))
             {

@@ -31,6 +31,39 @@ public sealed class WechatPayFixture : IAsyncLifetime
     public HttpClient Api { get; private set; } = null!;
     public ConnectionMultiplexer Redis { get; private set; } = null!;
 
+    /// <summary>The WechatPay settings Ingress runs with (pointing at the simulator).</summary>
+    public Dictionary<string, string?> IngressSettings { get; private set; } = [];
+
+    /// <summary>A TRANSACTION.SUCCESS notify signed with the simulator's key, built here to aim it at any host.</summary>
+    public HttpRequestMessage SignedNotify(string outTradeNo, long totalFen)
+    {
+        using var key = System.Security.Cryptography.RSA.Create();
+        key.ImportFromPem(File.ReadAllText(Path.Combine(_keyDirectory, "wechatpay_private_key.pem")));
+        var plain = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            appid = WechatPayTestKeys.AppId, mchid = WechatPayTestKeys.MchId, out_trade_no = outTradeNo, transaction_id = "4200000000000000001",
+            trade_type = "JSAPI", trade_state = "SUCCESS", success_time = "2026-11-25T18:00:00.123+08:00", amount = new { total = totalFen, payer_total = totalFen },
+        });
+        var nonce = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce(12);
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            id = "EV-" + Guid.NewGuid().ToString("N"), event_type = "TRANSACTION.SUCCESS", resource_type = "encrypt-resource", summary = "支付成功",
+            resource = new
+            {
+                original_type = "transaction", algorithm = "AEAD_AES_256_GCM", associated_data = "transaction", nonce,
+                ciphertext = Dmh.Platform.WechatPay.WechatPayCrypto.Encrypt(System.Text.Encoding.UTF8.GetBytes(WechatPayTestKeys.ApiV3Key), nonce, "transaction", plain),
+            },
+        });
+        var ts = Dmh.Platform.WechatPay.WechatPayCrypto.UnixSeconds(DateTimeOffset.UtcNow);
+        var n = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders/payment/notify") { Content = new ByteArrayContent(body) };
+        request.Headers.Add("Wechatpay-Timestamp", ts);
+        request.Headers.Add("Wechatpay-Nonce", n);
+        request.Headers.Add("Wechatpay-Serial", File.ReadAllText(Path.Combine(_keyDirectory, "wechatpay_public_key_id")).Trim());
+        request.Headers.Add("Wechatpay-Signature", Dmh.Platform.WechatPay.WechatPayCrypto.Sign(key, Dmh.Platform.WechatPay.WechatPayCrypto.ResponseMessage(ts, n, body)));
+        return request;
+    }
+
     public async Task InitializeAsync()
     {
         Db = await TestDatabase.CreateAsync();
@@ -56,7 +89,7 @@ public sealed class WechatPayFixture : IAsyncLifetime
         Simulator.UseKestrel(simPort);
         Simulator.StartServer();
 
-        Ingress = new ServiceFactory<Dmh.Ingress.EntryPoint>(Db, Prefix, new Dictionary<string, string?>
+        IngressSettings = new Dictionary<string, string?>
         {
             ["WechatPay:BaseUrl"] = SimUrl,
             ["WechatPay:PublicKeyId"] = (await File.ReadAllTextAsync(Path.Combine(_keyDirectory, "wechatpay_public_key_id"))).Trim(),
@@ -66,7 +99,8 @@ public sealed class WechatPayFixture : IAsyncLifetime
             ["WechatPay:NotifyUrl"] = IngressUrl + "/api/v1/orders/payment/notify",
             ["WechatPay:OAuthBaseUrl"] = SimUrl,
             ["WechatPay:OAuthAuthorizeUrl"] = SimUrl + "/connect/oauth2/authorize",
-        });
+        };
+        Ingress = new ServiceFactory<Dmh.Ingress.EntryPoint>(Db, Prefix, IngressSettings);
         Ingress.UseKestrel(ingressPort);
         Ingress.StartServer();
         Sim = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(SimUrl) };

@@ -348,4 +348,30 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
         Assert.Equal(f.SimUrl + "/connect/oauth2/authorize", config.GetProperty("oauthAuthorizeUrl").GetString());
         Assert.Equal(f.SimUrl + "/jsbridge.js", config.GetProperty("jsBridgeShimUrl").GetString());
     }
+
+    [Fact]
+    public async Task A_notify_that_cannot_be_made_durable_answers_5xx_and_the_retry_publishes()
+    {
+        var (_, pay) = await PrepayH5Async();
+        var settings = new Dictionary<string, string?>(f.IngressSettings)
+        {
+            // Nothing listens on port 1: the XADD cannot happen.
+            ["Redis:Configuration"] = "127.0.0.1:1,connectTimeout=200,asyncTimeout=500,syncTimeout=500",
+        };
+        await using (var broken = new ServiceFactory<Dmh.Ingress.EntryPoint>(f.Db, f.Prefix, settings))
+        {
+            using var client = broken.CreateClient();
+            using var notify = f.SignedNotify(pay.OutTradeNo, 9900);
+            var response = await client.SendAsync(notify);
+            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+            Assert.Equal("FAIL", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
+
+        Assert.Empty(await f.EntriesAsync(pay.OutTradeNo));
+        using var retry = f.SignedNotify(pay.OutTradeNo, 9900);
+        Assert.Equal(HttpStatusCode.NoContent, (await f.Api.SendAsync(retry)).StatusCode);
+        var entry = Assert.Single(await f.EntriesAsync(pay.OutTradeNo));
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 10, 0, 0, 123, TimeSpan.Zero),
+            JsonSerializer.Deserialize<PaymentSucceeded>(entry.Payload, StreamPublisher.Json)!.SuccessTime);
+    }
 }
