@@ -1,13 +1,19 @@
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Payments;
 using Dmh.Ingress.Security;
+using Dmh.Ingress.WechatAuth;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
+using Dmh.Platform.WechatPay;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddDmhAuth();
 builder.AddFrontends();
+builder.AddWechatPay();
+builder.AddPayments();
+builder.AddWechatAuth();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -25,5 +31,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapFrontends();
+app.MapPaymentEndpoints();
+app.MapWechatAuthEndpoints();
 
 app.Run();

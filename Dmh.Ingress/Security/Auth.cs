@@ -36,6 +36,7 @@ public sealed class TokenService(IOptions<SecurityOptions> options, TimeProvider
     public const string Issuer = "dmh";
     public static readonly TimeSpan AdminLifetime = TimeSpan.FromHours(12);
     public static readonly TimeSpan ParticipantLifetime = TimeSpan.FromDays(7);
+    public static readonly TimeSpan WechatSessionLifetime = TimeSpan.FromHours(2);
 
     private readonly SymmetricSecurityKey _key = new(Convert.FromBase64String(options.Value.JwtKey));
 
@@ -56,6 +57,21 @@ public sealed class TokenService(IOptions<SecurityOptions> options, TimeProvider
         }
 
         return Issue(claims, ParticipantLifetime);
+    }
+
+    /// <summary>
+    /// A short H5 session from WeChat OAuth. <c>sub</c> is the participant's id when one has this openid;
+    /// a visitor not registered yet gets no <c>sub</c> (so <see cref="AuthExtensions.ParticipantId"/> is null), only the openid.
+    /// </summary>
+    public (string Token, DateTimeOffset ExpiresAt) IssueWechatSession(string openid, long? participantId)
+    {
+        var claims = new List<Claim> { new("role", Policies.ParticipantRole), new("openid", openid) };
+        if (participantId is { } id)
+        {
+            claims.Add(new Claim(JwtRegisteredClaimNames.Sub, id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        return Issue(claims, WechatSessionLifetime);
     }
 
     public TokenValidationParameters ValidationParameters() => new()

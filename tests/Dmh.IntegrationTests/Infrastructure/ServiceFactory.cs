@@ -31,6 +31,11 @@ public class ServiceFactory<TEntryPoint>(TestDatabase database, string redisPref
             ["Admin:InitialUser"] = "admin",
             ["Admin:InitialPassword"] = TestKeys.AdminPassword,
         };
+        foreach (var (key, value) in WechatPayTestKeys.DefaultSettings())
+        {
+            values[key] = value;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;

@@ -1,0 +1,449 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Text.Json;
+using Dmh.Contracts;
+using Dmh.Ingress.Security;
+using Dmh.Platform;
+using Dmh.Platform.Payments;
+using Dmh.Platform.WechatPay;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Dmh.Ingress.Payments;
+
+public sealed record PayRequest(string? Channel, string? Openid);
+
+public sealed record JsapiParameters(string AppId, string TimeStamp, string NonceStr, string Package, string SignType, string PaySign);
+
+public sealed record PayResponse(string OutTradeNo, JsapiParameters? Jsapi, string? H5Url);
+
+public sealed record CallbackRequest(long? OrderId);
+
+public sealed record RefundCommand(long? AmountFen, string? Reason);
+
+public sealed record RefundResponse(string OutRefundNo, string? RefundId, string Status, long AmountFen);
+
+/// <summary>The registrant view of an order (DECISIONS.md: never echoes stored personal data).</summary>
+public sealed record RegistrantView(long Id, long CampaignId, string Status, long AmountFen, string PhoneMasked, string? RegistrationCode, string? ReferralCode)
+{
+    public static RegistrantView From(PaymentStore.RegistrantRow row)
+    {
+        var paid = row.Status == OrderStatus.Paid;
+        return new RegistrantView(row.Id, row.CampaignId, row.Status, Money.YuanToFen(row.Amount), MaskPhone(row.Phone),
+            paid ? row.RegistrationCode : null, paid ? row.ReferralCode : null);
+    }
+
+    public static string MaskPhone(string phone) => phone.Length >= 7 ? phone[..3] + "****" + phone[^4..] : "****";
+}
+
+/// <summary>
+/// Paying an order: a payment attempt and its prepay, WeChat's notify (verified, decrypted, published
+/// once to the payments stream before answering), the page's "I have paid" callback, admin refunds.
+/// </summary>
+public static class PaymentEndpoints
+{
+    private const int MaxNotifyBytes = 64 * 1024;
+
+    private static readonly Histogram NotifySeconds = Metrics.CreateHistogram(
+        "dmh_payment_notify_seconds", "Time to verify, decrypt and publish a WeChat Pay notify.",
+        new HistogramConfiguration { LabelNames = ["outcome"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+
+    public static WebApplicationBuilder AddPayments(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PaymentStore>();
+        builder.Services.AddSingleton<PaymentPublisher>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapPaymentEndpoints(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/api/v1/orders").WithTags("Payments");
+        orders.MapPost("/{id:long}/pay", PayAsync);
+        orders.MapPost("/payment/callback", CallbackAsync);
+        orders.MapPost("/payment/notify", NotifyAsync).ExcludeFromDescription();
+        orders.MapPost("/{id:long}/refund", RefundAsync).RequireAuthorization(Policies.AdminWrite);
+        return app;
+    }
+
+    private static ProblemHttpResult Problem(int status, string type, string title, string? detail = null) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, type: type);
+
+    private static async Task<Results<Ok<PayResponse>, ProblemHttpResult, ValidationProblem>> PayAsync(
+        long id, PayRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, IPaymentProvider provider,
+        IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger, CancellationToken ct)
+    {
+        if (!tokens.IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], id))
+        {
+            return Problem(401, "invalid-order-token", "A valid X-Order-Token for this order is required.");
+        }
+
+        var channel = request?.Channel;
+        if (channel is not ("jsapi" or "h5"))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["channel"] = ["channel must be \"jsapi\" or \"h5\"."] });
+        }
+
+        var openid = request!.Openid?.Trim();
+        if (channel == "jsapi" && (string.IsNullOrEmpty(openid) || openid.Length > 64))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["openid"] = ["openid (from WeChat OAuth) is required for jsapi, at most 64 characters."] });
+        }
+
+        var order = await store.FindOrderToPayAsync(id, ct);
+        if (order is null)
+        {
+            return Problem(404, "order-not-found", "No such order.");
+        }
+
+        if (order.PayStatus != PayStatus.Unpaid || order.Status is OrderStatus.Paid or OrderStatus.Refunded)
+        {
+            return Problem(409, "already-paid", "This order is already paid.");
+        }
+
+        if (order.Status == OrderStatus.Closed)
+        {
+            return Problem(409, "order-closed", "This order is closed; register again to reopen it.");
+        }
+
+        var amountFen = Money.YuanToFen(order.Amount);
+        if (amountFen < 1)
+        {
+            return Problem(422, "nothing-to-pay", "This order has no amount to pay.");
+        }
+
+        var (paymentId, outTradeNo) = await store.InsertAttemptAsync(id, channel, amountFen, channel == "jsapi" ? openid : null, ct);
+        var prepay = new PrepayRequest(outTradeNo, Description(order), amountFen, time.GetUtcNow() + options.Value.PrepayLifetime, null);
+        try
+        {
+            if (channel == "jsapi")
+            {
+                var jsapi = await provider.PrepayJsapiAsync(prepay, openid!, ct);
+                await store.MarkPrepaidAsync(paymentId, jsapi.PrepayId, null, ct);
+                return TypedResults.Ok(new PayResponse(outTradeNo,
+                    new JsapiParameters(jsapi.AppId, jsapi.TimeStamp, jsapi.NonceStr, jsapi.Package, jsapi.SignType, jsapi.PaySign), null));
+            }
+
+            var ip = http.Connection.RemoteIpAddress;
+            var h5 = await provider.PrepayH5Async(prepay, (ip?.IsIPv4MappedToIPv6 == true ? ip.MapToIPv4() : ip)?.ToString() ?? "127.0.0.1", ct);
+            await store.MarkPrepaidAsync(paymentId, null, h5.H5Url, ct);
+            return TypedResults.Ok(new PayResponse(outTradeNo, null, h5.H5Url));
+        }
+        catch (WechatPayException ex)
+        {
+            logger.LogWarning(ex, "Prepay of {OutTradeNo} failed: {Status} {Code}", outTradeNo, ex.Status, ex.Code);
+            return Problem(502, "payment-provider-error", "The payment provider refused or did not answer; try again.", ex.Code);
+        }
+    }
+
+    /// <summary>The campaign's payment description, else its name; WeChat allows 127 characters.</summary>
+    private static string Description(PaymentStore.OrderToPay order)
+    {
+        var text = order.CampaignName;
+        if (!string.IsNullOrEmpty(order.PaymentSettings))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(order.PaymentSettings);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("description", out var d)
+                    && d.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(d.GetString()))
+                {
+                    text = d.GetString()!;
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        return text.Length > 127 ? text[..127] : text;
+    }
+
+    private static async Task<Results<Ok<RegistrantView>, ProblemHttpResult, ValidationProblem>> CallbackAsync(
+        CallbackRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, IPaymentProvider provider,
+        PaymentPublisher publisher, IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger, CancellationToken ct)
+    {
+        if (request?.OrderId is not { } orderId)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["orderId"] = ["orderId is required."] });
+        }
+
+        if (!tokens.IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], orderId))
+        {
+            return Problem(401, "invalid-order-token", "A valid X-Order-Token for this order is required.");
+        }
+
+        var attempt = await store.FindLatestAttemptAsync(orderId, ct);
+        if (attempt is not null && attempt.PayStatus == PayStatus.Unpaid)
+        {
+            try
+            {
+                var result = await provider.QueryAsync(attempt.OutTradeNo, ct);
+                var o = options.Value;
+                if (result.State == TradeQueryResult.Success)
+                {
+                    if (result.TotalFen != attempt.AmountFen || result.AppId != o.AppId || result.MchId != o.MchId || result.TransactionId is null)
+                    {
+                        logger.LogError("Query of {OutTradeNo} disagrees with the attempt: total {Total} (expected {Expected}), appid {AppId}, mchid {MchId}",
+                            attempt.OutTradeNo, result.TotalFen, attempt.AmountFen, result.AppId, result.MchId);
+                    }
+                    else
+                    {
+                        var now = time.GetUtcNow();
+                        await publisher.PublishOnceAsync(new PaymentSucceeded(attempt.OutTradeNo, result.TransactionId, result.TotalFen.Value,
+                            result.PayerTotalFen ?? result.TotalFen.Value, result.SuccessTime ?? now, now, PaymentSources.Callback));
+                    }
+                }
+            }
+            catch (WechatPayException ex)
+            {
+                // The notify and the reconciliation job still confirm the payment: answer with what is stored.
+                logger.LogWarning(ex, "Query of {OutTradeNo} for the callback failed", attempt.OutTradeNo);
+            }
+        }
+
+        var view = await store.FindRegistrantViewAsync(orderId, ct);
+        return view is null ? Problem(404, "order-not-found", "No such order.") : TypedResults.Ok(RegistrantView.From(view));
+    }
+
+    private static async Task<Results<Ok<RefundResponse>, ProblemHttpResult, ValidationProblem>> RefundAsync(
+        long id, RefundCommand? command, ClaimsPrincipal user, PaymentStore store, IPaymentProvider provider, ILogger<PaymentStore> logger, CancellationToken ct)
+    {
+        var reason = command?.Reason?.Trim();
+        if (reason is { Length: > 80 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["At most 80 characters."] });
+        }
+
+        var order = await store.FindOrderToPayAsync(id, ct);
+        if (order is null)
+        {
+            return Problem(404, "order-not-found", "No such order.");
+        }
+
+        if (order.PayStatus is not (PayStatus.Paid or PayStatus.Refunded))
+        {
+            return Problem(409, "not-paid", "Only a paid order can be refunded.");
+        }
+
+        // The attempt whose transaction is orders.trade_no comes first; the provider confirms which one was paid.
+        PaymentStore.Attempt? paid = null;
+        try
+        {
+            foreach (var attempt in await store.FindAttemptsAsync(id, ct))
+            {
+                if ((await provider.QueryAsync(attempt.OutTradeNo, ct)).State is TradeQueryResult.Success or TradeQueryResult.Refund)
+                {
+                    paid = attempt;
+                    break;
+                }
+            }
+        }
+        catch (WechatPayException ex)
+        {
+            logger.LogWarning(ex, "Querying the attempts of order {OrderId} for a refund failed", id);
+            return Problem(502, "payment-provider-error", "The payment provider did not answer; try again.", ex.Code);
+        }
+
+        if (paid is null)
+        {
+            return Problem(409, "no-paid-attempt", "The payment provider knows no paid attempt of this order.");
+        }
+
+        var amountFen = command?.AmountFen ?? paid.AmountFen;
+        if (amountFen < 1 || amountFen > paid.AmountFen)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["amountFen"] = [$"Between 1 and {paid.AmountFen}."] });
+        }
+
+        // One refund per order: a retried click reuses the same out_refund_no, as WeChat requires.
+        var adminId = long.TryParse(user.FindFirstValue("sub"), out var a) ? a : (long?)null;
+        var refund = await store.EnsureRefundAsync(paid, $"R{id}", amountFen, reason, adminId, ct);
+        if (refund.Status is "success" or "abnormal" or "closed")
+        {
+            return TypedResults.Ok(new RefundResponse(refund.OutRefundNo, refund.RefundId, refund.Status, refund.AmountFen));
+        }
+
+        try
+        {
+            var result = await provider.RefundAsync(new RefundRequest(refund.OutTradeNo, refund.OutRefundNo, refund.AmountFen, refund.TotalFen, reason), ct);
+            var status = result.Status switch
+            {
+                "SUCCESS" => "success",
+                "CLOSED" => "closed",
+                "ABNORMAL" => "abnormal",
+                _ => "processing",
+            };
+            await store.RecordRefundCallAsync(refund.Id, result.RefundId, status, null, ct);
+            return TypedResults.Ok(new RefundResponse(refund.OutRefundNo, result.RefundId, status, refund.AmountFen));
+        }
+        catch (WechatPayException ex)
+        {
+            logger.LogWarning(ex, "Refund {OutRefundNo} failed: {Status} {Code}", refund.OutRefundNo, ex.Status, ex.Code);
+            await store.RecordRefundCallAsync(refund.Id, null, refund.Status, ex.Message, ct);
+            return Problem(502, "payment-provider-error", "The payment provider refused or did not answer the refund; retrying reuses the same refund number.", ex.Code);
+        }
+    }
+
+    /// <summary>WeChat's answer format: 204 on success, else the status with {"code":"FAIL","message":…}.</summary>
+    private static IResult Fail(int status, string message) => TypedResults.Json(new { code = "FAIL", message }, statusCode: status);
+
+    private static async Task<IResult> NotifyAsync(
+        HttpContext http, WechatPayNotifications notifications, PaymentStore store, PaymentPublisher publisher,
+        IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (result, outcome) = await HandleNotifyAsync(http, notifications, store, publisher, options.Value, time, logger);
+        NotifySeconds.WithLabels(outcome).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return result;
+    }
+
+    private static async Task<(IResult, string)> HandleNotifyAsync(
+        HttpContext http, WechatPayNotifications notifications, PaymentStore store, PaymentPublisher publisher,
+        WechatPayOptions options, TimeProvider time, ILogger logger)
+    {
+        try
+        {
+            var ct = http.RequestAborted;
+            var body = await ReadBodyAsync(http.Request, ct);
+            if (body is null)
+            {
+                return (Fail(413, "报文过大"), "too-large");
+            }
+
+            var read = await notifications.ReadAsync(WechatPaySignatureHeaders.From(http.Request.Headers), body, ct);
+            switch (read.Outcome)
+            {
+                case NotifyOutcome.BadSignature when read.Check == SignatureCheck.Probe:
+                    logger.LogDebug("WeChat Pay signature probe answered 401");
+                    return (Fail(401, "签名验证失败"), "probe");
+                case NotifyOutcome.BadSignature:
+                    logger.LogWarning("Refused a payment notify: {Check}", read.Check);
+                    return (Fail(401, "签名验证失败"), "bad-signature");
+                case NotifyOutcome.Malformed:
+                    return (Fail(400, "报文格式错误"), "malformed");
+                case NotifyOutcome.Undecryptable:
+                    // The signature held, so WeChat sent it: the APIv3 key must be wrong here.
+                    logger.LogError("A signed notify could not be decrypted: check WechatPay:ApiV3Key");
+                    return (Fail(500, "解密失败"), "undecryptable");
+            }
+
+            var eventType = read.Envelope!.EventType ?? "";
+            if (eventType.StartsWith(NotifyEnvelope.RefundPrefix, StringComparison.Ordinal))
+            {
+                return await HandleRefundAsync(read, store, options, time, logger, ct);
+            }
+
+            if (eventType != NotifyEnvelope.TransactionSuccess)
+            {
+                logger.LogInformation("Ignored notify event {EventType}", eventType);
+                return (TypedResults.NoContent(), "ignored");
+            }
+
+            var tx = read.Resource<WechatTransaction>();
+            if (tx?.OutTradeNo is null || tx.TransactionId is null || tx.Amount is null || tx.TradeState != TradeQueryResult.Success)
+            {
+                return (Fail(400, "交易数据不完整"), "malformed");
+            }
+
+            if (tx.Mchid != options.MchId || tx.Appid != options.AppId)
+            {
+                logger.LogError("Notify {OutTradeNo} is for mchid {MchId} appid {AppId}, not this merchant", tx.OutTradeNo, tx.Mchid, tx.Appid);
+                return (Fail(400, "商户号或 appid 不匹配"), "wrong-merchant");
+            }
+
+            var attempt = await store.FindAttemptAsync(tx.OutTradeNo, ct);
+            if (attempt is null)
+            {
+                // Not stored (yet): 5xx so that WeChat tries again on its schedule.
+                logger.LogWarning("Notify for unknown out_trade_no {OutTradeNo}; asking WeChat to retry", tx.OutTradeNo);
+                return (Fail(500, "订单不存在"), "unknown-order");
+            }
+
+            if (tx.Amount.Total != attempt.AmountFen)
+            {
+                logger.LogError("Notify {OutTradeNo} says {Total} fen, the attempt is {Expected} fen: refused", tx.OutTradeNo, tx.Amount.Total, attempt.AmountFen);
+                return (Fail(400, "金额不一致"), "wrong-amount");
+            }
+
+            if (attempt.PayStatus != PayStatus.Unpaid)
+            {
+                if (attempt.TradeNo != tx.TransactionId)
+                {
+                    logger.LogWarning("Order {OrderId} is already paid by {TradeNo}; {OutTradeNo} ({TransactionId}) paid it again and needs a refund",
+                        attempt.OrderId, attempt.TradeNo, tx.OutTradeNo, tx.TransactionId);
+                }
+
+                return (TypedResults.NoContent(), "already-paid");
+            }
+
+            var now = time.GetUtcNow();
+            var published = await publisher.PublishOnceAsync(new PaymentSucceeded(tx.OutTradeNo, tx.TransactionId, tx.Amount.Total,
+                tx.Amount.PayerTotal ?? tx.Amount.Total, tx.ParsedSuccessTime ?? now, now, PaymentSources.Notify));
+            return (TypedResults.NoContent(), published is null ? "duplicate" : "published");
+        }
+        catch (OperationCanceledException)
+        {
+            return (Fail(503, "请求已取消"), "cancelled");
+        }
+        catch (Exception ex)
+        {
+            // Redis or MySQL unavailable: nothing is durable, so WeChat must retry.
+            logger.LogError(ex, "Payment notify could not be made durable");
+            return (Fail(500, "系统繁忙"), "error");
+        }
+    }
+
+    private static async Task<(IResult, string)> HandleRefundAsync(NotifyReadResult read, PaymentStore store, WechatPayOptions options, TimeProvider time, ILogger logger, CancellationToken ct)
+    {
+        var refund = read.Resource<WechatRefund>();
+        if (refund?.OutRefundNo is null || refund.RefundStatus is null)
+        {
+            return (Fail(400, "退款数据不完整"), "malformed");
+        }
+
+        if (refund.Mchid != options.MchId)
+        {
+            return (Fail(400, "商户号不匹配"), "wrong-merchant");
+        }
+
+        var status = refund.RefundStatus switch
+        {
+            "SUCCESS" => "success",
+            "CLOSED" => "closed",
+            "ABNORMAL" => "abnormal",
+            _ => "processing",
+        };
+        if (!await store.RecordRefundNotifyAsync(refund.OutRefundNo, refund.RefundId, status, refund.ParsedSuccessTime, time.GetUtcNow(), ct))
+        {
+            logger.LogWarning("Refund notify for unknown out_refund_no {OutRefundNo}; asking WeChat to retry", refund.OutRefundNo);
+            return (Fail(500, "退款单不存在"), "unknown-refund");
+        }
+
+        logger.LogInformation("Refund {OutRefundNo} of {OutTradeNo} is {Status}", refund.OutRefundNo, refund.OutTradeNo, status);
+        return (TypedResults.NoContent(), "refund");
+    }
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxNotifyBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxNotifyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}

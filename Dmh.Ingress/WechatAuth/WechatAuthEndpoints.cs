@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using Dmh.Ingress.Security;
+using Dmh.Platform.WechatPay;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace Dmh.Ingress.WechatAuth;
+
+public sealed record WechatLoginRequest(string? Code, string? State);
+
+public sealed record WechatLoginResponse(string SessionToken, string Openid, DateTimeOffset ExpiresAt, long? ParticipantId);
+
+public sealed record H5Config(string WechatAppId, string OauthAuthorizeUrl, string? JsBridgeShimUrl);
+
+/// <summary>The code → openid exchange at api.weixin.qq.com (or the simulator), server side only.</summary>
+public sealed class WechatOAuthClient(HttpClient http, IOptions<WechatPayOptions> options)
+{
+    public const int InvalidCode = 40029;
+
+    public sealed record Answer(
+        [property: JsonPropertyName("openid")] string? Openid,
+        [property: JsonPropertyName("errcode")] int? Errcode,
+        [property: JsonPropertyName("errmsg")] string? Errmsg,
+        [property: JsonPropertyName("is_snapshotuser")] int? IsSnapshotuser,
+        [property: JsonPropertyName("unionid")] string? Unionid);
+
+    public async Task<Answer> ExchangeAsync(string code, CancellationToken ct)
+    {
+        var o = options.Value;
+        var url = $"{o.OAuthBaseUrl.TrimEnd('/')}/sns/oauth2/access_token?appid={Uri.EscapeDataString(o.AppId)}&secret={Uri.EscapeDataString(o.AppSecret ?? "")}"
+            + $"&code={Uri.EscapeDataString(code)}&grant_type=authorization_code";
+        using var response = await http.GetAsync(url, ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<Answer>(ct) ?? throw new JsonException("Empty OAuth answer");
+    }
+}
+
+/// <summary>WeChat web OAuth for the H5 page (docs/wechatpay-v3.md §7) and the page's WeChat settings.</summary>
+public static class WechatAuthEndpoints
+{
+    public static WebApplicationBuilder AddWechatAuth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient<WechatOAuthClient>(c => c.Timeout = TimeSpan.FromSeconds(10));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapWechatAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/auth/wechat", LoginAsync).WithTags("Auth");
+        app.MapGet("/api/v1/h5/config", Config).WithTags("H5");
+        return app;
+    }
+
+    private static Ok<H5Config> Config(IOptions<WechatPayOptions> options)
+    {
+        var o = options.Value;
+        return TypedResults.Ok(new H5Config(o.AppId, o.OAuthAuthorizeUrl, o.IsSimulator ? o.BaseUrl.TrimEnd('/') + "/jsbridge.js" : null));
+    }
+
+    private static async Task<Results<Ok<WechatLoginResponse>, ProblemHttpResult, ValidationProblem>> LoginAsync(
+        WechatLoginRequest? request, WechatOAuthClient oauth, TokenService tokens, MySqlDataSource dataSource, ILogger<WechatOAuthClient> logger, CancellationToken ct)
+    {
+        var code = request?.Code?.Trim();
+        if (string.IsNullOrEmpty(code) || code.Length > 128)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["code"] = ["The OAuth code is required (at most 128 characters)."] });
+        }
+
+        WechatOAuthClient.Answer answer;
+        try
+        {
+            answer = await oauth.ExchangeAsync(code, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "WeChat OAuth exchange failed");
+            return TypedResults.Problem("WeChat did not answer the sign-in; try again.", statusCode: 502, title: "WeChat sign-in unavailable", type: "wechat-unavailable");
+        }
+
+        if (answer.Errcode is { } errcode and not 0)
+        {
+            if (errcode == WechatOAuthClient.InvalidCode)
+            {
+                return TypedResults.Problem("The sign-in code was already used or has expired; start the WeChat sign-in again.",
+                    statusCode: 400, title: "Invalid WeChat code", type: "invalid-code");
+            }
+
+            logger.LogWarning("WeChat OAuth exchange answered {Errcode} {Errmsg}", errcode, answer.Errmsg);
+            return TypedResults.Problem($"WeChat refused the sign-in ({errcode}).", statusCode: 502, title: "WeChat sign-in failed", type: "wechat-error");
+        }
+
+        if (string.IsNullOrEmpty(answer.Openid))
+        {
+            return TypedResults.Problem("WeChat answered without an openid.", statusCode: 502, title: "WeChat sign-in failed", type: "wechat-error");
+        }
+
+        if (answer.IsSnapshotuser == 1)
+        {
+            // A page shared as a "snapshot" (朋友圈快照页): no real user behind it.
+            return TypedResults.Problem("Open the page in WeChat (not the snapshot preview) to sign in.", statusCode: 403,
+                title: "Snapshot page", type: "snapshot-user");
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var participantId = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT id FROM participants WHERE openid = @openid", new { openid = answer.Openid }, cancellationToken: ct));
+        var (token, expires) = tokens.IssueWechatSession(answer.Openid, participantId);
+        return TypedResults.Ok(new WechatLoginResponse(token, answer.Openid, expires, participantId));
+    }
+}

@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Dapper;
+using Dmh.Contracts;
+using Dmh.IntegrationTests.Infrastructure;
+using Dmh.Ingress.Security;
+using Dmh.Platform.Streams;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Dmh.IntegrationTests.WechatPay;
+
+/// <summary>The simulator and Ingress, both on real Kestrel ports, against a fresh database and Redis prefix.</summary>
+public sealed class WechatPayFixture : IAsyncLifetime
+{
+    public string KeyDirectory => _keyDirectory;
+
+    private readonly string _keyDirectory = Path.Combine(Path.GetTempPath(), "dmh-sim-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public TestDatabase Db { get; private set; } = null!;
+    public string Prefix { get; } = TestKeys.NewRedisPrefix();
+    public SimulatorFactory Simulator { get; private set; } = null!;
+    public ServiceFactory<Dmh.Ingress.EntryPoint> Ingress { get; private set; } = null!;
+    public string SimUrl { get; private set; } = "";
+    public string IngressUrl { get; private set; } = "";
+    public HttpClient Sim { get; private set; } = null!;
+    public HttpClient Api { get; private set; } = null!;
+    public ConnectionMultiplexer Redis { get; private set; } = null!;
+
+    /// <summary>The WechatPay settings Ingress runs with (pointing at the simulator).</summary>
+    public Dictionary<string, string?> IngressSettings { get; private set; } = [];
+
+    /// <summary>A TRANSACTION.SUCCESS notify signed with the simulator's key, built here to aim it at any host.</summary>
+    public HttpRequestMessage SignedNotify(string outTradeNo, long totalFen)
+    {
+        using var key = System.Security.Cryptography.RSA.Create();
+        key.ImportFromPem(File.ReadAllText(Path.Combine(_keyDirectory, "wechatpay_private_key.pem")));
+        var plain = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            appid = WechatPayTestKeys.AppId, mchid = WechatPayTestKeys.MchId, out_trade_no = outTradeNo, transaction_id = "4200000000000000001",
+            trade_type = "JSAPI", trade_state = "SUCCESS", success_time = "2026-11-25T18:00:00.123+08:00", amount = new { total = totalFen, payer_total = totalFen },
+        });
+        var nonce = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce(12);
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            id = "EV-" + Guid.NewGuid().ToString("N"), event_type = "TRANSACTION.SUCCESS", resource_type = "encrypt-resource", summary = "支付成功",
+            resource = new
+            {
+                original_type = "transaction", algorithm = "AEAD_AES_256_GCM", associated_data = "transaction", nonce,
+                ciphertext = Dmh.Platform.WechatPay.WechatPayCrypto.Encrypt(System.Text.Encoding.UTF8.GetBytes(WechatPayTestKeys.ApiV3Key), nonce, "transaction", plain),
+            },
+        });
+        var ts = Dmh.Platform.WechatPay.WechatPayCrypto.UnixSeconds(DateTimeOffset.UtcNow);
+        var n = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders/payment/notify") { Content = new ByteArrayContent(body) };
+        request.Headers.Add("Wechatpay-Timestamp", ts);
+        request.Headers.Add("Wechatpay-Nonce", n);
+        request.Headers.Add("Wechatpay-Serial", File.ReadAllText(Path.Combine(_keyDirectory, "wechatpay_public_key_id")).Trim());
+        request.Headers.Add("Wechatpay-Signature", Dmh.Platform.WechatPay.WechatPayCrypto.Sign(key, Dmh.Platform.WechatPay.WechatPayCrypto.ResponseMessage(ts, n, body)));
+        return request;
+    }
+
+    public async Task InitializeAsync()
+    {
+        Db = await TestDatabase.CreateAsync();
+        Redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        var simPort = FreePort();
+        var ingressPort = FreePort();
+        SimUrl = $"http://127.0.0.1:{simPort}";
+        IngressUrl = $"http://127.0.0.1:{ingressPort}";
+        Simulator = new SimulatorFactory(new Dictionary<string, string?>
+        {
+            ["Simulator:KeyDirectory"] = _keyDirectory,
+            ["Simulator:PublicUrl"] = SimUrl,
+            ["Simulator:ApiV3Key"] = WechatPayTestKeys.ApiV3Key,
+            ["Simulator:MerchantPublicKeyFile"] = Path.Combine(WechatPayTestKeys.KeyDirectory, "apiclient_public_key.pem"),
+            ["Simulator:MerchantSerialNo"] = WechatPayTestKeys.MerchantSerialNo,
+            ["Simulator:AppId"] = WechatPayTestKeys.AppId,
+            ["Simulator:MchId"] = WechatPayTestKeys.MchId,
+            ["Simulator:AppSecret"] = WechatPayTestKeys.AppSecret,
+            // 15 s → 1.5 ms: the whole 24-hour schedule takes under 10 s.
+            ["Simulator:TimeCompression"] = "0.0001",
+            ["Simulator:RefundDelay"] = "00:00:00.200",
+        });
+        Simulator.UseKestrel(simPort);
+        Simulator.StartServer();
+
+        IngressSettings = new Dictionary<string, string?>
+        {
+            ["WechatPay:BaseUrl"] = SimUrl,
+            ["WechatPay:PublicKeyId"] = (await File.ReadAllTextAsync(Path.Combine(_keyDirectory, "wechatpay_public_key_id"))).Trim(),
+            ["WechatPay:PublicKeyFile"] = Path.Combine(_keyDirectory, "wechatpay_public_key.pem"),
+            // Both modes, as during WeChat's migration from platform certificates to the public key.
+            ["WechatPay:UsePlatformCertificates"] = "true",
+            ["WechatPay:NotifyUrl"] = IngressUrl + "/api/v1/orders/payment/notify",
+            ["WechatPay:OAuthBaseUrl"] = SimUrl,
+            ["WechatPay:OAuthAuthorizeUrl"] = SimUrl + "/connect/oauth2/authorize",
+        };
+        Ingress = new ServiceFactory<Dmh.Ingress.EntryPoint>(Db, Prefix, IngressSettings);
+        Ingress.UseKestrel(ingressPort);
+        Ingress.StartServer();
+        Sim = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(SimUrl) };
+        Api = new HttpClient { BaseAddress = new Uri(IngressUrl) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Sim.Dispose();
+        Api.Dispose();
+        await Ingress.DisposeAsync();
+        await Simulator.DisposeAsync();
+        await Redis.GetDatabase().KeyDeleteAsync(Prefix + StreamNames.Payments);
+        await Redis.DisposeAsync();
+        await Db.DisposeAsync();
+        try
+        {
+            Directory.Delete(_keyDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public string OrderToken(long orderId) => Ingress.Services.GetRequiredService<OrderAccessTokens>().Issue(orderId);
+
+    /// <summary>A campaign and an unpaid order (the orders feature is another issue: rows are written directly).</summary>
+    public async Task<long> CreateOrderAsync(decimal amount = 99.00m)
+    {
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var campaign = await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO campaigns (name, price, status, payment_settings) VALUES ('春季训练营', @amount, 'active', JSON_OBJECT('description', '春季训练营报名费'));
+            SELECT LAST_INSERT_ID();
+            """, new { amount });
+        return await connection.ExecuteScalarAsync<long>("""
+            INSERT INTO orders (campaign_id, phone, amount) VALUES (@campaign, @phone, @amount);
+            SELECT LAST_INSERT_ID();
+            """, new { campaign, phone = "139" + Random.Shared.Next(10_000_000, 99_999_999), amount });
+    }
+
+    public async Task<HttpResponseMessage> PayAsync(long orderId, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{orderId}/pay") { Content = JsonContent.Create(body) };
+        request.Headers.Add(OrderAccessTokens.HeaderName, OrderToken(orderId));
+        return await Api.SendAsync(request);
+    }
+
+    /// <summary>Entries of the payments stream with this key.</summary>
+    public async Task<List<Envelope>> EntriesAsync(string outTradeNo) =>
+        (await Redis.GetDatabase().StreamRangeAsync(Prefix + StreamNames.Payments))
+            .Select(e => StreamPublisher.FromFields(e.Values))
+            .Where(e => e.Key == outTradeNo)
+            .ToList();
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"condition not met within {seconds} s");
+            await Task.Delay(20);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed class SimulatorFactory(IDictionary<string, string?> settings) : WebApplicationFactory<Dmh.WechatSim.EntryPoint>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
+    }
+}
