@@ -1,4 +1,6 @@
+using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Rewards;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
@@ -25,5 +27,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapFrontends();
+app.MapRewardEndpoints();
+app.MapDeadLetterEndpoints();
 
 app.Run();

@@ -1,8 +1,15 @@
+using Dmh.Contracts;
 using Dmh.Platform.Hosting;
+using Dmh.Platform.Streams;
+using Dmh.Settlement.Reconciliation;
+using Dmh.Settlement.Settling;
 
 // A worker: it settles payments from the payments stream; HTTP only for health and metrics.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddSettlement();
+builder.AddStreamConsumer<PaymentSettlementHandler>("Settlement:Consumer", StreamNames.Payments, GroupNames.Settlement);
+builder.AddReconciliation();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

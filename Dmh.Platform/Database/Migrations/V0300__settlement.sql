@@ -1,0 +1,4 @@
+-- Settlement: the registration code shown to a paid registrant is unique (NULL until paid).
+ALTER TABLE orders ADD UNIQUE KEY uk_orders_registration_code (registration_code);
+-- Dead letters are listed newest first, optionally unreplayed only.
+ALTER TABLE dead_letters ADD INDEX idx_dead_letters_replayed (replayed_at, id);
