@@ -22,7 +22,8 @@ public sealed class ReconciliationService(
     TimeProvider time,
     ILogger<ReconciliationService> logger) : BackgroundService
 {
-    private const string LockName = "dmh_reconciliation";
+    // Per database: several DMH databases (environments, test runs) may share one server.
+    private const string LockName = "CONCAT('dmh_reconciliation:', DATABASE())";
 
     private static readonly Counter Outcomes = Metrics.CreateCounter(
         "dmh_reconciliation_attempts_total", "Payment attempts queried by reconciliation, by outcome.", "outcome");
@@ -63,7 +64,7 @@ public sealed class ReconciliationService(
     public async Task<int> SweepAsync(CancellationToken ct)
     {
         await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
-        if (await lockConnection.ExecuteScalarAsync<long?>("SELECT GET_LOCK(@LockName, 0)", new { LockName }) != 1)
+        if (await lockConnection.ExecuteScalarAsync<long?>($"SELECT GET_LOCK({LockName}, 0)") != 1)
         {
             return 0;
         }
@@ -101,7 +102,7 @@ public sealed class ReconciliationService(
         }
         finally
         {
-            await lockConnection.ExecuteScalarAsync<long?>("SELECT RELEASE_LOCK(@LockName)", new { LockName });
+            await lockConnection.ExecuteScalarAsync<long?>($"SELECT RELEASE_LOCK({LockName})");
         }
     }
 
