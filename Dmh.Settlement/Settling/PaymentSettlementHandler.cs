@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
@@ -27,11 +28,15 @@ public sealed class PaymentSettlementHandler(
     public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
     {
         SettlementMetrics.BatchSize.Observe(batch.Count);
+        var settled = new ConcurrentQueue<SyncRequested>();
+        var duplicates = new ConcurrentQueue<long>();
         await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = ct },
-            async (message, token) => await HandleOneAsync(message, token));
+            async (message, token) => await HandleOneAsync(message, settled, duplicates, token));
+        // Once per batch rather than per payment: the XADDs are pipelined and published_at is set in two statements.
+        await PublishAsync([.. settled], [.. duplicates], ct);
     }
 
-    private async Task HandleOneAsync(ConsumedMessage message, CancellationToken ct)
+    private async Task HandleOneAsync(ConsumedMessage message, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
     {
         if (message.Envelope is not { } envelope)
         {
@@ -82,15 +87,16 @@ public sealed class PaymentSettlementHandler(
             logger.LogDebug("Settled {OrderId} ({OutTradeNo}) in {ElapsedMs} ms", result.OrderId, payment.OutTradeNo, elapsed.TotalMilliseconds);
             ChaosAfterCommit();
             message.Done();
-            await PublishAsync(result.OrderId, result.Outbox, ct);
+            foreach (var item in result.Outbox)
+            {
+                settled.Enqueue(item);
+            }
         }
         else
         {
             SettlementMetrics.Payments.WithLabels("duplicate").Inc();
             message.Done();
-            // A repeat after a crash between commit and publish: publish what is still unpublished now
-            // rather than waiting for the sweeper.
-            await PublishUnpublishedAsync(result.OrderId, ct);
+            duplicates.Enqueue(result.OrderId);
         }
     }
 
@@ -103,36 +109,34 @@ public sealed class PaymentSettlementHandler(
         }
     }
 
-    private async Task PublishUnpublishedAsync(long orderId, CancellationToken ct)
+    /// <summary>
+    /// Best effort: the entries are settled whatever happens here; the outbox sweeper re-publishes
+    /// what is left. Orders seen again as duplicates may be a retry after a crash between commit and
+    /// publish, so their still-unpublished rows go out now rather than waiting for the sweeper.
+    /// </summary>
+    private async Task PublishAsync(List<SyncRequested> outbox, List<long> duplicateOrders, CancellationToken ct)
     {
+        if (outbox.Count == 0 && duplicateOrders.Count == 0)
+        {
+            return;
+        }
+
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = (await connection.QueryAsync<(string Entity, long EntityId)>(new CommandDefinition(
-                "SELECT entity, entity_id FROM sync_records WHERE order_id = @OrderId AND status = 'pending' AND published_at IS NULL",
-                new { OrderId = orderId }, cancellationToken: ct))).Select(r => new SyncRequested(r.Entity, r.EntityId)).ToList();
-            if (rows.Count > 0)
+            if (duplicateOrders.Count > 0)
             {
-                await PublishAsync(orderId, rows, ct);
-            }
-        }
-        catch (MySqlException ex)
-        {
-            logger.LogWarning(ex, "Could not look up unpublished sync rows of order {OrderId}; the outbox sweeper will", orderId);
-        }
-    }
-
-    /// <summary>Best effort: the entry is settled whatever happens here; the outbox sweeper re-publishes what is left.</summary>
-    private async Task PublishAsync(long orderId, IReadOnlyList<SyncRequested> outbox, CancellationToken ct)
-    {
-        try
-        {
-            foreach (var item in outbox)
-            {
-                await publisher.PublishAsync(StreamNames.Sync, MessageTypes.SyncRequested, item.Key, item);
+                outbox.AddRange((await connection.QueryAsync<(string Entity, long EntityId)>(new CommandDefinition(
+                    "SELECT entity, entity_id FROM sync_records WHERE order_id IN @Orders AND status = 'pending' AND published_at IS NULL",
+                    new { Orders = duplicateOrders.Distinct().ToArray() }, cancellationToken: ct))).Select(r => new SyncRequested(r.Entity, r.EntityId)));
             }
 
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            if (outbox.Count == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAll(outbox.Select(item => publisher.PublishAsync(StreamNames.Sync, MessageTypes.SyncRequested, item.Key, item)));
             foreach (var group in outbox.GroupBy(i => i.Entity))
             {
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -143,7 +147,7 @@ public sealed class PaymentSettlementHandler(
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or MySqlException or TimeoutException)
         {
-            logger.LogWarning(ex, "Publishing sync requests of order {OrderId} failed; the outbox sweeper re-publishes them", orderId);
+            logger.LogWarning(ex, "Publishing {Count} sync requests failed; the outbox sweeper re-publishes them", outbox.Count);
         }
     }
 }

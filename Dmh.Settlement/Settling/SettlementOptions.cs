@@ -9,7 +9,7 @@ public sealed class SettlementOptions
 
     /// <summary>Payments of one batch settled at once (each on its own MySQL connection and transaction).</summary>
     [Range(1, 256)]
-    public int MaxParallelism { get; set; } = 16;
+    public int MaxParallelism { get; set; } = 32;
 
     /// <summary>Optimistic-lock conflicts on one balance retried before the payment is failed (and redelivered later).</summary>
     [Range(1, 10_000)]

@@ -68,8 +68,8 @@ public sealed class SettlementStore(
         var row = await connection.QuerySingleOrDefaultAsync<AttemptRow>(new CommandDefinition("""
             SELECT p.id AS PaymentId, p.order_id AS OrderId, p.amount_fen AS AmountFen,
                    o.campaign_id AS CampaignId, o.participant_id AS ParticipantId, o.referrer_id AS ReferrerId,
-                   o.trade_no AS TradeNo
-            FROM payments p JOIN orders o ON o.id = p.order_id
+                   o.trade_no AS TradeNo, c.reward_type AS RewardType, c.reward_rule AS RewardRule, c.reward_bps AS RewardBps
+            FROM payments p JOIN orders o ON o.id = p.order_id LEFT JOIN campaigns c ON c.id = o.campaign_id
             WHERE p.out_trade_no = @OutTradeNo
             """, new { payment.OutTradeNo }, tx, cancellationToken: ct))
             ?? throw new SettlementRejectedException($"No payment attempt (or order) for out_trade_no {payment.OutTradeNo}.");
@@ -115,11 +115,12 @@ public sealed class SettlementStore(
         var beneficiary = RewardRules.Beneficiary(row.ReferrerId, row.ParticipantId);
         if (beneficiary is { } userId)
         {
-            var rule = await connection.QuerySingleOrDefaultAsync<RuleRow>(new CommandDefinition(
-                "SELECT reward_type AS RewardType, reward_rule AS RewardRule, reward_bps AS RewardBps FROM campaigns WHERE id = @CampaignId",
-                new { row.CampaignId }, tx, cancellationToken: ct))
-                ?? throw new SettlementRejectedException($"Campaign {row.CampaignId} of order {row.OrderId} does not exist.");
-            var amountFen = RewardRules.AmountFen(rule.RewardType, rule.RewardRule, rule.RewardBps, payment.TotalFen);
+            if (row.RewardType is null)
+            {
+                throw new SettlementRejectedException($"Campaign {row.CampaignId} of order {row.OrderId} does not exist.");
+            }
+
+            var amountFen = RewardRules.AmountFen(row.RewardType, row.RewardRule ?? 0m, row.RewardBps ?? 0, payment.TotalFen);
             if (amountFen > 0)
             {
                 rewardId = await InsertRewardAsync(connection, tx, userId, row, amountFen, now, ct);
@@ -131,14 +132,13 @@ public sealed class SettlementStore(
             }
         }
 
-        foreach (var item in outbox)
-        {
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
-                VALUES (@Entity, @Id, @OrderId, 'pending', @Now)
-                ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL
-                """, new { item.Entity, item.Id, row.OrderId, Now = now }, tx, cancellationToken: ct));
-        }
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
+            VALUES ('order', @OrderId, @OrderId, 'pending', @Now)
+            """ + (rewardId is null ? "" : ", ('reward', @RewardId, @OrderId, 'pending', @Now)") + """
+
+            ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL
+            """, new { row.OrderId, RewardId = rewardId, Now = now }, tx, cancellationToken: ct));
 
         await tx.CommitAsync(ct);
         return new SettleResult(SettleOutcome.Settled, row.OrderId, rewardId, outbox);
@@ -180,27 +180,34 @@ public sealed class SettlementStore(
     private static async Task<long?> InsertRewardAsync(MySqlConnection connection, MySqlTransaction tx, long userId,
         AttemptRow row, long amountFen, DateTime now, CancellationToken ct)
     {
-        var inserted = await connection.ExecuteAsync(new CommandDefinition("""
+        // One round trip: the id only when this statement inserted the row.
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, amount, status, settled_at, created_at)
-            VALUES (@UserId, @OrderId, @CampaignId, @Amount, 'settled', @Now, @Now)
+            VALUES (@UserId, @OrderId, @CampaignId, @Amount, 'settled', @Now, @Now);
+            SELECT IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
             """, new { UserId = userId, row.OrderId, row.CampaignId, Amount = Money.FenToYuan(amountFen), Now = now },
             tx, cancellationToken: ct));
-        return inserted == 1
-            ? await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT LAST_INSERT_ID()", transaction: tx, cancellationToken: ct))
-            : null;
+        return id > 0 ? id : null;
     }
 
     private async Task AddToBalanceAsync(MySqlConnection connection, MySqlTransaction tx, long userId, decimal amount, CancellationToken ct)
     {
-        // Race-safe creation: two first rewards of one referrer may arrive at once.
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id",
-            new { UserId = userId }, tx, cancellationToken: ct));
+        // Race-safe creation (two first rewards of one referrer may arrive at once), and the version
+        // to update from, in one round trip.
+        var version = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id;
+            SELECT version FROM user_balances WHERE user_id = @UserId;
+            """, new { UserId = userId }, tx, cancellationToken: ct));
 
         for (var attempt = 0; attempt < _options.MaxLockRetries; attempt++)
         {
-            var version = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT version FROM user_balances WHERE user_id = @UserId", new { UserId = userId }, tx, cancellationToken: ct));
+            if (attempt > 0)
+            {
+                // READ COMMITTED: this plain read sees the version the conflicting transaction committed.
+                version = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    "SELECT version FROM user_balances WHERE user_id = @UserId", new { UserId = userId }, tx, cancellationToken: ct));
+            }
+
             var updated = await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE user_balances
                 SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
@@ -219,7 +226,6 @@ public sealed class SettlementStore(
 
     private static string NewRegistrationCode() => RandomNumberGenerator.GetString(CodeAlphabet, CodeLength);
 
-    private sealed record AttemptRow(long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId, string? TradeNo);
-
-    private sealed record RuleRow(string RewardType, decimal RewardRule, int RewardBps);
+    private sealed record AttemptRow(long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
+        string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps);
 }
