@@ -81,23 +81,20 @@ public sealed class SettlementStore(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var paid = await MarkOrderPaidAsync(connection, tx, row.OrderId, payment, now, ct);
-        var paymentUpdated = await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE payments
-            SET status = 'succeeded', transaction_id = @TransactionId, payer_total_fen = @PayerTotalFen,
-                success_time = @SuccessTime, received_at = @ReceivedAt
-            WHERE id = @PaymentId AND status <> 'succeeded'
-            """, new
-            {
-                payment.TransactionId,
-                payment.PayerTotalFen,
-                SuccessTime = payment.SuccessTime.UtcDateTime,
-                ReceivedAt = payment.ReceivedAt.UtcDateTime,
-                row.PaymentId,
-            }, tx, cancellationToken: ct));
-
-        if (!paid)
+        var paymentArgs = new DynamicParameters(new
         {
+            payment.TransactionId,
+            payment.PayerTotalFen,
+            SuccessTime = payment.SuccessTime.UtcDateTime,
+            ReceivedAt = payment.ReceivedAt.UtcDateTime,
+            row.PaymentId,
+            row.OrderId,
+            row.CampaignId,
+            Now = now,
+        });
+        if (!await MarkOrderPaidAsync(connection, tx, row.OrderId, payment, now, ct))
+        {
+            var paymentUpdated = await connection.ExecuteAsync(new CommandDefinition(PaymentSucceededSql, paymentArgs, tx, cancellationToken: ct));
             if (paymentUpdated > 0 && row.TradeNo is not null && row.TradeNo != payment.TransactionId)
             {
                 // Two attempts of one order were both paid: WeChat holds the money twice; an operator refunds one.
@@ -110,38 +107,102 @@ public sealed class SettlementStore(
             return new SettleResult(SettleOutcome.Duplicate, row.OrderId, null, []);
         }
 
-        var outbox = new List<SyncRequested> { new(SyncEntities.Order, row.OrderId) };
-        long? rewardId = null;
+        var amountFen = 0L;
         var beneficiary = RewardRules.Beneficiary(row.ReferrerId, row.ParticipantId);
-        if (beneficiary is { } userId)
+        if (beneficiary is not null)
         {
             if (row.RewardType is null)
             {
                 throw new SettlementRejectedException($"Campaign {row.CampaignId} of order {row.OrderId} does not exist.");
             }
 
-            var amountFen = RewardRules.AmountFen(row.RewardType, row.RewardRule ?? 0m, row.RewardBps ?? 0, payment.TotalFen);
-            if (amountFen > 0)
-            {
-                rewardId = await InsertRewardAsync(connection, tx, userId, row, amountFen, now, ct);
-                if (rewardId is not null)
-                {
-                    await AddToBalanceAsync(connection, tx, userId, Money.FenToYuan(amountFen), ct);
-                    outbox.Add(new SyncRequested(SyncEntities.Reward, rewardId.Value));
-                }
-            }
+            amountFen = RewardRules.AmountFen(row.RewardType, row.RewardRule ?? 0m, row.RewardBps ?? 0, payment.TotalFen);
         }
 
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
-            VALUES ('order', @OrderId, @OrderId, 'pending', @Now)
-            """ + (rewardId is null ? "" : ", ('reward', @RewardId, @OrderId, 'pending', @Now)") + """
+        if (beneficiary is not { } userId || amountFen <= 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(PaymentSucceededSql + ";\n" + OutboxSql(withReward: false), paymentArgs, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
+        }
 
-            ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL
-            """, new { row.OrderId, RewardId = rewardId, Now = now }, tx, cancellationToken: ct));
+        var amount = Money.FenToYuan(amountFen);
+        paymentArgs.AddDynamicParams(new { UserId = userId, Amount = amount });
+        // Round trips matter at 500 payments/s: the payment row, the reward (its id only when this
+        // statement inserted it), the balance row created race-safely and its version, in one batch.
+        long rewardId;
+        long version;
+        await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition(PaymentSucceededSql + """
+            ;
+            INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, amount, status, settled_at, created_at)
+            VALUES (@UserId, @OrderId, @CampaignId, @Amount, 'settled', @Now, @Now);
+            SELECT IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
+            INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id;
+            SELECT version FROM user_balances WHERE user_id = @UserId;
+            """, paymentArgs, tx, cancellationToken: ct)))
+        {
+            rewardId = await grid.ReadSingleAsync<long>();
+            version = await grid.ReadSingleAsync<long>();
+        }
 
+        if (rewardId == 0)
+        {
+            // The order was unpaid yet already rewarded: only possible after a manual data repair; keep the existing reward.
+            await connection.ExecuteAsync(new CommandDefinition(OutboxSql(withReward: false), paymentArgs, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
+        }
+
+        paymentArgs.AddDynamicParams(new { RewardId = rewardId });
+        await AddToBalanceAsync(connection, tx, paymentArgs, version, ct);
         await tx.CommitAsync(ct);
-        return new SettleResult(SettleOutcome.Settled, row.OrderId, rewardId, outbox);
+        return new SettleResult(SettleOutcome.Settled, row.OrderId, rewardId,
+            [new SyncRequested(SyncEntities.Order, row.OrderId), new SyncRequested(SyncEntities.Reward, rewardId)]);
+    }
+
+    private const string PaymentSucceededSql = """
+        UPDATE payments
+        SET status = 'succeeded', transaction_id = @TransactionId, payer_total_fen = @PayerTotalFen,
+            success_time = @SuccessTime, received_at = @ReceivedAt
+        WHERE id = @PaymentId AND status <> 'succeeded'
+        """;
+
+    private static string OutboxSql(bool withReward) => """
+        INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
+        VALUES ('order', @OrderId, @OrderId, 'pending', @Now)
+        """ + (withReward ? ", ('reward', @RewardId, @OrderId, 'pending', @Now)" : "") + """
+
+        ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL
+        """;
+
+    /// <summary>
+    /// The optimistic lock on <c>user_balances.version</c>, with the outbox rows written in the same
+    /// round trip as the first try (they are idempotent, so a retry does not repeat them).
+    /// </summary>
+    private async Task AddToBalanceAsync(MySqlConnection connection, MySqlTransaction tx, DynamicParameters args, long version, CancellationToken ct)
+    {
+        const string Update = """
+            UPDATE user_balances
+            SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
+            WHERE user_id = @UserId AND version = @Version;
+            SELECT ROW_COUNT();
+            """;
+        args.Add("Version", version);
+        var updated = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Update + OutboxSql(withReward: true), args, tx, cancellationToken: ct));
+        for (var attempt = 1; updated != 1; attempt++)
+        {
+            SettlementMetrics.LockConflicts.Inc();
+            if (attempt >= _options.MaxLockRetries)
+            {
+                throw new InvalidOperationException($"Balance kept changing: {_options.MaxLockRetries} optimistic-lock conflicts.");
+            }
+
+            // READ COMMITTED: this plain read sees the version the conflicting transaction committed
+            // (under REPEATABLE READ it would return the old snapshot and the loop would spin).
+            args.Add("Version", await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT version FROM user_balances WHERE user_id = @UserId", args, tx, cancellationToken: ct)));
+            updated = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Update, args, tx, cancellationToken: ct));
+        }
     }
 
     /// <summary>The guard of the whole settlement: only the delivery that flips pay_status from unpaid settles.</summary>
@@ -175,53 +236,6 @@ public sealed class SettlementStore(
                 throw new SettlementRejectedException($"Order {orderId} cannot be paid: {ex.Message}");
             }
         }
-    }
-
-    private static async Task<long?> InsertRewardAsync(MySqlConnection connection, MySqlTransaction tx, long userId,
-        AttemptRow row, long amountFen, DateTime now, CancellationToken ct)
-    {
-        // One round trip: the id only when this statement inserted the row.
-        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, amount, status, settled_at, created_at)
-            VALUES (@UserId, @OrderId, @CampaignId, @Amount, 'settled', @Now, @Now);
-            SELECT IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
-            """, new { UserId = userId, row.OrderId, row.CampaignId, Amount = Money.FenToYuan(amountFen), Now = now },
-            tx, cancellationToken: ct));
-        return id > 0 ? id : null;
-    }
-
-    private async Task AddToBalanceAsync(MySqlConnection connection, MySqlTransaction tx, long userId, decimal amount, CancellationToken ct)
-    {
-        // Race-safe creation (two first rewards of one referrer may arrive at once), and the version
-        // to update from, in one round trip.
-        var version = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id;
-            SELECT version FROM user_balances WHERE user_id = @UserId;
-            """, new { UserId = userId }, tx, cancellationToken: ct));
-
-        for (var attempt = 0; attempt < _options.MaxLockRetries; attempt++)
-        {
-            if (attempt > 0)
-            {
-                // READ COMMITTED: this plain read sees the version the conflicting transaction committed.
-                version = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                    "SELECT version FROM user_balances WHERE user_id = @UserId", new { UserId = userId }, tx, cancellationToken: ct));
-            }
-
-            var updated = await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE user_balances
-                SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
-                WHERE user_id = @UserId AND version = @Version
-                """, new { Amount = amount, UserId = userId, Version = version }, tx, cancellationToken: ct));
-            if (updated == 1)
-            {
-                return;
-            }
-
-            SettlementMetrics.LockConflicts.Inc();
-        }
-
-        throw new InvalidOperationException($"Balance of participant {userId} kept changing: {_options.MaxLockRetries} optimistic-lock conflicts.");
     }
 
     private static string NewRegistrationCode() => RandomNumberGenerator.GetString(CodeAlphabet, CodeLength);
