@@ -13,7 +13,7 @@ public sealed class ReconciliationOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>An attempt unpaid for this long is asked about at the provider (the notify may have been lost).</summary>
+    /// <summary>An attempt unpaid for this long is asked about at the provider (the notify may have been lost), then again at most this often.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan QueryAfter { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -76,6 +76,7 @@ public sealed class ReconciliationService(
                 SELECT id AS Id, order_id AS OrderId, out_trade_no AS OutTradeNo, created_at AS CreatedAt
                 FROM payments
                 WHERE status IN ('created', 'prepaid') AND created_at <= @QueryBefore AND created_at >= @NotBefore
+                  AND (last_reconciled_at IS NULL OR last_reconciled_at <= @QueryBefore)
                 ORDER BY id
                 LIMIT @Limit
                 """, new
@@ -84,6 +85,13 @@ public sealed class ReconciliationService(
                     NotBefore = (now - _options.MaxAge).UtcDateTime,
                     Limit = _options.BatchSize,
                 }, cancellationToken: ct))).ToList();
+
+            if (due.Count > 0)
+            {
+                await lockConnection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE payments SET last_reconciled_at = @Now WHERE id IN @Ids",
+                    new { Now = now.UtcDateTime, Ids = due.Select(a => a.Id).ToArray() }, cancellationToken: ct));
+            }
 
             foreach (var attempt in due)
             {

@@ -69,7 +69,10 @@ public sealed class ReconciliationTests : IAsyncLifetime
 
         using var worker = await StartAsync();
         await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = expired.OrderId }) == "closed");
-        await SettlementKit.WaitUntilAsync(() => Task.FromResult(_provider.Queries.Count(q => q == unknown.OutTradeNo) >= 2));
+        await SettlementKit.WaitUntilAsync(() => Task.FromResult(_provider.Queries.Contains(unknown.OutTradeNo) && _provider.Queries.Contains(refunded.OutTradeNo)));
+        // Several more sweeps: each attempt is asked about once per QueryAfter, not on every sweep.
+        await Task.Delay(500);
+        Assert.Equal(1, _provider.Queries.Count(q => q == unknown.OutTradeNo));
 
         Assert.Equal([expired.OutTradeNo], _provider.Closed.ToArray());
         Assert.Equal("closed", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = expired.OutTradeNo }));
