@@ -1,5 +1,7 @@
+using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Payments;
+using Dmh.Ingress.Rewards;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Platform.Database;
@@ -33,5 +35,7 @@ app.MapOpenApi();
 app.MapFrontends();
 app.MapPaymentEndpoints();
 app.MapWechatAuthEndpoints();
+app.MapRewardEndpoints();
+app.MapDeadLetterEndpoints();
 
 app.Run();

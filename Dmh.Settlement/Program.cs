@@ -1,8 +1,18 @@
+using Dmh.Contracts;
 using Dmh.Platform.Hosting;
+using Dmh.Platform.Streams;
+using Dmh.Platform.WechatPay;
+using Dmh.Settlement.Reconciliation;
+using Dmh.Settlement.Settling;
 
 // A worker: it settles payments from the payments stream; HTTP only for health and metrics.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddSettlement();
+// The reconciliation job asks WeChat Pay (or the simulator) about payments whose notify never came.
+builder.AddWechatPay();
+builder.AddStreamConsumer<PaymentSettlementHandler>("Settlement:Consumer", StreamNames.Payments, GroupNames.Settlement);
+builder.AddReconciliation();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -1,0 +1,193 @@
+using Dapper;
+using Dmh.Contracts;
+using Dmh.Platform.Payments;
+using Dmh.Platform.Streams;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+using Prometheus;
+
+namespace Dmh.Settlement.Reconciliation;
+
+/// <summary>
+/// Asks the provider about payment attempts left unpaid (a lost notify, a closed page): SUCCESS is
+/// published as <see cref="PaymentSucceeded"/> (source <c>reconcile</c>) so it settles through the
+/// same idempotent path; NOTPAY past <see cref="ReconciliationOptions.ExpireAfter"/> is closed at the
+/// provider, then locally. A MySQL named lock keeps several instances from sweeping at once.
+/// </summary>
+public sealed class ReconciliationService(
+    MySqlDataSource dataSource,
+    IPaymentProvider provider,
+    StreamPublisher publisher,
+    IOptions<ReconciliationOptions> options,
+    TimeProvider time,
+    ILogger<ReconciliationService> logger) : BackgroundService
+{
+    // Per database: several DMH databases (environments, test runs) may share one server.
+    private const string LockName = "CONCAT('dmh_reconciliation:', DATABASE())";
+
+    private static readonly Counter Outcomes = Metrics.CreateCounter(
+        "dmh_reconciliation_attempts_total", "Payment attempts queried by reconciliation, by outcome.", "outcome");
+    private static readonly Counter RefundWithoutSuccess = Metrics.CreateCounter(
+        "dmh_reconciliation_refund_without_success_total", "The provider reports REFUND for an attempt DMH never recorded as paid.");
+
+    private readonly ReconciliationOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Reconciliation sweep failed; next in {Interval}", _options.Interval);
+            }
+
+            try
+            {
+                await Task.Delay(_options.Interval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>One sweep; returns the number of attempts looked at (0 when another instance holds the lock).</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
+        if (await lockConnection.ExecuteScalarAsync<long?>($"SELECT GET_LOCK({LockName}, 0)") != 1)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var now = time.GetUtcNow();
+            var due = (await lockConnection.QueryAsync<Attempt>(new CommandDefinition("""
+                SELECT id AS Id, order_id AS OrderId, out_trade_no AS OutTradeNo, created_at AS CreatedAt
+                FROM payments
+                WHERE status IN ('created', 'prepaid') AND created_at <= @QueryBefore AND created_at >= @NotBefore
+                  AND (last_reconciled_at IS NULL OR last_reconciled_at <= @QueryBefore)
+                ORDER BY id
+                LIMIT @Limit
+                """, new
+                {
+                    QueryBefore = (now - _options.QueryAfter).UtcDateTime,
+                    NotBefore = (now - _options.MaxAge).UtcDateTime,
+                    Limit = _options.BatchSize,
+                }, cancellationToken: ct))).ToList();
+
+            if (due.Count > 0)
+            {
+                await lockConnection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE payments SET last_reconciled_at = @Now WHERE id IN @Ids",
+                    new { Now = now.UtcDateTime, Ids = due.Select(a => a.Id).ToArray() }, cancellationToken: ct));
+            }
+
+            foreach (var attempt in due)
+            {
+                try
+                {
+                    await ReconcileAsync(attempt, now, ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Outcomes.WithLabels("error").Inc();
+                    logger.LogWarning(ex, "Reconciling {OutTradeNo} failed; retried next sweep", attempt.OutTradeNo);
+                }
+            }
+
+            return due.Count;
+        }
+        finally
+        {
+            await lockConnection.ExecuteScalarAsync<long?>($"SELECT RELEASE_LOCK({LockName})");
+        }
+    }
+
+    private async Task ReconcileAsync(Attempt attempt, DateTimeOffset now, CancellationToken ct)
+    {
+        var result = await provider.QueryAsync(attempt.OutTradeNo, ct);
+        switch (result.State)
+        {
+            case TradeQueryResult.Success:
+                if (result.TransactionId is null || result.TotalFen is null)
+                {
+                    Outcomes.WithLabels("invalid").Inc();
+                    logger.LogWarning("Provider says {OutTradeNo} is SUCCESS without transaction id or amount", attempt.OutTradeNo);
+                    return;
+                }
+
+                var message = new PaymentSucceeded(attempt.OutTradeNo, result.TransactionId, result.TotalFen.Value,
+                    result.PayerTotalFen ?? result.TotalFen.Value, result.SuccessTime ?? now, now, PaymentSources.Reconcile);
+                await publisher.PublishAsync(StreamNames.Payments, MessageTypes.PaymentSucceeded, message.OutTradeNo, message);
+                Outcomes.WithLabels("success").Inc();
+                logger.LogInformation("Reconciliation found {OutTradeNo} paid ({TransactionId}); published for settlement",
+                    attempt.OutTradeNo, result.TransactionId);
+                break;
+
+            case TradeQueryResult.NotPay when now - attempt.CreatedAtUtc >= _options.ExpireAfter:
+                await provider.CloseAsync(attempt.OutTradeNo, ct);
+                await CloseLocallyAsync(attempt, ct);
+                Outcomes.WithLabels("closed").Inc();
+                logger.LogInformation("Closed expired unpaid attempt {OutTradeNo} of order {OrderId}", attempt.OutTradeNo, attempt.OrderId);
+                break;
+
+            case TradeQueryResult.Closed:
+                await CloseLocallyAsync(attempt, ct);
+                Outcomes.WithLabels("closed").Inc();
+                break;
+
+            case TradeQueryResult.Refund:
+                RefundWithoutSuccess.Inc();
+                Outcomes.WithLabels("refund_without_success").Inc();
+                logger.LogWarning("Provider reports {OutTradeNo} (order {OrderId}) REFUND but DMH never recorded it paid",
+                    attempt.OutTradeNo, attempt.OrderId);
+                break;
+
+            case TradeQueryResult.OrderNotExist:
+                // The provider does not know it (prepay never reached it): nothing was paid, and the
+                // local order stays as it is so the registrant can pay again.
+                Outcomes.WithLabels("not_exist").Inc();
+                break;
+
+            default:
+                Outcomes.WithLabels("unpaid").Inc();
+                break;
+        }
+    }
+
+    private async Task CloseLocallyAsync(Attempt attempt, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+        var closed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE payments SET status = 'closed' WHERE id = @Id AND status IN ('created', 'prepaid')",
+            new { attempt.Id }, tx, cancellationToken: ct));
+        if (closed == 1)
+        {
+            // Only an unpaid order with no other open attempt: a newer attempt may still be paid.
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE orders SET status = 'closed'
+                WHERE id = @OrderId AND pay_status = 'unpaid' AND status = 'pending'
+                  AND NOT EXISTS (SELECT 1 FROM payments WHERE order_id = @OrderId AND status IN ('created', 'prepaid', 'succeeded'))
+                """, new { attempt.OrderId }, tx, cancellationToken: ct));
+        }
+
+        await tx.CommitAsync(ct);
+    }
+
+    private sealed record Attempt(long Id, long OrderId, string OutTradeNo, DateTime CreatedAt)
+    {
+        public DateTimeOffset CreatedAtUtc => new(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc));
+    }
+}

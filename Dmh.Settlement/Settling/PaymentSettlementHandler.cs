@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Dapper;
+using Dmh.Contracts;
+using Dmh.Platform.Streams;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace Dmh.Settlement.Settling;
+
+/// <summary>
+/// Settles a batch of <see cref="PaymentSucceeded"/> entries with bounded parallelism. A payment that
+/// cannot be settled is failed (left pending, redelivered, dead-lettered after N deliveries); it never
+/// stops the loop. After each commit the sync outbox rows are published; a crash before that is
+/// covered by the syncer's outbox sweeper (rows pending with published_at NULL).
+/// </summary>
+public sealed class PaymentSettlementHandler(
+    SettlementStore store,
+    StreamPublisher publisher,
+    MySqlDataSource dataSource,
+    IOptions<SettlementOptions> options,
+    TimeProvider time,
+    ILogger<PaymentSettlementHandler> logger) : IStreamHandler
+{
+    private readonly SettlementOptions _options = options.Value;
+    private int _commits;
+
+    public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
+    {
+        SettlementMetrics.BatchSize.Observe(batch.Count);
+        var settled = new ConcurrentQueue<SyncRequested>();
+        var duplicates = new ConcurrentQueue<long>();
+        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = ct },
+            async (message, token) => await HandleOneAsync(message, settled, duplicates, token));
+        // Once per batch rather than per payment: the XADDs are pipelined and published_at is set in two statements.
+        await PublishAsync([.. settled], [.. duplicates], ct);
+    }
+
+    private async Task HandleOneAsync(ConsumedMessage message, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
+    {
+        if (message.Envelope is not { } envelope)
+        {
+            message.Fail(message.FormatError ?? "malformed entry");
+            SettlementMetrics.Payments.WithLabels("failed").Inc();
+            return;
+        }
+
+        PaymentSucceeded? payment;
+        try
+        {
+            payment = envelope.Type == MessageTypes.PaymentSucceeded
+                ? JsonSerializer.Deserialize<PaymentSucceeded>(envelope.Payload, StreamPublisher.Json)
+                : null;
+        }
+        catch (JsonException ex)
+        {
+            message.Fail($"Bad PaymentSucceeded payload: {ex.Message}");
+            SettlementMetrics.Payments.WithLabels("failed").Inc();
+            return;
+        }
+
+        if (payment is null || string.IsNullOrEmpty(payment.OutTradeNo) || string.IsNullOrEmpty(payment.TransactionId))
+        {
+            message.Fail($"Not a PaymentSucceeded with outTradeNo and transactionId (type {envelope.Type}).");
+            SettlementMetrics.Payments.WithLabels("failed").Inc();
+            return;
+        }
+
+        SettleResult result;
+        try
+        {
+            result = await store.SettleAsync(payment, ct);
+        }
+        catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException)
+        {
+            message.Fail(ex.Message);
+            SettlementMetrics.Payments.WithLabels("failed").Inc();
+            logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, ex.Message);
+            return;
+        }
+
+        if (result.Outcome == SettleOutcome.Settled)
+        {
+            var elapsed = time.GetUtcNow() - payment.ReceivedAt;
+            SettlementMetrics.Latency.Observe(Math.Max(0, elapsed.TotalSeconds));
+            SettlementMetrics.Payments.WithLabels("settled").Inc();
+            logger.LogDebug("Settled {OrderId} ({OutTradeNo}) in {ElapsedMs} ms", result.OrderId, payment.OutTradeNo, elapsed.TotalMilliseconds);
+            ChaosAfterCommit();
+            message.Done();
+            foreach (var item in result.Outbox)
+            {
+                settled.Enqueue(item);
+            }
+        }
+        else
+        {
+            SettlementMetrics.Payments.WithLabels("duplicate").Inc();
+            message.Done();
+            duplicates.Enqueue(result.OrderId);
+        }
+    }
+
+    private void ChaosAfterCommit()
+    {
+        var limit = _options.Faults.ExitAfterCommitCount;
+        if (limit > 0 && Interlocked.Increment(ref _commits) >= limit)
+        {
+            Environment.FailFast($"Settlement:Faults:ExitAfterCommitCount={limit} reached (chaos hook)");
+        }
+    }
+
+    /// <summary>
+    /// Best effort: the entries are settled whatever happens here; the outbox sweeper re-publishes
+    /// what is left. Orders seen again as duplicates may be a retry after a crash between commit and
+    /// publish, so their still-unpublished rows go out now rather than waiting for the sweeper.
+    /// </summary>
+    private async Task PublishAsync(List<SyncRequested> outbox, List<long> duplicateOrders, CancellationToken ct)
+    {
+        if (outbox.Count == 0 && duplicateOrders.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            if (duplicateOrders.Count > 0)
+            {
+                outbox.AddRange((await connection.QueryAsync<(string Entity, long EntityId)>(new CommandDefinition(
+                    "SELECT entity, entity_id FROM sync_records WHERE order_id IN @Orders AND status = 'pending' AND published_at IS NULL",
+                    new { Orders = duplicateOrders.Distinct().ToArray() }, cancellationToken: ct))).Select(r => new SyncRequested(r.Entity, r.EntityId)));
+            }
+
+            if (outbox.Count == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAll(outbox.Select(item => publisher.PublishAsync(StreamNames.Sync, MessageTypes.SyncRequested, item.Key, item)));
+            foreach (var group in outbox.GroupBy(i => i.Entity))
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE sync_records SET published_at = @Now WHERE entity = @Entity AND entity_id IN @Ids AND published_at IS NULL",
+                    new { Now = time.GetUtcNow().UtcDateTime, Entity = group.Key, Ids = group.Select(i => i.Id).ToArray() },
+                    cancellationToken: ct));
+            }
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or MySqlException or TimeoutException)
+        {
+            logger.LogWarning(ex, "Publishing {Count} sync requests failed; the outbox sweeper re-publishes them", outbox.Count);
+        }
+    }
+}

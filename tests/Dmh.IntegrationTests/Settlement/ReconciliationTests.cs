@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Dmh.Contracts;
+using Dmh.IntegrationTests.Infrastructure;
+using Dmh.Platform.Payments;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Dmh.IntegrationTests.Settlement;
+
+/// <summary>The reconciliation job with a fake provider (an external service); MySQL and Redis are real.</summary>
+public sealed class ReconciliationTests : IAsyncLifetime
+{
+    private TestDatabase _db = null!;
+    private ConnectionMultiplexer _redis = null!;
+    private SettlementKit _kit = null!;
+    private readonly FakeProvider _provider = new();
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        _kit = new SettlementKit(_db, _redis, TestKeys.NewRedisPrefix());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _kit.DeleteKeysAsync();
+        await _redis.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Success_at_the_provider_settles_once_through_the_payments_stream()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 8m);
+        var referrer = await _kit.ParticipantAsync();
+        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900, DateTime.UtcNow.AddMinutes(-10));
+        var fresh = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200009999", 9900, 9000, DateTimeOffset.UtcNow, "wx", "mch");
+        _provider.States[fresh.OutTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200008888", 9900, 9900, DateTimeOffset.UtcNow, "wx", "mch");
+
+        using var worker = await StartAsync();
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid");
+        // A few more sweeps: a paid attempt is no longer asked about, and the duplicate would be a no-op anyway.
+        await Task.Delay(500);
+        Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE order_id = @orderId", new { orderId }));
+        Assert.Equal(8m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal("4200009999", await _kit.ScalarAsync<string>("SELECT trade_no FROM orders WHERE id = @orderId", new { orderId }));
+        var entries = await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Payments);
+        Assert.All(entries, e => Assert.Contains("\"source\":\"reconcile\"", (string)e["payload"]!, StringComparison.Ordinal));
+        Assert.DoesNotContain(_provider.Queries, q => q == fresh.OutTradeNo);
+        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = fresh.OrderId }));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Notpay_past_expiry_closes_at_the_provider_then_locally_and_order_not_exist_leaves_the_order()
+    {
+        var campaign = await _kit.CampaignAsync();
+        var expired = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
+        var young = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        var unknown = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
+        var refunded = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
+        _provider.States[expired.OutTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
+        _provider.States[young.OutTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
+        _provider.States[unknown.OutTradeNo] = new TradeQueryResult(TradeQueryResult.OrderNotExist, null, null, null, null, null, null);
+        _provider.States[refunded.OutTradeNo] = new TradeQueryResult(TradeQueryResult.Refund, "42000077", 9900, 9900, null, null, null);
+
+        using var worker = await StartAsync();
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = expired.OrderId }) == "closed");
+        await SettlementKit.WaitUntilAsync(() => Task.FromResult(_provider.Queries.Contains(unknown.OutTradeNo) && _provider.Queries.Contains(refunded.OutTradeNo)));
+        // Several more sweeps: each attempt is asked about once per QueryAfter, not on every sweep.
+        await Task.Delay(500);
+        Assert.Equal(1, _provider.Queries.Count(q => q == unknown.OutTradeNo));
+
+        Assert.Equal([expired.OutTradeNo], _provider.Closed.ToArray());
+        Assert.Equal("closed", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = expired.OutTradeNo }));
+        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = expired.OrderId }));
+        foreach (var untouched in new[] { young, unknown, refunded })
+        {
+            Assert.Equal("pending", await _kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = untouched.OrderId }));
+            Assert.Equal("prepaid", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = untouched.OutTradeNo }));
+        }
+
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_sweep_is_skipped_while_another_instance_holds_the_lock()
+    {
+        var campaign = await _kit.CampaignAsync();
+        var (_, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
+        await using var holder = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(1, await holder.ExecuteScalarAsync<long>("SELECT GET_LOCK(CONCAT('dmh_reconciliation:', DATABASE()), 0)"));
+
+        using var worker = await StartAsync();
+        await Task.Delay(600);
+        Assert.Empty(_provider.Queries);
+        await holder.ExecuteScalarAsync<long>("SELECT RELEASE_LOCK(CONCAT('dmh_reconciliation:', DATABASE()))");
+        await SettlementKit.WaitUntilAsync(() => Task.FromResult(!_provider.Queries.IsEmpty));
+        await worker.StopAsync();
+    }
+
+    private Task<Microsoft.Extensions.Hosting.IHost> StartAsync() =>
+        SettlementKit.StartWorkerAsync(new Dictionary<string, string?>(_kit.Settings("recon"))
+        {
+            ["Reconciliation:Enabled"] = "true",
+            ["Reconciliation:Interval"] = "00:00:00.100",
+            ["Reconciliation:QueryAfter"] = "00:05:00",
+            ["Reconciliation:ExpireAfter"] = "02:00:00",
+        }, services => services.AddSingleton<IPaymentProvider>(_provider));
+
+    private sealed class FakeProvider : IPaymentProvider
+    {
+        public ConcurrentDictionary<string, TradeQueryResult> States { get; } = new();
+
+        public ConcurrentQueue<string> Queries { get; } = new();
+
+        public ConcurrentQueue<string> Closed { get; } = new();
+
+        public Task<TradeQueryResult> QueryAsync(string outTradeNo, CancellationToken ct)
+        {
+            Queries.Enqueue(outTradeNo);
+            return Task.FromResult(States.TryGetValue(outTradeNo, out var state)
+                ? state
+                : new TradeQueryResult(TradeQueryResult.OrderNotExist, null, null, null, null, null, null));
+        }
+
+        public Task CloseAsync(string outTradeNo, CancellationToken ct)
+        {
+            Closed.Enqueue(outTradeNo);
+            States[outTradeNo] = new TradeQueryResult(TradeQueryResult.Closed, null, null, null, null, null, null);
+            return Task.CompletedTask;
+        }
+
+        public Task<JsapiPrepay> PrepayJsapiAsync(PrepayRequest request, string openid, CancellationToken ct) =>
+            throw new InvalidOperationException("not used by reconciliation");
+
+        public Task<H5Prepay> PrepayH5Async(PrepayRequest request, string payerClientIp, CancellationToken ct) =>
+            throw new InvalidOperationException("not used by reconciliation");
+
+        public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken ct) =>
+            throw new InvalidOperationException("not used by reconciliation");
+    }
+}

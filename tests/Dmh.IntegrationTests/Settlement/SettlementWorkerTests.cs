@@ -1,0 +1,220 @@
+using Dapper;
+using Dmh.Contracts;
+using Dmh.IntegrationTests.Infrastructure;
+using Dmh.Settlement.Settling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
+
+namespace Dmh.IntegrationTests.Settlement;
+
+/// <summary>The settlement worker against the real Redis and MariaDB.</summary>
+public sealed class SettlementWorkerTests : IAsyncLifetime
+{
+    private TestDatabase _db = null!;
+    private ConnectionMultiplexer _redis = null!;
+    private SettlementKit _kit = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestDatabase.CreateAsync();
+        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        _kit = new SettlementKit(_db, _redis, TestKeys.NewRedisPrefix());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _kit.DeleteKeysAsync();
+        await _redis.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Duplicate_notify_delivered_five_times_concurrently_and_sequentially_settles_once()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 12.34m);
+        var referrer = await _kit.ParticipantAsync();
+        var concurrent = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        var sequential = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+
+        using var a = await SettlementKit.StartWorkerAsync(_kit.Settings("a"));
+        using var b = await SettlementKit.StartWorkerAsync(_kit.Settings("b"));
+        var payment = SettlementKit.Payment(concurrent.OutTradeNo, 9900);
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _kit.PublishAsync(payment)));
+        var again = SettlementKit.Payment(sequential.OutTradeNo, 9900);
+        for (var i = 0; i < 5; i++)
+        {
+            await _kit.PublishAsync(again);
+            await SettlementKit.WaitUntilAsync(async () => await _kit.PendingAsync() == 0);
+        }
+
+        await SettlementKit.WaitUntilAsync(async () => await _kit.PendingAsync() == 0
+            && await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 2);
+        Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(24.68m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+
+        // Direct, truly simultaneous transactions on a third order: still one reward.
+        var direct = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        var store = a.Services.GetRequiredService<SettlementStore>();
+        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => store.SettleAsync(SettlementKit.Payment(direct.OutTradeNo, 9900), default)));
+        Assert.Single(results, r => r.Outcome == SettleOutcome.Settled);
+        Assert.Equal(3, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        await a.StopAsync();
+        await b.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_settled_order_is_paid_with_code_payment_outbox_and_sync_requests()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 5m);
+        var referrer = await _kit.ParticipantAsync();
+        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
+        await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900, "4200000001"));
+
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND published_at IS NOT NULL", new { orderId }) == 2);
+        await using var c = await _db.DataSource.OpenConnectionAsync();
+        var order = await c.QuerySingleAsync<(string Status, string PayStatus, string TradeNo, string Code, string SyncStatus, DateTime? PaidAt)>(
+            "SELECT status, pay_status, trade_no, registration_code, sync_status, paid_at FROM orders WHERE id = @orderId", new { orderId });
+        Assert.Equal(("paid", "paid", "4200000001", "pending"), (order.Status, order.PayStatus, order.TradeNo, order.SyncStatus));
+        Assert.Matches("^[A-Z2-9]{10}$", order.Code);
+        Assert.NotNull(order.PaidAt);
+        var payment = await c.QuerySingleAsync<(string Status, string TransactionId, DateTime? ReceivedAt)>(
+            "SELECT status, transaction_id, received_at FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo });
+        Assert.Equal(("succeeded", "4200000001"), (payment.Status, payment.TransactionId));
+        Assert.NotNull(payment.ReceivedAt);
+        var rewardId = await c.ExecuteScalarAsync<long>("SELECT id FROM rewards WHERE order_id = @orderId", new { orderId });
+        var sync = await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Sync);
+        Assert.Equal(new[] { $"order:{orderId}", $"reward:{rewardId}" }, sync.Select(e => (string)e["key"]!).Order());
+        Assert.All(sync, e => Assert.Equal(MessageTypes.SyncRequested, (string)e["type"]!));
+        Assert.Equal(2, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND status = 'pending'", new { orderId }));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task No_referrer_and_self_referral_pay_the_order_without_reward_and_percentage_rounds_down()
+    {
+        var fixedCampaign = await _kit.CampaignAsync(fixedYuan: 10m);
+        var percentCampaign = await _kit.CampaignAsync("percentage", 0m, 1234);
+        var self = await _kit.ParticipantAsync();
+        var referrer = await _kit.ParticipantAsync();
+        var noReferrer = await _kit.OrderAsync(fixedCampaign, await _kit.ParticipantAsync(), 0, 9900);
+        var selfReferral = await _kit.OrderAsync(fixedCampaign, self, self, 9900);
+        var percent = await _kit.OrderAsync(percentCampaign, await _kit.ParticipantAsync(), referrer, 9999);
+
+        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
+        await _kit.PublishAsync(SettlementKit.Payment(noReferrer.OutTradeNo, 9900));
+        await _kit.PublishAsync(SettlementKit.Payment(selfReferral.OutTradeNo, 9900));
+        await _kit.PublishAsync(SettlementKit.Payment(percent.OutTradeNo, 9999));
+
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 3);
+        Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        // 9999 fen × 12.34 % = 1233.8766 fen → 1233 fen.
+        Assert.Equal(12.33m, await _kit.ScalarAsync<decimal>("SELECT amount FROM rewards WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(12.33m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM user_balances WHERE user_id = @self", new { self }));
+        Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @id", new { id = noReferrer.OrderId }));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_poison_payment_is_dead_lettered_after_max_deliveries_while_others_flow()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 1m);
+        var referrer = await _kit.ParticipantAsync();
+        var good = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            good.Add((await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900)).OutTradeNo);
+        }
+
+        var wrongAmount = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w", claimIdle: "00:00:00.200", maxDeliveries: 3));
+        await _kit.PublishAsync(SettlementKit.Payment("NO-SUCH-ATTEMPT", 9900));
+        await _kit.PublishAsync(SettlementKit.Payment(wrongAmount.OutTradeNo, 1));
+        await _kit.Redis.StreamAddAsync(_kit.Prefix + StreamNames.Payments, [new NameValueEntry("garbage", "1")]);
+        foreach (var outTradeNo in good)
+        {
+            await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+        }
+
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters") == 3
+            && await _kit.PendingAsync() == 0);
+        Assert.Equal(20, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = wrongAmount.OrderId }));
+        var errors = (await (await _db.DataSource.OpenConnectionAsync()).QueryAsync<string>("SELECT error FROM dead_letters")).ToList();
+        Assert.Contains(errors, e => e.Contains("No payment attempt", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("disagrees", StringComparison.Ordinal));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Four_workers_settle_2000_payments_for_50_referrers_with_exact_balances_and_versions()
+    {
+        var campaign = await _kit.CampaignAsync("percentage", 0m, 1500);
+        var referrers = new List<long>();
+        for (var i = 0; i < 50; i++)
+        {
+            referrers.Add(await _kit.ParticipantAsync());
+        }
+
+        var registrant = await _kit.ParticipantAsync();
+        await using (var c = await _db.DataSource.OpenConnectionAsync())
+        {
+            // Bulk seed: 2,000 orders and attempts, prices 1.00..20.99 yuan so rewards vary.
+            var rows = Enumerable.Range(0, 2000).Select(i => (Referrer: referrers[i % 50], Fen: 100 + (i * 37 % 2000))).ToList();
+            foreach (var chunk in rows.Select((r, i) => (r, i)).Chunk(500))
+            {
+                var values = string.Join(",", chunk.Select(x => $"({campaign}, {registrant}, 'bulk-{x.i}', {x.r.Referrer}, {(x.r.Fen / 100m).ToString(System.Globalization.CultureInfo.InvariantCulture)})"));
+                await c.ExecuteAsync($"INSERT INTO orders (campaign_id, participant_id, phone, referrer_id, amount) VALUES {values}");
+            }
+
+            await c.ExecuteAsync("""
+                INSERT INTO payments (order_id, attempt, out_trade_no, channel, amount_fen, status)
+                SELECT id, 1, CONCAT('B', id, 'A1'), 'jsapi', ROUND(amount * 100), 'prepaid' FROM orders WHERE phone LIKE 'bulk-%'
+                """);
+        }
+
+        var payments = (await (await _db.DataSource.OpenConnectionAsync()).QueryAsync<(string OutTradeNo, long Fen)>(
+            "SELECT out_trade_no, amount_fen FROM payments WHERE out_trade_no LIKE 'B%'")).ToList();
+        Assert.Equal(2000, payments.Count);
+        var workers = new List<IHost>();
+        for (var i = 0; i < 4; i++)
+        {
+            workers.Add(await SettlementKit.StartWorkerAsync(_kit.Settings($"settlement-w{i}")));
+        }
+
+        // Every payment twice (a notify and a callback), from concurrent publishers.
+        await Parallel.ForEachAsync(payments.Concat(payments), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (p, _) => await _kit.PublishAsync(SettlementKit.Payment(p.OutTradeNo, p.Fen)));
+
+        await SettlementKit.WaitUntilAsync(async () =>
+            await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE phone LIKE 'bulk-%' AND pay_status = 'paid'") == 2000
+            && await _kit.PendingAsync() == 0, seconds: 120);
+        await using var check = await _db.DataSource.OpenConnectionAsync();
+        var balances = (await check.QueryAsync<(long UserId, decimal Balance, decimal Total, long Version, decimal Sum, long Count)>("""
+            SELECT b.user_id, b.balance, b.total_reward, b.version, SUM(r.amount), COUNT(r.id)
+            FROM user_balances b JOIN rewards r ON r.user_id = b.user_id
+            GROUP BY b.user_id, b.balance, b.total_reward, b.version
+            """)).ToList();
+        Assert.Equal(50, balances.Count);
+        Assert.All(balances, b =>
+        {
+            Assert.Equal(b.Sum, b.Balance);
+            Assert.Equal(b.Sum, b.Total);
+            Assert.Equal(b.Count, b.Version);
+            Assert.Equal(40, b.Count);
+        });
+        var expected = payments.Sum(p => p.Fen * 1500 / 10_000) / 100m;
+        Assert.Equal(expected, balances.Sum(b => b.Balance));
+        Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+        foreach (var worker in workers)
+        {
+            await worker.StopAsync();
+            worker.Dispose();
+        }
+    }
+}
