@@ -1,4 +1,5 @@
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Posters;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddDmhAuth();
 builder.AddFrontends();
+builder.AddPosters();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -24,6 +26,7 @@ if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigr
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
+app.MapPosterEndpoints();
 app.MapFrontends();
 
 app.Run();
