@@ -19,7 +19,7 @@ public static class PosterEndpoints
     public static WebApplicationBuilder AddPosters(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<PosterOptions>().BindConfiguration(PosterOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PosterOptions>, PosterOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<PosterOptions>, PosterOptionsValidator>();
         builder.Services.AddSingleton<PosterRenderer>();
         builder.Services.AddSingleton<PosterCache>();
         return builder;

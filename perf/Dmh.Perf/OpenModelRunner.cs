@@ -181,10 +181,11 @@ public sealed class OpenModelRunner(HttpClient client, IScenario scenario, Uri b
     // cost is up to ~1 ms of start delay, charged to the latency and visible against the service time.
     private static void WaitUntil(long due)
     {
-        var remaining = due - Stopwatch.GetTimestamp();
-        if (remaining > 0)
+        // Thread.Sleep truncates to whole milliseconds: loop so a request never starts before it is due.
+        long remaining;
+        while ((remaining = due - Stopwatch.GetTimestamp()) > 0)
         {
-            Thread.Sleep(TimeSpan.FromTicks(Math.Max(remaining * TimeSpan.TicksPerSecond / Stopwatch.Frequency, TimeSpan.TicksPerMillisecond)));
+            Thread.Sleep(Math.Max(1, (int)(remaining * 1000 / Stopwatch.Frequency)));
         }
     }
 }

@@ -163,10 +163,12 @@ public sealed class PosterTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Missing_order_id_gets_400()
+    public async Task Missing_order_id_or_malformed_body_gets_400()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/qrcode/generate") { Content = JsonContent.Create(new { }) };
         await AssertProblemAsync(await _client.SendAsync(request), HttpStatusCode.BadRequest);
+        using var garbage = new HttpRequestMessage(HttpMethod.Post, "/api/v1/qrcode/generate") { Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json") };
+        await AssertProblemAsync(await _client.SendAsync(garbage), HttpStatusCode.BadRequest);
     }
 
     [Fact]
