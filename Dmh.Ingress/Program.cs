@@ -2,6 +2,7 @@ using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Rewards;
+using Dmh.Ingress.Posters;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Platform.Database;
@@ -16,6 +17,7 @@ builder.AddFrontends();
 builder.AddWechatPay();
 builder.AddPayments();
 builder.AddWechatAuth();
+builder.AddPosters();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigr
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
+app.MapPosterEndpoints();
 app.MapFrontends();
 app.MapPaymentEndpoints();
 app.MapWechatAuthEndpoints();

@@ -1,3 +1,117 @@
-// The load suite: an open-model runner with named scenarios (issue 9 fills it in).
-Console.Error.WriteLine("usage: Dmh.Perf <scenario> [options]  (no scenarios yet)");
-return 2;
+using System.Globalization;
+using Dmh.Perf;
+
+// The load suite's runner: open model, HdrHistogram latencies, a Markdown report per run.
+RunOptions options;
+try
+{
+    options = RunOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(RunOptions.Usage);
+    Console.Error.WriteLine("scenarios:");
+    Console.Error.WriteLine(ScenarioRegistry.Describe());
+    return 2;
+}
+
+await using var scenario = ScenarioRegistry.Create(options.Scenario);
+if (scenario is null)
+{
+    Console.Error.WriteLine($"unknown scenario '{options.Scenario}'; scenarios:");
+    Console.Error.WriteLine(ScenarioRegistry.Describe());
+    return 2;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+
+ThreadPool.GetMinThreads(out var workers, out var io);
+ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount * 4), io);
+
+var started = DateTimeOffset.UtcNow;
+var target = await scenario.SetUpAsync(options, cts.Token);
+using var handler = new SocketsHttpHandler
+{
+    MaxConnectionsPerServer = options.Connections,
+    PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+    UseProxy = false,
+    UseCookies = false,
+    AllowAutoRedirect = false,
+};
+using var client = new HttpClient(handler) { Timeout = options.Timeout };
+var runner = new OpenModelRunner(client, scenario, target);
+var runs = new List<RunResult>();
+string? verdict = null;
+
+async Task<RunResult> RunOneAsync(double rate)
+{
+    Console.Error.WriteLine($"[perf] {options.Scenario} at {Report.FormatRate(rate)}/s: {options.Warmup.TotalSeconds:0.#} s warm-up, {options.Duration.TotalSeconds:0.#} s measured");
+    var result = await runner.RunAsync(rate, options.Warmup, options.Duration, options.MaxInFlight, cts.Token);
+    var s = RateSummary.Of(result);
+    Console.Error.WriteLine($"[perf]   achieved {Report.FormatRate(s.AchievedRate)}/s  p50 {Report.FormatMicros(s.P50Us)}  p99 {Report.FormatMicros(s.P99Us)}  max {Report.FormatMicros(s.MaxUs)}  errors {Report.FormatPercent(s.ErrorRate)}  late {s.Late}");
+    runs.Add(result);
+    return result;
+}
+
+if (options.Step)
+{
+    var boundUs = (long)options.P99Bound.TotalMicroseconds;
+    for (var rate = options.Rates[0]; rate <= options.StepMax && !cts.IsCancellationRequested; rate += options.StepIncrement)
+    {
+        var s = RateSummary.Of(await RunOneAsync(rate));
+        if (s.P99Us > boundUs || s.ErrorRate > 0.01)
+        {
+            var last = runs.Count >= 2 ? Report.FormatRate(runs[^2].TargetRate) + "/s" : "none";
+            verdict = $"Step mode: p99 passed {Report.FormatMicros(boundUs)} (or errors passed 1 %) at {Report.FormatRate(rate)}/s; the highest rate within the bound was {last}.";
+            break;
+        }
+    }
+
+    verdict ??= $"Step mode: p99 stayed within {Report.FormatMicros(boundUs)} up to {Report.FormatRate(runs.Count > 0 ? runs[^1].TargetRate : 0)}/s.";
+}
+else
+{
+    // Repeats are interleaved (a, b, c, a, b, c) so a noisy neighbour hurts every rate alike.
+    for (var repeat = 0; repeat < options.Repeat && !cts.IsCancellationRequested; repeat++)
+    {
+        foreach (var rate in options.Rates)
+        {
+            await RunOneAsync(rate);
+        }
+    }
+}
+
+var rows = runs.GroupBy(r => r.TargetRate).Select(g => RateSummary.Median(g.Select(RateSummary.Of).ToList())).ToList();
+var directory = Path.Combine(
+    options.OutputDirectory ?? Path.Combine(RepositoryRoot(), "perf", "results"),
+    started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + options.Scenario);
+Directory.CreateDirectory(directory);
+await File.WriteAllTextAsync(Path.Combine(directory, "report.md"), Report.Markdown(options, target, started, rows, runs, verdict));
+await File.WriteAllTextAsync(Path.Combine(directory, "latency.svg"), Report.Svg(runs));
+Console.WriteLine(Report.Table(rows));
+if (verdict is not null)
+{
+    Console.WriteLine(verdict);
+}
+
+Console.WriteLine($"report: {Path.Combine(directory, "report.md")}");
+return cts.IsCancellationRequested ? 130 : 0;
+
+static string RepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Dmh.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
+}

@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dmh.Perf;
+
+/// <summary>One load scenario: how to prepare the target and what request number i is.</summary>
+public interface IScenario : IAsyncDisposable
+{
+    /// <summary>Prepares the target (seed data, in-process server); returns the base URL to load.</summary>
+    Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct);
+
+    /// <summary>Builds request <paramref name="index"/>; called concurrently.</summary>
+    HttpRequestMessage CreateRequest(Uri baseUrl, long index);
+
+    /// <summary>Whether a response counts as a success (default: 2xx).</summary>
+    bool IsSuccess(HttpResponseMessage response) => response.IsSuccessStatusCode;
+}
+
+/// <summary>The named scenarios. Add one line here (and a class) for each new scenario.</summary>
+public static class ScenarioRegistry
+{
+    private static readonly Dictionary<string, (string Description, Func<IScenario> Create)> Scenarios = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["overhead"] = ("the runner against a trivial endpoint it hosts itself on loopback: how much load this machine can generate", () => new OverheadScenario()),
+        ["healthz"] = ("GET /healthz of a running Ingress (--base-url)", () => new GetScenario("/healthz")),
+    };
+
+    public static IReadOnlyCollection<string> Names => Scenarios.Keys;
+
+    public static string Describe() => string.Join(Environment.NewLine, Scenarios.Select(s => $"  {s.Key,-10} {s.Value.Description}"));
+
+    public static IScenario? Create(string name) => Scenarios.TryGetValue(name, out var s) ? s.Create() : null;
+}
+
+/// <summary>GET one path of the system under test.</summary>
+public sealed class GetScenario(string path) : IScenario
+{
+    public Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct) => Task.FromResult(options.BaseUrl);
+
+    public HttpRequestMessage CreateRequest(Uri baseUrl, long index) => new(HttpMethod.Get, new Uri(baseUrl, path));
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>A minimal Kestrel app on 127.0.0.1 (ephemeral port) answering <c>GET /ping</c> with "ok".</summary>
+public sealed class OverheadScenario : IScenario
+{
+    private WebApplication? _app;
+
+    public async Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _app = builder.Build();
+        _app.MapGet("/ping", () => Results.Text("ok"));
+        await _app.StartAsync(ct);
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new Uri(address);
+    }
+
+    public HttpRequestMessage CreateRequest(Uri baseUrl, long index) => new(HttpMethod.Get, new Uri(baseUrl, "/ping"));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
