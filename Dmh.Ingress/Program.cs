@@ -1,3 +1,4 @@
+using Dmh.Ingress.Admins;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Database;
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddDmhAuth();
 builder.AddFrontends();
+builder.AddAdmins();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -25,5 +27,6 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapFrontends();
+app.MapAdminEndpoints();
 
 app.Run();
