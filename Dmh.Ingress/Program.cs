@@ -1,4 +1,5 @@
 using Dmh.Ingress.Admins;
+using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Database;
@@ -10,6 +11,7 @@ builder.AddServiceDefaults();
 builder.AddDmhAuth();
 builder.AddFrontends();
 builder.AddAdmins();
+builder.AddCampaigns();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -28,5 +30,6 @@ app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapFrontends();
 app.MapAdminEndpoints();
+app.MapCampaignEndpoints();
 
 app.Run();
