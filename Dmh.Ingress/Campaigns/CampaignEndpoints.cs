@@ -44,6 +44,7 @@ public static class CampaignEndpoints
     {
         builder.Services.AddOptions<PublicOptions>().BindConfiguration(PublicOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CampaignStore>();
+        builder.Services.AddSingleton<Dmh.Ingress.Participants.ParticipantStore>();
         return builder;
     }
 
