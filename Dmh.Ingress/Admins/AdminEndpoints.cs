@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Dmh.Contracts;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dmh.Ingress.Admins;
@@ -35,6 +36,24 @@ public static partial class AdminEndpoints
         builder.Services.AddSingleton<AdminStore>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddHostedService<AdminSeeder>();
+        // Admin tokens live 12 h; a disabled account (or one whose role changed) loses access at once
+        // rather than when its token expires. One primary-key read per admin request.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .PostConfigure<AdminStore>((o, store) =>
+            {
+                o.Events ??= new JwtBearerEvents();
+                o.Events.OnTokenValidated = async ctx =>
+                {
+                    if (ctx.Principal is { } p && p.IsAdmin())
+                    {
+                        var user = AdminId(p) is { } id ? await store.FindAsync(id, ctx.HttpContext.RequestAborted) : null;
+                        if (user is not { DisabledAt: null } || !p.IsInRole(user.Role))
+                        {
+                            ctx.Fail("The admin account is disabled or its role changed.");
+                        }
+                    }
+                };
+            });
         return builder;
     }
 

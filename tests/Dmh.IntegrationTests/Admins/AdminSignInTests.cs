@@ -134,6 +134,7 @@ public sealed class AdminSignInTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync($"/api/v1/admin-users/{viewerId}/disable", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await viewer.GetAsync("/api/v1/auth/admin/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await viewer.GetAsync("/api/v1/campaigns")).StatusCode);
         using var anonymous = _factory.CreateClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(anonymous, "viewer1", "viewer-pass-1")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/admin-users")).StatusCode);
