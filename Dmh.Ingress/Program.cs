@@ -1,4 +1,6 @@
 using Dmh.Ingress.DeadLetters;
+using Dmh.Ingress.Admins;
+using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Rewards;
@@ -18,6 +20,8 @@ builder.AddWechatPay();
 builder.AddPayments();
 builder.AddWechatAuth();
 builder.AddPosters();
+builder.AddAdmins();
+builder.AddCampaigns();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -40,5 +44,7 @@ app.MapPaymentEndpoints();
 app.MapWechatAuthEndpoints();
 app.MapRewardEndpoints();
 app.MapDeadLetterEndpoints();
+app.MapAdminEndpoints();
+app.MapCampaignEndpoints();
 
 app.Run();

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.IdentityModel.Tokens.Jwt;
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Dmh.Contracts;
+using Dmh.Ingress.Http;
+using Dmh.Ingress.Security;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dmh.Ingress.Admins;
+
+public sealed record AdminLoginRequest(string? Username, string? Password);
+
+public sealed record AdminUserView(long Id, string Username, string Role);
+
+public sealed record AdminLoginResponse(string Token, DateTimeOffset ExpiresAt, AdminUserView User);
+
+public sealed record AdminAccountView(long Id, string Username, string Role, bool Disabled, DateTimeOffset CreatedAt);
+
+public sealed record CreateAdminRequest(string? Username, string? Password, string? Role);
+
+public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
+
+/// <summary>Admin sign-in (<c>/api/v1/auth/admin</c>) and account management (<c>/api/v1/admin-users</c>).</summary>
+public static partial class AdminEndpoints
+{
+    private static readonly string[] Roles = [AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Viewer];
+
+    public static WebApplicationBuilder AddAdmins(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AdminOptions>()
+            .BindConfiguration(AdminOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AdminStore>();
+        builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddHostedService<AdminSeeder>();
+        // Admin tokens live 12 h; a disabled account (or one whose role changed) loses access at once
+        // rather than when its token expires. One primary-key read per admin request.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .PostConfigure<AdminStore>((o, store) =>
+            {
+                o.Events ??= new JwtBearerEvents();
+                o.Events.OnTokenValidated = async ctx =>
+                {
+                    if (ctx.Principal is { } p && p.IsAdmin())
+                    {
+                        var user = AdminId(p) is { } id ? await store.FindAsync(id, ctx.HttpContext.RequestAborted) : null;
+                        if (user is not { DisabledAt: null } || !p.IsInRole(user.Role))
+                        {
+                            ctx.Fail("The admin account is disabled or its role changed.");
+                        }
+                    }
+                };
+            });
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/v1/auth/admin").WithTags("Admin sign-in");
+        auth.MapPost("/login", LoginAsync);
+        auth.MapGet("/me", MeAsync).RequireAuthorization(Policies.AdminRead);
+        auth.MapPut("/password", ChangePasswordAsync).RequireAuthorization(Policies.AdminRead);
+
+        var users = app.MapGroup("/api/v1/admin-users").WithTags("Admin accounts").RequireAuthorization(Policies.AdminOnly);
+        users.MapGet("/", ListAsync);
+        users.MapPost("/", CreateAsync);
+        users.MapPost("/{id:long}/disable", DisableAsync);
+        return app;
+    }
+
+    public static async Task<Results<Ok<AdminLoginResponse>, ProblemHttpResult>> LoginAsync(
+        AdminLoginRequest? request, HttpContext http, AdminStore store, LoginThrottle throttle, TokenService tokens, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(request?.Username) || request.Username.Length > 64)
+        {
+            errors.Add("username", "Username is required (at most 64 characters).");
+        }
+
+        if (string.IsNullOrEmpty(request?.Password) || request.Password.Length > 128)
+        {
+            errors.Add("password", "Password is required (at most 128 characters).");
+        }
+
+        if (errors.Any)
+        {
+            return Problems.Validation(errors.ToDictionary());
+        }
+
+        var username = request!.Username!.Trim();
+        var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (await throttle.BlockedForAsync(username, ip) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Problems.TooManyRequests("Too many failed sign-ins; try again later.");
+        }
+
+        var user = await store.VerifyAsync(username, request.Password!, ct);
+        if (user is null)
+        {
+            await throttle.RecordFailureAsync(username, ip);
+            return Problems.Of(StatusCodes.Status401Unauthorized, "invalid-credentials", "Wrong username or password.");
+        }
+
+        await throttle.ResetUserAsync(username);
+        var (token, expiresAt) = tokens.IssueAdmin(user.Id, user.Username, user.Role);
+        return TypedResults.Ok(new AdminLoginResponse(token, expiresAt, new AdminUserView(user.Id, user.Username, user.Role)));
+    }
+
+    public static async Task<Results<Ok<AdminUserView>, ProblemHttpResult>> MeAsync(ClaimsPrincipal principal, AdminStore store, CancellationToken ct)
+    {
+        var user = await CurrentAsync(principal, store, ct);
+        return user is null
+            ? Problems.Of(StatusCodes.Status401Unauthorized, "account-disabled", "The account no longer exists or is disabled.")
+            : TypedResults.Ok(new AdminUserView(user.Id, user.Username, user.Role));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
+        ChangePasswordRequest? request, ClaimsPrincipal principal, AdminStore store, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrEmpty(request?.CurrentPassword))
+        {
+            errors.Add("currentPassword", "Current password is required.");
+        }
+
+        ValidatePassword(request?.NewPassword, "newPassword", errors);
+        if (errors.Any)
+        {
+            return Problems.Validation(errors.ToDictionary());
+        }
+
+        var user = await CurrentAsync(principal, store, ct);
+        if (user is null)
+        {
+            return Problems.Of(StatusCodes.Status401Unauthorized, "account-disabled", "The account no longer exists or is disabled.");
+        }
+
+        if (await store.VerifyAsync(user.Username, request!.CurrentPassword!, ct) is null)
+        {
+            return Problems.Validation("currentPassword", "Current password is wrong.", StatusCodes.Status422UnprocessableEntity);
+        }
+
+        await store.SetPasswordAsync(user.Id, request.NewPassword!, ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Ok<AdminAccountView[]>> ListAsync(AdminStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.ListAsync(ct)).Select(ToView).ToArray());
+
+    public static async Task<Results<Created<AdminAccountView>, ProblemHttpResult>> CreateAsync(
+        CreateAdminRequest? request, AdminStore store, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (request?.Username is null || !UsernamePattern().IsMatch(request.Username))
+        {
+            errors.Add("username", "Username is required: 3-64 letters, digits, '.', '_' or '-'.");
+        }
+
+        if (request?.Role is null || !Roles.Contains(request.Role, StringComparer.Ordinal))
+        {
+            errors.Add("role", "Role must be admin, operator or viewer.");
+        }
+
+        ValidatePassword(request?.Password, "password", errors);
+        if (errors.Any)
+        {
+            return Problems.Validation(errors.ToDictionary());
+        }
+
+        var id = await store.CreateAsync(request!.Username!, request.Password!, request.Role!, ct);
+        if (id is null)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "username-taken", "The username is taken.");
+        }
+
+        var created = await store.FindAsync(id.Value, ct);
+        return TypedResults.Created($"/api/v1/admin-users/{id}", ToView(created!));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DisableAsync(long id, ClaimsPrincipal principal, AdminStore store, CancellationToken ct)
+    {
+        if (AdminId(principal) == id)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "cannot-disable-self", "You cannot disable your own account.");
+        }
+
+        if (await store.FindAsync(id, ct) is null)
+        {
+            return Problems.NotFound("The admin account");
+        }
+
+        await store.DisableAsync(id, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static void ValidatePassword(string? password, string field, FieldErrors errors)
+    {
+        if (password is null || password.Length < AdminStore.MinPasswordLength || password.Length > 128)
+        {
+            errors.Add(field, $"Password must have {AdminStore.MinPasswordLength} to 128 characters.");
+        }
+    }
+
+    private static long? AdminId(ClaimsPrincipal principal) =>
+        long.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub), CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    private static async Task<AdminUser?> CurrentAsync(ClaimsPrincipal principal, AdminStore store, CancellationToken ct)
+    {
+        var user = AdminId(principal) is { } id ? await store.FindAsync(id, ct) : null;
+        return user is { DisabledAt: null } ? user : null;
+    }
+
+    private static AdminAccountView ToView(AdminUser u) =>
+        new(u.Id, u.Username, u.Role, u.DisabledAt is not null, new DateTimeOffset(DateTime.SpecifyKind(u.CreatedAt, DateTimeKind.Utc)));
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{3,64}$")]
+    private static partial Regex UsernamePattern();
+}

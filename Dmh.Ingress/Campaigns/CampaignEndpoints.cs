@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.IdentityModel.Tokens.Jwt;
+using System.Security.Claims;
+using System.Text.Json;
+using Dmh.Ingress.Forms;
+using Dmh.Ingress.Http;
+using Dmh.Ingress.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Dmh.Ingress.Campaigns;
+
+public sealed record RewardInput(string? Type, long? AmountFen, int? BasisPoints);
+
+public sealed record PaymentInput(string? Description);
+
+/// <summary>Body of POST/PUT /api/v1/campaigns.</summary>
+public sealed record CampaignInput(
+    string? Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
+    long? PriceFen, RewardInput? Reward, PaymentInput? Payment, bool? RequireSms, JsonElement? FormSchema);
+
+public sealed record RewardView(string Type, long? AmountFen, int? BasisPoints);
+
+public sealed record PaymentView(string? Description);
+
+public sealed record CampaignView(
+    long Id, string Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
+    string Status, long PriceFen, RewardView Reward, PaymentView Payment, bool RequireSms, JsonElement? FormSchema,
+    string H5Url, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record CampaignPage(IReadOnlyList<CampaignView> Items, long Total, int Page, int PageSize);
+
+/// <summary>What the H5 page needs to render a campaign's form (public).</summary>
+public sealed record PublicForm(
+    long Id, string Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
+    string State, long PriceFen, bool RequireSms, JsonElement? FormSchema);
+
+/// <summary>Campaign management (<c>/api/v1/campaigns</c>, admin) and the public form.</summary>
+public static class CampaignEndpoints
+{
+    public const int MaxPageSize = 100;
+
+    public static WebApplicationBuilder AddCampaigns(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PublicOptions>().BindConfiguration(PublicOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<CampaignStore>();
+        builder.Services.AddSingleton<Dmh.Ingress.Participants.ParticipantStore>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapCampaignEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/campaigns").WithTags("Campaigns");
+        group.MapGet("/", ListAsync).RequireAuthorization(Policies.AdminRead);
+        group.MapGet("/{id:long}", GetAsync).RequireAuthorization(Policies.AdminRead);
+        group.MapPost("/", CreateAsync).RequireAuthorization(Policies.AdminWrite);
+        group.MapPut("/{id:long}", UpdateAsync).RequireAuthorization(Policies.AdminWrite);
+        group.MapDelete("/{id:long}", DeleteAsync).RequireAuthorization(Policies.AdminWrite);
+        group.MapPost("/{id:long}/publish", PublishAsync).RequireAuthorization(Policies.AdminWrite);
+        group.MapPost("/{id:long}/disable", DisableAsync).RequireAuthorization(Policies.AdminWrite);
+        group.MapGet("/{id:long}/form", FormAsync).AllowAnonymous();
+        return app;
+    }
+
+    public static async Task<Results<Ok<CampaignPage>, ProblemHttpResult>> ListAsync(
+        CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct,
+        int? page = null, int? pageSize = null, string? q = null, string? status = null)
+    {
+        var errors = new FieldErrors();
+        if (page is < 1)
+        {
+            errors.Add("page", "page starts at 1.");
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors.Add("pageSize", $"pageSize is 1 to {MaxPageSize}.");
+        }
+
+        if (status is not null && !CampaignStatus.All.Contains(status))
+        {
+            errors.Add("status", "status is one of draft, scheduled, active, ended, disabled.");
+        }
+
+        if (q is { Length: > 200 })
+        {
+            errors.Add("q", "q has at most 200 characters.");
+        }
+
+        if (errors.Any)
+        {
+            return Problems.Validation(errors.ToDictionary());
+        }
+
+        var now = time.GetUtcNow();
+        var query = new CampaignQuery(page ?? 1, pageSize ?? 20, q, status, now);
+        var (items, total) = await store.ListAsync(query, ct);
+        return TypedResults.Ok(new CampaignPage(items.Select(r => ToView(r, now, pub.Value)).ToList(), total, query.Page, query.PageSize));
+    }
+
+    public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> GetAsync(
+        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
+        await store.FindAsync(id, ct) is { } row
+            ? TypedResults.Ok(ToView(row, time.GetUtcNow(), pub.Value))
+            : Problems.NotFound("The campaign");
+
+    public static async Task<Results<Created<CampaignView>, ProblemHttpResult>> CreateAsync(
+        CampaignInput? input, ClaimsPrincipal user, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
+    {
+        var (values, problem) = Validate(input);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var createdBy = long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), CultureInfo.InvariantCulture, out var adminId) ? adminId : (long?)null;
+        var id = await store.InsertAsync(values!, createdBy, ct);
+        var row = await store.FindAsync(id, ct);
+        return TypedResults.Created($"/api/v1/campaigns/{id}", ToView(row!, time.GetUtcNow(), pub.Value));
+    }
+
+    public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> UpdateAsync(
+        long id, CampaignInput? input, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
+    {
+        var (values, problem) = Validate(input);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!await store.UpdateAsync(id, values!, ct))
+        {
+            return Problems.NotFound("The campaign");
+        }
+
+        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub.Value));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long id, CampaignStore store, CancellationToken ct) =>
+        await store.SoftDeleteAsync(id, ct) ? TypedResults.NoContent() : Problems.NotFound("The campaign");
+
+    public static Task<Results<Ok<CampaignView>, ProblemHttpResult>> PublishAsync(
+        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
+        SetStatusAsync(id, StoredStatus.Published, store, time, pub.Value, ct);
+
+    public static Task<Results<Ok<CampaignView>, ProblemHttpResult>> DisableAsync(
+        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
+        SetStatusAsync(id, StoredStatus.Disabled, store, time, pub.Value, ct);
+
+    /// <summary>Public: reads MySQL on every call (no cache), so a saved change shows at once.</summary>
+    public static async Task<Results<Ok<PublicForm>, ProblemHttpResult>> FormAsync(long id, CampaignStore store, TimeProvider time, CancellationToken ct)
+    {
+        var row = await store.FindAsync(id, ct);
+        if (row is null || row.Status == StoredStatus.Draft)
+        {
+            return Problems.NotFound("The campaign");
+        }
+
+        var status = CampaignStatus.Derive(row.Status, row.StartTime, row.EndTime, time.GetUtcNow());
+        return TypedResults.Ok(new PublicForm(row.Id, row.Name, row.Description, row.CoverUrl, Utc(row.StartTime), Utc(row.EndTime),
+            CampaignStatus.PublicState(status), row.PriceFen, row.RequireSms, ParseJson(row.FormFields)));
+    }
+
+    public static CampaignView ToView(CampaignRow r, DateTimeOffset now, PublicOptions pub) => new(
+        r.Id, r.Name, r.Description, r.CoverUrl, Utc(r.StartTime), Utc(r.EndTime),
+        CampaignStatus.Derive(r.Status, r.StartTime, r.EndTime, now), r.PriceFen,
+        r.RewardType == RewardTypes.Percentage
+            ? new RewardView(RewardTypes.Percentage, null, r.RewardBps)
+            : new RewardView(RewardTypes.Fixed, Dmh.Platform.Money.YuanToFen(r.RewardRule), null),
+        new PaymentView(ParseJson(r.PaymentSettings) is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("description", out var d) ? d.GetString() : null),
+        r.RequireSms, ParseJson(r.FormFields),
+        pub.BaseUrl.TrimEnd('/') + "/h5/#/pages/campaign/index?id=" + r.Id.ToString(CultureInfo.InvariantCulture),
+        Utc(r.CreatedAt), Utc(r.UpdatedAt));
+
+    private static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> SetStatusAsync(
+        long id, string status, CampaignStore store, TimeProvider time, PublicOptions pub, CancellationToken ct)
+    {
+        if (!await store.SetStatusAsync(id, status, ct))
+        {
+            return Problems.NotFound("The campaign");
+        }
+
+        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub));
+    }
+
+    /// <summary>400 for missing/malformed fields, 422 for rule breaks (reward above price, bad schema).</summary>
+    internal static (CampaignValues? Values, ProblemHttpResult? Problem) Validate(CampaignInput? input)
+    {
+        if (input is null)
+        {
+            return (null, Problems.Validation("body", "A campaign object is required."));
+        }
+
+        var shape = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Trim().Length > 200)
+        {
+            shape.Add("name", "name is required (at most 200 characters).");
+        }
+
+        if (input.Description is { Length: > 10_000 })
+        {
+            shape.Add("description", "description has at most 10000 characters.");
+        }
+
+        if (input.CoverUrl is { } cover && (cover.Length > 500 || !(cover.StartsWith("/uploads/", StringComparison.Ordinal)
+            || (Uri.TryCreate(cover, UriKind.Absolute, out var u) && u.Scheme is "https" or "http"))))
+        {
+            shape.Add("coverUrl", "coverUrl is an uploaded /uploads/... path or an http(s) URL of at most 500 characters.");
+        }
+
+        if (input.Payment?.Description is { Length: > CampaignRules.MaxPaymentDescription })
+        {
+            shape.Add("payment.description", $"The payment description has at most {CampaignRules.MaxPaymentDescription} characters.");
+        }
+
+        if (input.PriceFen is null)
+        {
+            shape.Add("priceFen", "priceFen is required.");
+        }
+
+        if (shape.Any)
+        {
+            return (null, Problems.Validation(shape.ToDictionary()));
+        }
+
+        var rules = new FieldErrors();
+        CampaignRules.ValidateMoney(input.PriceFen, input.Reward, rules);
+        if (input.StartTime is { } s && input.EndTime is { } e && e <= s)
+        {
+            rules.Add("endTime", "endTime must be after startTime.");
+        }
+
+        var schema = input.FormSchema is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } f ? f : (JsonElement?)null;
+        if (schema is { } sc)
+        {
+            FormSchemaValidator.Validate(sc, rules);
+        }
+
+        if (rules.Any)
+        {
+            return (null, Problems.Validation(rules.ToDictionary(), StatusCodes.Status422UnprocessableEntity));
+        }
+
+        var reward = input.Reward ?? new RewardInput(RewardTypes.Fixed, 0, null);
+        var isPercentage = reward.Type == RewardTypes.Percentage;
+        return (new CampaignValues(
+            input.Name!.Trim(), input.Description, input.CoverUrl, input.StartTime?.UtcDateTime, input.EndTime?.UtcDateTime, input.PriceFen!.Value,
+            isPercentage ? RewardTypes.Percentage : RewardTypes.Fixed, isPercentage ? 0 : reward.AmountFen ?? 0, isPercentage ? reward.BasisPoints ?? 0 : 0,
+            input.Payment is null ? null : JsonSerializer.Serialize(new { description = input.Payment.Description }),
+            input.RequireSms ?? false, schema?.GetRawText()), null);
+    }
+
+    private static JsonElement? ParseJson(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    private static DateTimeOffset? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using Dapper;
+using Dmh.Platform;
+using MySqlConnector;
+
+namespace Dmh.Ingress.Campaigns;
+
+/// <summary>A campaigns row as stored (money in yuan, times UTC).</summary>
+public sealed class CampaignRow
+{
+    public long Id { get; init; }
+    public string Name { get; init; } = "";
+    public string? Description { get; init; }
+    public string? CoverUrl { get; init; }
+    public string? FormFields { get; init; }
+    public decimal Price { get; init; }
+    public string RewardType { get; init; } = RewardTypes.Fixed;
+    public decimal RewardRule { get; init; }
+    public int RewardBps { get; init; }
+    public string? PaymentSettings { get; init; }
+    public bool RequireSms { get; init; }
+    public DateTime? StartTime { get; init; }
+    public DateTime? EndTime { get; init; }
+    public string Status { get; init; } = StoredStatus.Draft;
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+
+    public long PriceFen => Money.YuanToFen(Price);
+}
+
+/// <summary>The values a campaign write stores.</summary>
+public sealed record CampaignValues(
+    string Name, string? Description, string? CoverUrl, DateTime? StartUtc, DateTime? EndUtc, long PriceFen,
+    string RewardType, long RewardFen, int RewardBps, string? PaymentJson, bool RequireSms, string? FormJson);
+
+public sealed record CampaignQuery(int Page, int PageSize, string? Name, string? Status, DateTimeOffset Now);
+
+/// <summary>campaigns: explicit SQL for the campaign feature and the order feature's lookups.</summary>
+public sealed class CampaignStore(MySqlDataSource dataSource)
+{
+    private const string Columns = """
+        id, name, description, cover_url AS CoverUrl, CAST(form_fields AS CHAR) AS FormFields, price,
+        reward_type AS RewardType, reward_rule AS RewardRule, reward_bps AS RewardBps,
+        CAST(payment_settings AS CHAR) AS PaymentSettings, require_sms AS RequireSms,
+        start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt
+        """;
+
+    /// <summary>A campaign that is not soft-deleted.</summary>
+    public async Task<CampaignRow?> FindAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<CampaignRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM campaigns WHERE id = @id AND deleted_at IS NULL", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<(IReadOnlyList<CampaignRow> Items, long Total)> ListAsync(CampaignQuery query, CancellationToken ct)
+    {
+        var where = new StringBuilder("deleted_at IS NULL");
+        if (!string.IsNullOrWhiteSpace(query.Name))
+        {
+            where.Append(" AND name LIKE @like");
+        }
+
+        where.Append(query.Status switch
+        {
+            CampaignStatus.Draft => " AND status = 'draft'",
+            CampaignStatus.Disabled => " AND status = 'disabled'",
+            CampaignStatus.Scheduled => " AND status = 'published' AND start_time > @now",
+            CampaignStatus.Ended => " AND status = 'published' AND NOT (start_time IS NOT NULL AND start_time > @now) AND end_time <= @now",
+            CampaignStatus.Active => " AND status = 'published' AND (start_time IS NULL OR start_time <= @now) AND (end_time IS NULL OR end_time > @now)",
+            _ => "",
+        });
+        var args = new
+        {
+            like = "%" + EscapeLike(query.Name?.Trim() ?? "") + "%",
+            now = query.Now.UtcDateTime,
+            offset = (query.Page - 1) * query.PageSize,
+            limit = query.PageSize,
+        };
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM campaigns WHERE {where}", args, cancellationToken: ct));
+        var items = await connection.QueryAsync<CampaignRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM campaigns WHERE {where} ORDER BY id DESC LIMIT @limit OFFSET @offset", args, cancellationToken: ct));
+        return (items.AsList(), total);
+    }
+
+    public async Task<long> InsertAsync(CampaignValues v, long? createdBy, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            INSERT INTO campaigns (name, description, cover_url, form_fields, price, reward_type, reward_rule, reward_bps,
+                                   payment_settings, require_sms, start_time, end_time, status, created_by)
+            VALUES (@Name, @Description, @CoverUrl, @FormJson, @price, @RewardType, @reward, @RewardBps,
+                    @PaymentJson, @RequireSms, @StartUtc, @EndUtc, 'draft', @createdBy);
+            SELECT LAST_INSERT_ID();
+            """, Args(v, new { createdBy }), cancellationToken: ct));
+    }
+
+    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var changed = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            UPDATE campaigns SET name = @Name, description = @Description, cover_url = @CoverUrl, form_fields = @FormJson,
+                   price = @price, reward_type = @RewardType, reward_rule = @reward, reward_bps = @RewardBps,
+                   payment_settings = @PaymentJson, require_sms = @RequireSms, start_time = @StartUtc, end_time = @EndUtc,
+                   updated_at = UTC_TIMESTAMP(3)
+            WHERE id = @id AND deleted_at IS NULL;
+            SELECT ROW_COUNT();
+            """, Args(v, new { id }), cancellationToken: ct));
+        return changed == 1 || await ExistsAsync(connection, id, ct);
+    }
+
+    /// <summary>Sets the stored status; false when the campaign does not exist (or is deleted).</summary>
+    public async Task<bool> SetStatusAsync(long id, string status, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE campaigns SET status = @status, updated_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL",
+            new { id, status }, cancellationToken: ct));
+        return changed == 1 || await ExistsAsync(connection, id, ct);
+    }
+
+    public async Task<bool> SoftDeleteAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE campaigns SET deleted_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL", new { id }, cancellationToken: ct)) == 1;
+    }
+
+    // UseAffectedRows is on: an update that changes nothing reports 0 rows although the row exists.
+    private static async Task<bool> ExistsAsync(MySqlConnection connection, long id, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM campaigns WHERE id = @id AND deleted_at IS NULL", new { id }, cancellationToken: ct)) == 1;
+
+    private static DynamicParameters Args(CampaignValues v, object extra)
+    {
+        var p = new DynamicParameters(v);
+        p.AddDynamicParams(extra);
+        p.Add("price", Money.FenToYuan(v.PriceFen));
+        p.Add("reward", Money.FenToYuan(v.RewardFen));
+        return p;
+    }
+
+    private static string EscapeLike(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

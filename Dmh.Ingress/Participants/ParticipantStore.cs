@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Dapper;
+using MySqlConnector;
+
+namespace Dmh.Ingress.Participants;
+
+public sealed record Participant(long Id, string Phone, string? Openid, string ReferralCode);
+
+/// <summary>
+/// participants: one row per phone across campaigns (DECISIONS.md: identity). Upserts are race-safe:
+/// the phone's unique key decides, never a check-then-insert.
+/// </summary>
+public sealed partial class ParticipantStore(MySqlDataSource dataSource)
+{
+    private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    private const int CodeLength = 10;
+
+    /// <summary>The participant with this phone, created if new; the openid is attached when given and not taken.</summary>
+    public async Task<Participant> UpsertAsync(string phone, string? openid, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await UpsertAsync(connection, null, phone, openid, ct);
+    }
+
+    /// <summary>As <see cref="UpsertAsync(string, string?, CancellationToken)"/>, inside the caller's transaction.</summary>
+    public static async Task<Participant> UpsertAsync(MySqlConnection connection, MySqlTransaction? transaction, string phone, string? openid, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            // ODKU on the phone key returns the existing id through LAST_INSERT_ID(id). It also fires
+            // on a referral_code clash (60 random bits: very rare), which the phone check below catches.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO participants (phone, referral_code) VALUES (@phone, @code) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                new { phone, code = NewReferralCode() }, transaction, cancellationToken: ct));
+            var row = await connection.QuerySingleAsync<Participant>(new CommandDefinition(
+                "SELECT id, phone, openid, referral_code AS ReferralCode FROM participants WHERE id = LAST_INSERT_ID()",
+                transaction: transaction, cancellationToken: ct));
+            if (row.Phone != phone)
+            {
+                if (attempt >= 5)
+                {
+                    throw new InvalidOperationException("Could not allocate a unique referral code.");
+                }
+
+                continue;
+            }
+
+            if (!string.IsNullOrEmpty(openid) && row.Openid is null)
+            {
+                // IGNORE: the openid may already belong to another participant; then it stays unattached.
+                var attached = await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE IGNORE participants SET openid = @openid WHERE id = @id AND openid IS NULL",
+                    new { openid, id = row.Id }, transaction, cancellationToken: ct));
+                if (attached == 1)
+                {
+                    row = row with { Openid = openid };
+                }
+            }
+
+            return row;
+        }
+    }
+
+    public async Task<Participant?> FindByReferralCodeAsync(string code, CancellationToken ct)
+    {
+        if (!ReferralCodePattern().IsMatch(code))
+        {
+            return null;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Participant>(new CommandDefinition(
+            "SELECT id, phone, openid, referral_code AS ReferralCode FROM participants WHERE referral_code = @code", new { code }, cancellationToken: ct));
+    }
+
+    public static string NewReferralCode() => RandomNumberGenerator.GetString(Alphabet, CodeLength);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,16}$")]
+    private static partial Regex ReferralCodePattern();
+}
+
+/// <summary>Phone numbers as the registrant view and referrer lists show them.</summary>
+public static partial class PhoneNumbers
+{
+    /// <summary>Mainland mobile numbers (docs/API.md).</summary>
+    public static bool IsMainlandMobile(string? phone) => phone is not null && Mobile().IsMatch(phone);
+
+    /// <summary><c>13800138000</c> → <c>138****8000</c>; anything shorter keeps only its last two digits.</summary>
+    public static string Mask(string phone) => phone.Length >= 11
+        ? string.Concat(phone.AsSpan(0, 3), "****", phone.AsSpan(phone.Length - 4))
+        : new string('*', Math.Max(0, phone.Length - 2)) + phone[Math.Max(0, phone.Length - 2)..];
+
+    [GeneratedRegex(@"^1[3-9]\d{9}$")]
+    private static partial Regex Mobile();
+}
