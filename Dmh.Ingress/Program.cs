@@ -1,5 +1,6 @@
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Security;
+using Dmh.Ingress.Sync;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
 using Microsoft.Extensions.Options;
@@ -25,5 +26,6 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapFrontends();
+app.MapSyncEndpoints();
 
 app.Run();

@@ -1,0 +1,57 @@
+using Dmh.Contracts;
+using Dmh.Platform.Hosting;
+using Dmh.Platform.Security;
+using Dmh.Platform.Streams;
+using Dmh.Syncer.Sync;
+using Dmh.Syncer.Target;
+using Microsoft.Extensions.Options;
+
+namespace Dmh.Syncer;
+
+public static class SyncerExtensions
+{
+    /// <summary>Options (validated at start, including the password and the Oracle provider), the consumer, the sweeper and the target health check.</summary>
+    public static WebApplicationBuilder AddSyncer(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName);
+        builder.Services.AddOptions<ExternalSyncOptions>()
+            .BindConfiguration(ExternalSyncOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // A validator rather than Validate(...) lambdas, so the start-up failure says exactly what is wrong.
+        builder.Services.AddSingleton<IValidateOptions<ExternalSyncOptions>, ExternalSyncValidator>();
+        builder.Services.AddHealthChecks().AddCheck<TargetHealthCheck>("target", tags: [ServiceDefaults.ReadyTag]);
+
+        builder.Services.AddSingleton(sp => new TargetConnectionFactory(
+            sp.GetRequiredService<IOptions<ExternalSyncOptions>>().Value,
+            sp.GetRequiredService<IOptions<SecurityOptions>>().Value.DataKey));
+        builder.Services.AddSingleton(sp => new TargetWriter(
+            sp.GetRequiredService<TargetConnectionFactory>(),
+            sp.GetRequiredService<IOptions<ExternalSyncOptions>>().Value.Resilience,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<TargetWriter>>()));
+        builder.Services.AddSingleton<SyncStore>();
+
+        if (builder.Configuration.GetValue<bool>($"{ExternalSyncOptions.SectionName}:Enabled"))
+        {
+            builder.AddStreamConsumer<SyncHandler>("Syncer:Consumer", StreamNames.Sync, GroupNames.Syncer);
+            builder.Services.AddHostedService<OutboxSweeper>();
+        }
+
+        return builder;
+    }
+
+    private sealed class ExternalSyncValidator(IOptions<SecurityOptions> security) : IValidateOptions<ExternalSyncOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, ExternalSyncOptions options)
+        {
+            if (!options.Enabled)
+            {
+                return ValidateOptionsResult.Success;
+            }
+
+            var error = options.Check() ?? TargetConnectionFactory.Check(options, security.Value.DataKey);
+            return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
+        }
+    }
+}
