@@ -32,13 +32,47 @@ public static class SyncerExtensions
             sp.GetRequiredService<ILogger<TargetWriter>>()));
         builder.Services.AddSingleton<SyncStore>();
 
-        if (builder.Configuration.GetValue<bool>($"{ExternalSyncOptions.SectionName}:Enabled"))
-        {
-            builder.AddStreamConsumer<SyncHandler>("Syncer:Consumer", StreamNames.Sync, GroupNames.Syncer);
-            builder.Services.AddHostedService<OutboxSweeper>();
-        }
+        builder.AddStreamConsumer<SyncHandler>("Syncer:Consumer", StreamNames.Sync, GroupNames.Syncer);
+        // Whether sync runs is decided from the final configuration when the host starts (test hosts
+        // and later configuration sources are applied after this method runs), so the consumer loop
+        // is started by SyncWorkers rather than registered as a hosted service of its own.
+        var consumer = builder.Services.Last(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(StreamConsumerService<SyncHandler>));
+        builder.Services.Remove(consumer);
+        builder.Services.AddHostedService<SyncWorkers>();
 
         return builder;
+    }
+
+    /// <summary>The consumer loop and the outbox sweeper, when ExternalSync:Enabled.</summary>
+    private sealed class SyncWorkers(IServiceProvider services, IOptions<ExternalSyncOptions> options) : IHostedService
+    {
+        private readonly List<IHostedService> _workers = [];
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (!options.Value.Enabled)
+            {
+                return;
+            }
+
+            _workers.Add(ActivatorUtilities.CreateInstance<StreamConsumerService<SyncHandler>>(services));
+            _workers.Add(ActivatorUtilities.CreateInstance<OutboxSweeper>(services));
+            foreach (var worker in _workers)
+            {
+                await worker.StartAsync(cancellationToken);
+            }
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            foreach (var worker in _workers)
+            {
+                await worker.StopAsync(cancellationToken);
+                (worker as IDisposable)?.Dispose();
+            }
+
+            _workers.Clear();
+        }
     }
 
     private sealed class ExternalSyncValidator(IOptions<SecurityOptions> security) : IValidateOptions<ExternalSyncOptions>

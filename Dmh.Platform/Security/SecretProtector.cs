@@ -4,8 +4,8 @@ using System.Text;
 namespace Dmh.Platform.Security;
 
 /// <summary>
-/// Encrypts stored secrets (the customer database password) with AES-256-GCM under
-/// <c>Security:DataKey</c>. Format: <c>enc:v1:</c> + base64(nonce[12] ‖ tag[16] ‖ ciphertext).
+/// Encrypts stored secrets (the customer database password) with AES-256-GCM under a key derived
+/// (HKDF-SHA256) from <c>Security:DataKey</c>. Format: <c>enc:v1:</c> + base64(nonce[12] ‖ tag[16] ‖ ciphertext).
 /// </summary>
 public sealed class SecretProtector
 {
@@ -26,12 +26,13 @@ public sealed class SecretProtector
             throw new InvalidOperationException("Security:DataKey is not base64.");
         }
 
-        if (key.Length != 32)
+        if (key.Length < 32)
         {
-            throw new InvalidOperationException("Security:DataKey must be 32 bytes (base64) for AES-256-GCM.");
+            throw new InvalidOperationException("Security:DataKey must be at least 32 bytes (base64).");
         }
 
-        _key = key;
+        // HKDF gives the AES-256 key a purpose of its own, whatever the length of the configured key.
+        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, info: Encoding.ASCII.GetBytes("dmh secret " + Prefix));
     }
 
     public static bool IsProtected(string? value) => value is not null && value.StartsWith(Prefix, StringComparison.Ordinal);
