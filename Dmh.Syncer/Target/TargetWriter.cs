@@ -35,7 +35,8 @@ public sealed class TargetWriter
     {
         _connections = connections;
         _logger = logger;
-        var transient = new PredicateBuilder().Handle<Exception>(IsTransient);
+        // An open circuit is not retried here: the rows are deferred and come back when due.
+        var transient = new PredicateBuilder().Handle<Exception>(ex => ex is not BrokenCircuitException && IsTransient(ex));
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -47,7 +48,7 @@ public sealed class TargetWriter
                 UseJitter = true,
                 OnRetry = args =>
                 {
-                    _logger.LogWarning(args.Outcome.Exception, "Target write attempt {Attempt} failed; retrying in {Delay}", args.AttemptNumber + 1, args.RetryDelay);
+                    _logger.LogWarning("Target write attempt {Attempt} failed; retrying in {Delay}: {Error}", args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message);
                     return ValueTask.CompletedTask;
                 },
             })
