@@ -46,7 +46,7 @@ public static class SyncerExtensions
     /// <summary>The consumer loop and the outbox sweeper, when ExternalSync:Enabled.</summary>
     private sealed class SyncWorkers(IServiceProvider services, IOptions<ExternalSyncOptions> options) : IHostedService
     {
-        private readonly List<IHostedService> _workers = [];
+        private List<IHostedService> _workers = [];
 
         public async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -55,9 +55,13 @@ public static class SyncerExtensions
                 return;
             }
 
-            _workers.Add(ActivatorUtilities.CreateInstance<StreamConsumerService<SyncHandler>>(services));
-            _workers.Add(ActivatorUtilities.CreateInstance<OutboxSweeper>(services));
-            foreach (var worker in _workers)
+            List<IHostedService> workers =
+            [
+                ActivatorUtilities.CreateInstance<StreamConsumerService<SyncHandler>>(services),
+                ActivatorUtilities.CreateInstance<OutboxSweeper>(services),
+            ];
+            _workers = workers;
+            foreach (var worker in workers)
             {
                 await worker.StartAsync(cancellationToken);
             }
@@ -65,13 +69,12 @@ public static class SyncerExtensions
 
         public async Task StopAsync(CancellationToken cancellationToken)
         {
-            foreach (var worker in _workers)
+            // The host may stop twice (StopAsync, then Dispose): the first caller takes the workers.
+            foreach (var worker in Interlocked.Exchange(ref _workers, []))
             {
                 await worker.StopAsync(cancellationToken);
                 (worker as IDisposable)?.Dispose();
             }
-
-            _workers.Clear();
         }
     }
 

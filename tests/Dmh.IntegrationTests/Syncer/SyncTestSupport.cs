@@ -260,7 +260,7 @@ public static class SyncSeed
             .ToDictionary(r => r.Status, r => r.Count);
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 60)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 180)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
