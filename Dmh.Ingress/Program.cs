@@ -7,6 +7,7 @@ using Dmh.Ingress.Rewards;
 using Dmh.Ingress.Posters;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.WechatAuth;
+using Dmh.Ingress.Sync;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.WechatPay;
@@ -46,5 +47,6 @@ app.MapRewardEndpoints();
 app.MapDeadLetterEndpoints();
 app.MapAdminEndpoints();
 app.MapCampaignEndpoints();
+app.MapSyncEndpoints();
 
 app.Run();

@@ -1,44 +1,28 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 
 namespace Dmh.Syncer.Target;
 
-/// <summary>/readyz: the customer's database answers (when sync is enabled).</summary>
-public sealed class TargetHealthCheck(IOptions<ExternalSyncOptions> options) : IHealthCheck
+/// <summary>/readyz: the customer's database opens a session and answers the dialect's probe (when sync is enabled).</summary>
+public sealed class TargetHealthCheck(IOptions<ExternalSyncOptions> options, IServiceProvider services) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var sync = options.Value;
-        if (!sync.Enabled)
+        if (!options.Value.Enabled)
         {
             return HealthCheckResult.Healthy("external sync disabled");
         }
 
-        var db = sync.Database;
-        if (db.Type != "mysql")
-        {
-            return HealthCheckResult.Degraded($"no health probe for {db.Type} yet");
-        }
-
         try
         {
-            var csb = new MySqlConnectionStringBuilder
-            {
-                Server = db.Host,
-                Port = (uint)db.Port,
-                UserID = db.User,
-                Password = db.Password,
-                Database = db.Database,
-                ConnectionTimeout = 3,
-            };
-            await using var connection = new MySqlConnection(csb.ConnectionString);
-            await connection.OpenAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await services.GetRequiredService<TargetWriter>().ProbeAsync(timeout.Token);
+            return HealthCheckResult.Healthy($"{options.Value.Database.Type} target reachable");
         }
-        catch (MySqlException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy("customer database unreachable", ex);
+            return HealthCheckResult.Unhealthy($"{options.Value.Database.Type} target unreachable: {ex.Message}");
         }
     }
 }
