@@ -1,3 +1,4 @@
+using Dmh.IntegrationTests.Admins;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -20,6 +21,8 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
     private ServiceFactory<Dmh.Ingress.EntryPoint> _factory = null!;
     private HttpClient _client = null!;
 
+    private readonly Dictionary<string, string> _adminTokens = [];
+
     public async Task InitializeAsync()
     {
         _db = await TestDatabase.CreateAsync();
@@ -27,6 +30,10 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
         _kit = new SettlementKit(_db, _redis, TestKeys.NewRedisPrefix());
         _factory = new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, _kit.Prefix);
         _client = _factory.CreateClient();
+        foreach (var role in new[] { AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Viewer })
+        {
+            _adminTokens[role] = await AdminLogin.TokenAsync(_factory.Services, role);
+        }
     }
 
     public void Dispose()
@@ -141,7 +148,7 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
 
     private string Participant(long id) => _factory.Services.GetRequiredService<TokenService>().IssueParticipant(id).Token;
 
-    private string Admin(string role) => _factory.Services.GetRequiredService<TokenService>().IssueAdmin(1, "admin", role).Token;
+    private string Admin(string role) => _adminTokens[role];
 
     private Task<HttpResponseMessage> GetAsync(string path, string? token) => SendAsync(HttpMethod.Get, path, token);
 
