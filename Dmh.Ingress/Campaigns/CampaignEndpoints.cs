@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
@@ -19,7 +20,11 @@ public sealed record CampaignInput(
     string? Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
     long? PriceFen, RewardInput? Reward, PaymentInput? Payment, bool? RequireSms, JsonElement? FormSchema);
 
-public sealed record RewardView(string Type, long? AmountFen, int? BasisPoints);
+/// <summary>The rule as docs/API.md shows it: only the field of its type (fixed: amountFen; percentage: basisPoints).</summary>
+public sealed record RewardView(
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AmountFen,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? BasisPoints);
 
 public sealed record PaymentView(string? Description);
 
