@@ -29,6 +29,7 @@ public static class ScenarioRegistry
     {
         ["overhead"] = ("the runner against a trivial endpoint it hosts itself on loopback: how much load this machine can generate", () => new OverheadScenario()),
         ["healthz"] = ("GET /healthz of a running Ingress (--base-url)", () => new GetScenario("/healthz")),
+        ["orders"] = ("POST /api/v1/orders on a campaign it creates: unique phones, every tenth a repeat", () => new OrdersScenario()),
     };
 
     public static IReadOnlyCollection<string> Names => Scenarios.Keys;
