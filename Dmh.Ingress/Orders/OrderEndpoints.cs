@@ -40,6 +40,9 @@ public static class OrderEndpoints
     public const int MaxChannelLength = 64;
     private const int MaxJsonDepth = 32;
 
+    // Stored as readable UTF-8 (admins, CSV, the syncer); the API re-encodes whatever it answers.
+    private static readonly JsonSerializerOptions StoredJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal)
         { OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Closed, OrderStatus.Refunded };
 
@@ -158,7 +161,7 @@ public static class OrderEndpoints
             }
 
             var (outcome, orderId) = await orders.RegisterAsync(new NewOrder(
-                input.CampaignId, input.Phone, input.Openid, input.FormData.GetRawText(), input.ChannelId, input.ReferralCode, campaign.Price), ct);
+                input.CampaignId, input.Phone, input.Openid, JsonSerializer.Serialize(input.FormData, StoredJson), input.ChannelId, input.ReferralCode, campaign.Price), ct);
             if (outcome == RegisterOutcome.AlreadyPaid)
             {
                 return Problems.Of(StatusCodes.Status409Conflict, "already-registered", "This phone is already registered.",

@@ -114,12 +114,20 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         }
 
         // Conditional: a payment settling meanwhile wins, and the caller is told it is paid.
-        var updated = await connection.ExecuteAsync(new CommandDefinition("""
+        // The affected-row count is 0 for an unchanged row, so the pay status is read back instead.
+        await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE orders SET form_data = @FormData, status = IF(status = @closed, @pending, status)
             WHERE id = @id AND pay_status = @unpaid
             """, new { order.FormData, id = row.Value.Id, closed = OrderStatus.Closed, pending = OrderStatus.Pending, unpaid = PayStatus.Unpaid },
             cancellationToken: ct));
-        return updated == 1 ? (RegisterOutcome.Existing, row.Value.Id) : (RegisterOutcome.AlreadyPaid, row.Value.Id);
+        var payStatus = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT pay_status FROM orders WHERE id = @id", new { id = row.Value.Id }, cancellationToken: ct));
+        return payStatus switch
+        {
+            null => null,
+            PayStatus.Unpaid => (RegisterOutcome.Existing, row.Value.Id),
+            _ => (RegisterOutcome.AlreadyPaid, row.Value.Id),
+        };
     }
 
     /// <summary>The new order's id, or null when another request inserted this phone's order first.</summary>

@@ -177,12 +177,12 @@ public sealed class OrderApiTests : IAsyncLifetime
         {
             await start.Task;
             var r = await client.PostAsJsonAsync("/api/v1/orders", Body(campaignId, "13700137000", cId: "c" + i));
-            return (r.StatusCode, Id: r.IsSuccessStatusCode ? (await JsonAsync(r)).GetProperty("id").GetInt64() : 0);
+            return (r.StatusCode, Id: r.IsSuccessStatusCode ? (await JsonAsync(r)).GetProperty("id").GetInt64() : 0, Text: r.IsSuccessStatusCode ? "" : await r.Content.ReadAsStringAsync());
         }).ToList();
         start.SetResult();
         var results = await Task.WhenAll(tasks);
 
-        Assert.All(results, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, r.StatusCode.ToString()));
+        Assert.All(results, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, r.Text));
         Assert.Single(results, r => r.StatusCode == HttpStatusCode.Created);
         Assert.Single(results.Select(r => r.Id).Distinct());
         Assert.Equal(1L, await ScalarAsync<long>("SELECT COUNT(*) FROM orders"));
