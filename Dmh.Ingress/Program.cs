@@ -2,6 +2,7 @@ using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Admins;
 using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Rewards;
 using Dmh.Ingress.Posters;
@@ -23,6 +24,7 @@ builder.AddWechatAuth();
 builder.AddPosters();
 builder.AddAdmins();
 builder.AddCampaigns();
+builder.AddOrders();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -30,6 +32,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UsePublicLimits();
 
 if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigrations)
 {
@@ -48,5 +51,6 @@ app.MapDeadLetterEndpoints();
 app.MapAdminEndpoints();
 app.MapCampaignEndpoints();
 app.MapSyncEndpoints();
+app.MapOrderEndpoints();
 
 app.Run();

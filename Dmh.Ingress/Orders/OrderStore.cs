@@ -1,0 +1,325 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Dmh.Contracts;
+using Dmh.Ingress.Participants;
+using Dmh.Platform;
+using MySqlConnector;
+
+namespace Dmh.Ingress.Orders;
+
+/// <summary>What the registrant view is made of.</summary>
+public sealed record RegistrantOrderRow(long Id, long CampaignId, string Status, string PayStatus, decimal Amount, string Phone, string? RegistrationCode, string? ReferralCode);
+
+/// <summary>One orders row as admins see it.</summary>
+public sealed class AdminOrderRow
+{
+    public long Id { get; init; }
+    public long CampaignId { get; init; }
+    public string? CampaignName { get; init; }
+    public string Phone { get; init; } = "";
+    public string? FormData { get; init; }
+    public string? ChannelId { get; init; }
+    public long ReferrerId { get; init; }
+    public string Status { get; init; } = "";
+    public string PayStatus { get; init; } = "";
+    public decimal Amount { get; init; }
+    public string? TradeNo { get; init; }
+    public DateTime? PaidAt { get; init; }
+    public string SyncStatus { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+}
+
+/// <summary>Validated filters of the admin list and the CSV export.</summary>
+public sealed record OrderFilter(long? CampaignId, string? Status, string? PayStatus, string? SyncStatus, DateTimeOffset? From, DateTimeOffset? To, string? Phone);
+
+public sealed record NewOrder(long CampaignId, string Phone, string? Openid, string FormData, string? ChannelId, string? ReferralCode, decimal Amount);
+
+public enum RegisterOutcome
+{
+    Created,
+    Existing,
+    AlreadyPaid,
+}
+
+public sealed record PaymentRow(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTime? SuccessTime, DateTime CreatedAt);
+
+public sealed record RewardRow(long Id, long UserId, decimal Amount, string Status, DateTime? SettledAt);
+
+public sealed record SyncRow(string Entity, long EntityId, string Status, int Attempts, string? LastError, DateTime? SyncedAt, DateTime UpdatedAt);
+
+/// <summary>orders: registration (race-safe on uk_orders_campaign_phone_live), admin queries, closing.</summary>
+public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> logger)
+{
+    private const int MaxAttempts = 20;
+
+    private const string AdminColumns = """
+        o.id, o.campaign_id AS CampaignId, c.name AS CampaignName, o.phone, CAST(o.form_data AS CHAR) AS FormData,
+        o.channel_id AS ChannelId, o.referrer_id AS ReferrerId, o.status, o.pay_status AS PayStatus, o.amount,
+        o.trade_no AS TradeNo, o.paid_at AS PaidAt, o.sync_status AS SyncStatus, o.created_at AS CreatedAt
+        """;
+
+    /// <summary>
+    /// The order of (campaign, phone): created with the participant in one transaction, or the existing
+    /// unpaid one with the new form data (first referrer and channel kept; closed reopens to pending).
+    /// Concurrent calls for one phone end with one row: the unique key decides, a loser re-reads.
+    /// </summary>
+    public async Task<(RegisterOutcome Outcome, long OrderId)> RegisterAsync(NewOrder order, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var existing = await UpdateExistingAsync(order, ct);
+                if (existing is not null)
+                {
+                    return existing.Value;
+                }
+
+                var id = await InsertAsync(order, ct);
+                if (id is not null)
+                {
+                    return (RegisterOutcome.Created, id.Value);
+                }
+            }
+            catch (MySqlException ex) when (attempt < MaxAttempts && ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
+            {
+                logger.LogDebug("Registration of campaign {CampaignId} retried after {Error}", order.CampaignId, ex.ErrorCode);
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                throw new InvalidOperationException("The order of this phone kept changing while registering.");
+            }
+
+            await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
+        }
+    }
+
+    private async Task<(RegisterOutcome, long)?> UpdateExistingAsync(NewOrder order, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string PayStatus)?>(new CommandDefinition(
+            "SELECT id, pay_status FROM orders WHERE campaign_id = @CampaignId AND phone = @Phone AND deleted_at IS NULL",
+            order, cancellationToken: ct));
+        if (row is null)
+        {
+            return null;
+        }
+
+        if (row.Value.PayStatus != PayStatus.Unpaid)
+        {
+            return (RegisterOutcome.AlreadyPaid, row.Value.Id);
+        }
+
+        // Conditional: a payment settling meanwhile wins, and the caller is told it is paid.
+        // The affected-row count is 0 for an unchanged row, so the pay status is read back instead.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE orders SET form_data = @FormData, status = IF(status = @closed, @pending, status)
+            WHERE id = @id AND pay_status = @unpaid
+            """, new { order.FormData, id = row.Value.Id, closed = OrderStatus.Closed, pending = OrderStatus.Pending, unpaid = PayStatus.Unpaid },
+            cancellationToken: ct));
+        var payStatus = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT pay_status FROM orders WHERE id = @id", new { id = row.Value.Id }, cancellationToken: ct));
+        return payStatus switch
+        {
+            null => null,
+            PayStatus.Unpaid => (RegisterOutcome.Existing, row.Value.Id),
+            _ => (RegisterOutcome.AlreadyPaid, row.Value.Id),
+        };
+    }
+
+    /// <summary>The new order's id, or null when another request inserted this phone's order first.</summary>
+    private async Task<long?> InsertAsync(NewOrder order, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var participant = await ParticipantStore.UpsertAsync(connection, tx, order.Phone, order.Openid, ct);
+        long referrerId = 0;
+        if (order.ReferralCode is not null)
+        {
+            referrerId = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT id FROM participants WHERE referral_code = @ReferralCode", order, tx, cancellationToken: ct)) ?? 0;
+            if (referrerId == participant.Id)
+            {
+                referrerId = 0;
+            }
+        }
+
+        try
+        {
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+                INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, status, amount, pay_status)
+                VALUES (@CampaignId, @participantId, @Phone, @FormData, @ChannelId, @referrerId, @pending, @Amount, @unpaid);
+                SELECT LAST_INSERT_ID();
+                """, new
+            {
+                order.CampaignId, participantId = participant.Id, order.Phone, order.FormData, order.ChannelId, referrerId,
+                pending = OrderStatus.Pending, order.Amount, unpaid = PayStatus.Unpaid,
+            }, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            return id;
+        }
+        catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            await tx.RollbackAsync(CancellationToken.None);
+            return null;
+        }
+    }
+
+    public async Task<RegistrantOrderRow?> FindRegistrantAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<RegistrantOrderRow>(new CommandDefinition("""
+            SELECT o.id, o.campaign_id AS CampaignId, o.status, o.pay_status AS PayStatus, o.amount, o.phone,
+                   o.registration_code AS RegistrationCode, p.referral_code AS ReferralCode
+            FROM orders o LEFT JOIN participants p ON p.id = o.participant_id
+            WHERE o.id = @id AND o.deleted_at IS NULL
+            """, new { id }, cancellationToken: ct));
+    }
+
+    public async Task<AdminOrderRow?> FindAdminAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<AdminOrderRow>(new CommandDefinition(
+            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE o.id = @id AND o.deleted_at IS NULL",
+            new { id }, cancellationToken: ct));
+    }
+
+    public async Task<(IReadOnlyList<AdminOrderRow> Items, long Total)> ListAsync(OrderFilter filter, int page, int pageSize, CancellationToken ct)
+    {
+        var (where, args) = Where(filter);
+        args.Add("offset", (page - 1) * pageSize);
+        args.Add("limit", pageSize);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM orders o WHERE {where}", args, cancellationToken: ct));
+        var items = (await connection.QueryAsync<AdminOrderRow>(new CommandDefinition(
+            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE {where} ORDER BY o.id DESC LIMIT @limit OFFSET @offset",
+            args, cancellationToken: ct))).ToList();
+        return (items, total);
+    }
+
+    /// <summary>Streams the filtered orders (oldest first) without holding them in memory.</summary>
+    public async IAsyncEnumerable<AdminOrderRow> StreamAsync(OrderFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var (where, args) = Where(filter);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE {where} ORDER BY o.id",
+            args, cancellationToken: ct));
+        var parser = ((DbDataReader)reader).GetRowParser<AdminOrderRow>();
+        while (await ((DbDataReader)reader).ReadAsync(ct))
+        {
+            yield return parser(reader);
+        }
+    }
+
+    public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync)> FindDetailAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var payments = (await connection.QueryAsync<PaymentRow>(new CommandDefinition("""
+            SELECT id, attempt, out_trade_no AS OutTradeNo, channel, amount_fen AS AmountFen, status, transaction_id AS TransactionId,
+                   success_time AS SuccessTime, created_at AS CreatedAt
+            FROM payments WHERE order_id = @id ORDER BY attempt
+            """, new { id }, cancellationToken: ct))).ToList();
+        var rewards = (await connection.QueryAsync<RewardRow>(new CommandDefinition(
+            "SELECT id, user_id AS UserId, amount, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY id",
+            new { id }, cancellationToken: ct))).ToList();
+        var sync = (await connection.QueryAsync<SyncRow>(new CommandDefinition("""
+            SELECT entity, entity_id AS EntityId, status, attempts, last_error AS LastError, synced_at AS SyncedAt, updated_at AS UpdatedAt
+            FROM sync_records WHERE order_id = @id ORDER BY entity, entity_id
+            """, new { id }, cancellationToken: ct))).ToList();
+        return (payments, rewards, sync);
+    }
+
+    public enum CloseOutcome
+    {
+        NotFound,
+        NotUnpaid,
+        Closed,
+    }
+
+    /// <summary>Closes an unpaid order and its open attempts in one transaction; answers the latest prepaid attempt to close at the provider.</summary>
+    public async Task<(CloseOutcome Outcome, string? PrepaidOutTradeNo)> CloseAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var payStatus = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT pay_status FROM orders WHERE id = @id AND deleted_at IS NULL FOR UPDATE", new { id }, tx, cancellationToken: ct));
+        if (payStatus is null)
+        {
+            return (CloseOutcome.NotFound, null);
+        }
+
+        if (payStatus != PayStatus.Unpaid)
+        {
+            return (CloseOutcome.NotUnpaid, null);
+        }
+
+        var prepaid = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT out_trade_no FROM payments WHERE order_id = @id AND status = @prepaid ORDER BY attempt DESC LIMIT 1",
+            new { id, prepaid = PaymentStatus.Prepaid }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE orders SET status = @closed WHERE id = @id", new { id, closed = OrderStatus.Closed }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE payments SET status = @closed WHERE order_id = @id AND status IN (@created, @prepaid)",
+            new { id, closed = PaymentStatus.Closed, created = PaymentStatus.Created, prepaid = PaymentStatus.Prepaid }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return (CloseOutcome.Closed, prepaid);
+    }
+
+    private static (string Where, DynamicParameters Args) Where(OrderFilter f)
+    {
+        var where = new StringBuilder("o.deleted_at IS NULL");
+        var args = new DynamicParameters();
+        if (f.CampaignId is { } campaignId)
+        {
+            where.Append(" AND o.campaign_id = @campaignId");
+            args.Add("campaignId", campaignId);
+        }
+
+        if (f.Status is { } status)
+        {
+            where.Append(" AND o.status = @status");
+            args.Add("status", status);
+        }
+
+        if (f.PayStatus is { } payStatus)
+        {
+            where.Append(" AND o.pay_status = @payStatus");
+            args.Add("payStatus", payStatus);
+        }
+
+        if (f.SyncStatus is { } syncStatus)
+        {
+            where.Append(" AND o.sync_status = @syncStatus");
+            args.Add("syncStatus", syncStatus);
+        }
+
+        if (f.From is { } from)
+        {
+            where.Append(" AND o.created_at >= @from");
+            args.Add("from", from.UtcDateTime);
+        }
+
+        if (f.To is { } to)
+        {
+            where.Append(" AND o.created_at < @to");
+            args.Add("to", to.UtcDateTime);
+        }
+
+        if (f.Phone is { } phone)
+        {
+            // Digits only (validated), so LIKE needs no escaping; a prefix keeps the index usable.
+            where.Append(phone.Length == 11 ? " AND o.phone = @phone" : " AND o.phone LIKE @phone");
+            args.Add("phone", phone.Length == 11 ? phone : phone + "%");
+        }
+
+        return (where.ToString(), args);
+    }
+
+    public static long Fen(decimal yuan) => Money.YuanToFen(yuan);
+
+    public static string Iso(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+}
