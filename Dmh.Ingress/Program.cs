@@ -8,6 +8,9 @@ using Dmh.Ingress.Posters;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Ingress.Sync;
+using Dmh.Ingress.Sms;
+using Dmh.Ingress.Stats;
+using Dmh.Ingress.Uploads;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.WechatPay;
@@ -23,6 +26,9 @@ builder.AddWechatAuth();
 builder.AddPosters();
 builder.AddAdmins();
 builder.AddCampaigns();
+builder.AddSms();
+builder.AddUploads();
+builder.AddStats();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -48,5 +54,8 @@ app.MapDeadLetterEndpoints();
 app.MapAdminEndpoints();
 app.MapCampaignEndpoints();
 app.MapSyncEndpoints();
+app.MapSmsEndpoints();
+app.MapUploadEndpoints();
+app.MapStatsEndpoints();
 
 app.Run();
