@@ -30,15 +30,10 @@ public static class SmsEndpoints
         builder.Services.AddSingleton<SmsCodes>();
         builder.Services.AddSingleton<LogSmsSender>();
         builder.Services.TryAddSingleton<ParticipantStore>();
-        if (builder.Configuration.GetValue<bool>("Sms:DevOutbox"))
-        {
-            builder.Services.AddSingleton<ISmsSender, DevOutboxSmsSender>();
-        }
-        else
-        {
-            builder.Services.AddSingleton<ISmsSender>(sp => sp.GetRequiredService<LogSmsSender>());
-        }
-
+        // Decided from the bound options, not builder.Configuration: hosts may add configuration after this call.
+        builder.Services.AddSingleton<ISmsSender>(sp => sp.GetRequiredService<IOptions<SmsOptions>>().Value.DevOutbox
+            ? ActivatorUtilities.CreateInstance<DevOutboxSmsSender>(sp)
+            : sp.GetRequiredService<LogSmsSender>());
         return builder;
     }
 
