@@ -96,8 +96,8 @@ public static class StatsEndpoints
         }
 
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
-        var toDate = ParseDate(to, "to", errors) ?? today;
-        var fromDate = ParseDate(from, "from", errors) ?? toDate.AddDays(1 - o.DefaultRangeDays);
+        var toDate = ParseDate(to, "to", zone, errors) ?? today;
+        var fromDate = ParseDate(from, "from", zone, errors) ?? toDate.AddDays(1 - o.DefaultRangeDays);
         if (errors.Any)
         {
             return Problems.Validation(errors.ToDictionary());
@@ -169,7 +169,8 @@ public static class StatsEndpoints
             [.. referrers.Select(r => new StatsReferrer(r.UserId, r.Phone is null ? "" : PhoneNumbers.Mask(r.Phone), Dmh.Platform.Money.YuanToFen(r.Reward), r.N))]));
     }
 
-    private static DateOnly? ParseDate(string? value, string field, FieldErrors errors)
+    /// <summary>A day <c>yyyy-MM-dd</c>, or an ISO 8601 time with offset (as the admin console sends) taken as its day in the zone.</summary>
+    private static DateOnly? ParseDate(string? value, string field, TimeZoneInfo zone, FieldErrors errors)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -181,9 +182,18 @@ public static class StatsEndpoints
             return date;
         }
 
-        errors.Add(field, field + " is a date yyyy-MM-dd (a calendar day of the display zone).");
+        if (value.Length > 10 && value[10] == 'T' && HasOffset(value)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
+        {
+            return DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+        }
+
+        errors.Add(field, field + " is a date yyyy-MM-dd (a calendar day of the display zone) or an ISO 8601 time with offset.");
         return null;
     }
+
+    private static bool HasOffset(string value) =>
+        value.EndsWith('Z') || value.AsSpan(11).IndexOfAny('+', '-') >= 0;
 
     /// <summary>The UTC instant a local calendar day begins (the first valid local time if midnight is skipped by DST).</summary>
     private static DateTimeOffset StartOfDayUtc(DateOnly day, TimeZoneInfo zone)

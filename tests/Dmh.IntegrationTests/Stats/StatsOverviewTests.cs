@@ -84,6 +84,16 @@ public sealed class StatsOverviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Times_with_offset_select_their_day_in_shanghai()
+    {
+        // As the admin console sends them: local midnight and 23:59:59 with +08:00; a UTC time is converted.
+        var body = await OverviewAsync("?from=" + Uri.EscapeDataString("2026-03-01T00:00:00+08:00") + "&to=" + Uri.EscapeDataString("2026-03-02T20:00:00Z"));
+        Assert.Equal(
+            [("2026-03-01", 2L, 1L, 1000L), ("2026-03-02", 1L, 1L, 1050L), ("2026-03-03", 1L, 0L, 500L)],
+            Series(body));
+    }
+
+    [Fact]
     public async Task Channels_count_registrations_in_range_and_how_many_paid()
     {
         var body = await OverviewAsync("?from=2026-03-01&to=2026-03-03");
@@ -138,6 +148,7 @@ public sealed class StatsOverviewTests : IAsyncLifetime
     [InlineData("?from=2025-03-02&to=2026-03-03")]
     [InlineData("?from=2026-3-1")]
     [InlineData("?to=yesterday")]
+    [InlineData("?to=2026-03-03T10:00:00")]
     [InlineData("?campaignId=abc")]
     [InlineData("?campaignId=-1")]
     public async Task Bad_range_or_filter_is_400(string query)
