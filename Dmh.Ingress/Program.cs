@@ -9,6 +9,9 @@ using Dmh.Ingress.Posters;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Ingress.Sync;
+using Dmh.Ingress.Sms;
+using Dmh.Ingress.Stats;
+using Dmh.Ingress.Uploads;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.WechatPay;
@@ -25,6 +28,9 @@ builder.AddPosters();
 builder.AddAdmins();
 builder.AddCampaigns();
 builder.AddOrders();
+builder.AddSms();
+builder.AddUploads();
+builder.AddStats();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -52,5 +58,8 @@ app.MapAdminEndpoints();
 app.MapCampaignEndpoints();
 app.MapSyncEndpoints();
 app.MapOrderEndpoints();
+app.MapSmsEndpoints();
+app.MapUploadEndpoints();
+app.MapStatsEndpoints();
 
 app.Run();

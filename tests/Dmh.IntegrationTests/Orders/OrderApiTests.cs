@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -248,11 +249,15 @@ public sealed class OrderApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await client.PostAsJsonAsync("/api/v1/orders", Body(campaignId, smsCode: "000000"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/v1/orders", Body(campaignId, smsCode: "123456"))).StatusCode);
 
-        await using var bare = _factory.WithWebHostBuilder(_ => { });
-        using var bareClient = bare.CreateClient();
-        var unavailable = await bareClient.PostAsJsonAsync("/api/v1/orders", Body(campaignId, "13600136000", smsCode: "123456"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
-        Assert.EndsWith("/sms-unavailable", (await JsonAsync(unavailable)).GetProperty("type").GetString());
+        // Wired as in production: the code comes from the SMS feature (read here through the dev outbox).
+        await using var real = _factory.WithWebHostBuilder(b => b.ConfigureAppConfiguration((_, c) =>
+            c.AddInMemoryCollection(new Dictionary<string, string?> { ["Sms:DevOutbox"] = "true" })));
+        using var realClient = real.CreateClient();
+        Assert.Equal(HttpStatusCode.NoContent, (await realClient.PostAsJsonAsync("/api/v1/auth/sms/send", new { campaignId, phone = "13600136000" })).StatusCode);
+        var code = (await JsonAsync(await realClient.GetAsync("/api/v1/dev/sms/13600136000"))).GetProperty("code").GetString();
+        Assert.Equal(HttpStatusCode.UnprocessableEntity,
+            (await realClient.PostAsJsonAsync("/api/v1/orders", Body(campaignId, "13600136000", smsCode: code == "123456" ? "654321" : "123456"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await realClient.PostAsJsonAsync("/api/v1/orders", Body(campaignId, "13600136000", smsCode: code))).StatusCode);
     }
 
     [Fact]
