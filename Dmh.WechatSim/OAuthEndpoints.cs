@@ -53,9 +53,11 @@ public static class OAuthEndpoints
         context.Response.Cookies.Append(OpenIdCookie, openId, new CookieOptions { HttpOnly = true, MaxAge = TimeSpan.FromDays(365) });
         var code = "SIM" + Guid.NewGuid().ToString("N");
         state.Codes[code] = new OAuthCode(code, appId, openId, scope, q["sim_snapshot"] == "1", time.GetUtcNow() + CodeLifetime);
-        var separator = redirect.Contains('?', StringComparison.Ordinal) ? "&" : "?";
-        var location = redirect.Split('#')[0] + separator + "code=" + Uri.EscapeDataString(code) + "&state=" + Uri.EscapeDataString(stateParam)
-            + (redirect.Contains('#', StringComparison.Ordinal) ? "#" + redirect.Split('#', 2)[1] : "");
+        // Like WeChat, the pair goes into the query before the fragment (a hash router's own "?" is not the query).
+        var parts = redirect.Split('#', 2);
+        var separator = parts[0].Contains('?', StringComparison.Ordinal) ? "&" : "?";
+        var location = parts[0] + separator + "code=" + Uri.EscapeDataString(code) + "&state=" + Uri.EscapeDataString(stateParam)
+            + (parts.Length == 2 ? "#" + parts[1] : "");
         return TypedResults.Redirect(location);
     }
 

@@ -75,9 +75,19 @@ test("a friend opens the referrer's link, fills the form, pays on the simulator 
     const orderId = new URL(page.url().replace('#/pages/success/index', '')).searchParams.get('orderId')
     const detail = await request.get(`/api/v1/orders/${orderId}/detail`, { headers: campaign.adminHeaders })
     expect(detail.ok()).toBeTruthy()
-    const d = await detail.json()
-    expect(d.channelId).toBe('e2e_channel')
-    expect(d.referrerId, 'the order is attributed to the referrer').toBeTruthy()
+    const { order } = await detail.json()
+    expect(order.channelId).toBe('e2e_channel')
+    expect(order.referrerId, 'the order is attributed to the referrer').toBeTruthy()
+
+    // the settlement worker pays the referrer the campaign's fixed reward, once
+    await expect
+      .poll(async () => {
+        const d = await (await request.get(`/api/v1/orders/${orderId}/detail`, { headers: campaign.adminHeaders })).json()
+        return d.rewards.map((r) => ({ userId: r.userId, amountFen: r.amountFen }))
+      }, { timeout: 10_000 })
+      .toEqual([{ userId: order.referrerId, amountFen: 100 }])
+    const balance = await (await request.get(`/api/v1/rewards/balance/${order.referrerId}`, { headers: campaign.adminHeaders })).json()
+    expect(balance.balanceFen).toBeGreaterThanOrEqual(100)
   }
 })
 

@@ -3,7 +3,11 @@ import { http, request, buildQuery } from './http.js';
 const base = '/api/v1/orders';
 
 export const listOrders = (filters = {}) => http.get(base, filters);
-export const getOrderDetail = (id) => http.get(`${base}/${id}/detail`);
+/** The API nests the admin view under `order` beside its payments, rewards and sync entries; the drawer reads one object. */
+export async function getOrderDetail(id) {
+  const { order, payments, rewards, sync } = await http.get(`${base}/${id}/detail`);
+  return { ...order, payments, rewards, sync };
+}
 export const closeOrder = (id) => http.post(`${base}/${id}/close`);
 
 /** Downloads the CSV with the bearer token (a plain link could not send it). */

@@ -331,6 +331,21 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     }
 
     [Fact]
+    public async Task OAuth_redirect_puts_code_before_a_hash_route_and_keeps_the_route()
+    {
+        const string page = "http://127.0.0.1:5080/h5/#/pages/campaign/index?id=9&c_id=wx_menu";
+        var authorize = await f.Sim.GetAsync($"/connect/oauth2/authorize?appid={WechatPayTestKeys.AppId}&redirect_uri={Uri.EscapeDataString(page)}&response_type=code&scope=snsapi_base&state=xyz&sim_openid=oTester2");
+
+        Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
+        var location = authorize.Headers.Location!;
+        Assert.Equal("/h5/", location.AbsolutePath);
+        var query = System.Web.HttpUtility.ParseQueryString(location.Query);
+        Assert.StartsWith("SIM", query["code"]);
+        Assert.Equal("xyz", query["state"]);
+        Assert.Equal("#/pages/campaign/index?id=9&c_id=wx_menu", location.Fragment);
+    }
+
+    [Fact]
     public async Task A_snapshot_user_is_not_a_login()
     {
         var authorize = await f.Sim.GetAsync($"/connect/oauth2/authorize?appid={WechatPayTestKeys.AppId}&redirect_uri={Uri.EscapeDataString("http://127.0.0.1:5080/h5/")}&response_type=code&scope=snsapi_base&state=s&sim_snapshot=1");
