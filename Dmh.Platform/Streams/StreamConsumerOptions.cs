@@ -20,6 +20,14 @@ public sealed class StreamConsumerOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// After a read that did not fill <see cref="BatchSize"/>, keep reading new entries for up to this
+    /// long before handing the batch over, so a trickle reaches the handler as fewer, larger batches
+    /// (the syncer's multi-row inserts). Zero hands every read over at once (settlement wants latency).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.Zero;
+
     /// <summary>An entry pending this long is taken over (its consumer died, or its handling failed).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ClaimIdle { get; set; } = TimeSpan.FromSeconds(30);

@@ -73,6 +73,11 @@ public sealed class StreamConsumerService<THandler>(
                     continue;
                 }
 
+                if (_options.BatchWindow > TimeSpan.Zero && entries.Length < _options.BatchSize)
+                {
+                    entries = await FillBatchAsync(db, stream, consumer, entries, stoppingToken);
+                }
+
                 await HandleAsync(db, stream, consumer, entries, deliveries: null);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -87,6 +92,32 @@ public sealed class StreamConsumerService<THandler>(
         }
 
         logger.LogInformation("Consumer {Consumer} stopped", consumer);
+    }
+
+    /// <summary>Reads more new entries until the batch is full or <see cref="StreamConsumerOptions.BatchWindow"/> has passed.</summary>
+    private async Task<StreamEntry[]> FillBatchAsync(IDatabase db, RedisKey stream, string consumer, StreamEntry[] first, CancellationToken ct)
+    {
+        var batch = new List<StreamEntry>(first);
+        var deadline = time.GetUtcNow() + _options.BatchWindow;
+        while (batch.Count < _options.BatchSize)
+        {
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            var more = await db.StreamReadGroupAsync(stream, _options.Group, consumer, StreamPosition.NewMessages, _options.BatchSize - batch.Count);
+            if (more.Length == 0)
+            {
+                await Task.Delay(left < _options.PollInterval ? left : _options.PollInterval, time, ct);
+                continue;
+            }
+
+            batch.AddRange(more);
+        }
+
+        return [.. batch];
     }
 
     private async Task EnsureGroupAsync(IDatabase db, RedisKey stream)

@@ -64,11 +64,14 @@ public sealed class SyncStore(MySqlDataSource dataSource, TimeProvider time)
             return;
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(
-            "INSERT IGNORE INTO sync_records (entity, entity_id, order_id, status, committed_at, published_at) VALUES (@entity, @EntityId, @OrderId, 'pending', @now, @now)",
-            list.Select(r => new { entity, r.EntityId, r.OrderId, now }));
+        await RetryOnDeadlockAsync(async () =>
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await connection.ExecuteAsync(
+                "INSERT IGNORE INTO sync_records (entity, entity_id, order_id, status, committed_at, published_at) VALUES (@entity, @EntityId, @OrderId, 'pending', @now, @now)",
+                list.Select(r => new { entity, r.EntityId, r.OrderId, now }));
+        });
     }
 
     public async Task MarkSyncedAsync(string entity, IReadOnlyCollection<long> ids)
@@ -78,18 +81,21 @@ public sealed class SyncStore(MySqlDataSource dataSource, TimeProvider time)
             return;
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("""
-            UPDATE sync_records SET status = 'synced', synced_at = @now, last_error = NULL, next_attempt_at = NULL, attempts = attempts + 1
-            WHERE entity = @entity AND entity_id IN @ids AND status <> 'synced'
-            """, new { entity, ids, now = time.GetUtcNow().UtcDateTime }, tx);
-        if (entity == SyncEntities.Order)
+        await RetryOnDeadlockAsync(async () =>
         {
-            await connection.ExecuteAsync("UPDATE orders SET sync_status = 'synced' WHERE id IN @ids", new { ids }, tx);
-        }
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var tx = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync("""
+                UPDATE sync_records SET status = 'synced', synced_at = @now, last_error = NULL, next_attempt_at = NULL, attempts = attempts + 1
+                WHERE entity = @entity AND entity_id IN @ids AND status <> 'synced'
+                """, new { entity, ids, now = time.GetUtcNow().UtcDateTime }, tx);
+            if (entity == SyncEntities.Order)
+            {
+                await connection.ExecuteAsync("UPDATE orders SET sync_status = 'synced' WHERE id IN @ids", new { ids }, tx);
+            }
 
-        await tx.CommitAsync();
+            await tx.CommitAsync();
+        });
     }
 
     /// <summary>The target refused the row: one attempt used; <c>failed</c> once <paramref name="maxAttempts"/> are used, else tried again later.</summary>
@@ -100,38 +106,41 @@ public sealed class SyncStore(MySqlDataSource dataSource, TimeProvider time)
             return;
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
-        var records = await LoadRecordsAsync(entity, errors.Keys.ToList());
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        foreach (var (id, error) in errors)
+        await RetryOnDeadlockAsync(async () =>
         {
-            var attempts = (records.TryGetValue(id, out var r) ? r.Attempts : 0) + 1;
-            // Status and next_attempt_at are computed from the attempt count read above; the
-            // condition on attempts makes a concurrent writer's update win instead of both counting.
-            var failed = attempts >= maxAttempts;
-            await connection.ExecuteAsync("""
-                UPDATE sync_records
-                SET status = @status, next_attempt_at = @next, last_error = @error, attempts = @attempts
-                WHERE entity = @entity AND entity_id = @id AND status = 'pending' AND attempts = @previous
-                """, new
+            var now = time.GetUtcNow().UtcDateTime;
+            var records = await LoadRecordsAsync(entity, errors.Keys.ToList());
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var tx = await connection.BeginTransactionAsync();
+            foreach (var (id, error) in errors)
             {
-                entity,
-                id,
-                error,
-                attempts,
-                previous = attempts - 1,
-                status = failed ? SyncStatus.Failed : SyncStatus.Pending,
-                next = failed ? (DateTime?)null : now + delayAfter(attempts),
-            }, tx);
-        }
+                var attempts = (records.TryGetValue(id, out var r) ? r.Attempts : 0) + 1;
+                // Status and next_attempt_at are computed from the attempt count read above; the
+                // condition on attempts makes a concurrent writer's update win instead of both counting.
+                var failed = attempts >= maxAttempts;
+                await connection.ExecuteAsync("""
+                    UPDATE sync_records
+                    SET status = @status, next_attempt_at = @next, last_error = @error, attempts = @attempts
+                    WHERE entity = @entity AND entity_id = @id AND status = 'pending' AND attempts = @previous
+                    """, new
+                {
+                    entity,
+                    id,
+                    error,
+                    attempts,
+                    previous = attempts - 1,
+                    status = failed ? SyncStatus.Failed : SyncStatus.Pending,
+                    next = failed ? (DateTime?)null : now + delayAfter(attempts),
+                }, tx);
+            }
 
-        if (entity == SyncEntities.Order)
-        {
-            await MirrorAsync(connection, tx, errors.Keys.ToList());
-        }
+            if (entity == SyncEntities.Order)
+            {
+                await MirrorAsync(connection, tx, errors.Keys.ToList());
+            }
 
-        await tx.CommitAsync();
+            await tx.CommitAsync();
+        });
     }
 
     /// <summary>The target could not be reached: no attempt used, tried again at <paramref name="next"/>.</summary>
@@ -142,11 +151,14 @@ public sealed class SyncStore(MySqlDataSource dataSource, TimeProvider time)
             return;
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync("""
-            UPDATE sync_records SET last_error = @error, next_attempt_at = @next
-            WHERE entity = @entity AND entity_id IN @ids AND status = 'pending'
-            """, new { entity, ids, error, next });
+        await RetryOnDeadlockAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await connection.ExecuteAsync("""
+                UPDATE sync_records SET last_error = @error, next_attempt_at = @next
+                WHERE entity = @entity AND entity_id IN @ids AND status = 'pending'
+                """, new { entity, ids, error, next });
+        });
     }
 
     public async Task MarkMissingAsync(string entity, IReadOnlyCollection<long> ids)
@@ -156,18 +168,42 @@ public sealed class SyncStore(MySqlDataSource dataSource, TimeProvider time)
             return;
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("""
-            UPDATE sync_records SET status = 'failed', last_error = 'source row not found in DMH', next_attempt_at = NULL
-            WHERE entity = @entity AND entity_id IN @ids AND status = 'pending'
-            """, new { entity, ids }, tx);
-        if (entity == SyncEntities.Order)
+        await RetryOnDeadlockAsync(async () =>
         {
-            await MirrorAsync(connection, tx, ids);
-        }
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var tx = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync("""
+                UPDATE sync_records SET status = 'failed', last_error = 'source row not found in DMH', next_attempt_at = NULL
+                WHERE entity = @entity AND entity_id IN @ids AND status = 'pending'
+                """, new { entity, ids }, tx);
+            if (entity == SyncEntities.Order)
+            {
+                await MirrorAsync(connection, tx, ids);
+            }
 
-        await tx.CommitAsync();
+            await tx.CommitAsync();
+        });
+    }
+
+    private const int MaxWriteAttempts = 5;
+
+    // Syncer instances, the outbox sweeper and settlement write the same sync_records and orders rows
+    // in different orders, so InnoDB may pick one of these steps as a deadlock victim. Each step is
+    // one idempotent transaction: repeating it is safe, and the batch is not left half recorded.
+    private async Task RetryOnDeadlockAsync(Func<Task> write)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await write();
+                return;
+            }
+            catch (MySqlException ex) when (attempt < MaxWriteAttempts && ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25) * attempt), time);
+            }
+        }
     }
 
     private static Task MirrorAsync(MySqlConnection connection, MySqlTransaction tx, IReadOnlyCollection<long> orderIds) =>

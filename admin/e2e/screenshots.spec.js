@@ -24,6 +24,8 @@ test('screenshot every page', async ({ page }) => {
   await shot(page, '01-sign-in');
 
   await signIn(page);
+  await expect(page.getByTestId('dash-trend')).toBeVisible();
+  await page.waitForTimeout(1200); // ECharts draws its lines over one second
   await shot(page, '02-dashboard');
 
   await page.goto('/admin/#/campaigns');

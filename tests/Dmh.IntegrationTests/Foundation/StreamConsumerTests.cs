@@ -98,11 +98,42 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task A_trickle_of_entries_is_handed_over_as_one_batch_within_the_batch_window()
+    {
+        var handler = new RecordingHandler();
+        using var host = await StartAsync(handler, "c1", claimIdle: "01:00:00", batchWindow: "00:00:01.500");
+        for (var i = 0; i < 5; i++)
+        {
+            await PublishAsync($"t-{i}");
+            await Task.Delay(50);
+        }
+
+        await WaitUntilAsync(() => Task.FromResult(handler.Handled.Count == 5));
+        Assert.Equal(new[] { 5 }, handler.BatchSizes.ToArray());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Without_a_batch_window_each_read_is_handed_over_at_once()
+    {
+        var handler = new RecordingHandler();
+        using var host = await StartAsync(handler, "c1", claimIdle: "01:00:00");
+        for (var i = 0; i < 3; i++)
+        {
+            await PublishAsync($"n-{i}");
+            await WaitUntilAsync(() => Task.FromResult(handler.Handled.Count == i + 1));
+        }
+
+        Assert.Equal(new[] { 1, 1, 1 }, handler.BatchSizes.ToArray());
+        await host.StopAsync();
+    }
+
     private Task PublishAsync(string key) =>
         _redis.GetDatabase().StreamAddAsync(_prefix + Stream, StreamPublisher.ToFields(
             new Envelope("Test", 1, key, "{}", DateTimeOffset.UtcNow)));
 
-    private async Task<IHost> StartAsync(RecordingHandler handler, string consumer, string claimIdle)
+    private async Task<IHost> StartAsync(RecordingHandler handler, string consumer, string claimIdle, string batchWindow = "00:00:00")
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -115,6 +146,7 @@ public sealed class StreamConsumerTests : IAsyncLifetime
             ["Test:Consumer:ClaimInterval"] = "00:00:00.050",
             ["Test:Consumer:PollInterval"] = "00:00:00.005",
             ["Test:Consumer:MaxDeliveries"] = "3",
+            ["Test:Consumer:BatchWindow"] = batchWindow,
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddDmhDatabase();
@@ -144,8 +176,11 @@ public sealed class StreamConsumerTests : IAsyncLifetime
 
         public int PoisonAttempts => _poisonAttempts;
 
+        public ConcurrentQueue<int> BatchSizes { get; } = new();
+
         public Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
         {
+            BatchSizes.Enqueue(batch.Count);
             foreach (var message in batch)
             {
                 var key = message.Envelope!.Key;

@@ -45,7 +45,12 @@ public sealed class PublicEndpointAbuseTests : IAsyncLifetime
         var oddIds = new[] { "0", "-1", "abc", "99999999999999999999", "1.5", "%20", "1%3BDROP", "..%2F..", new string('9', 300), campaignId + "0", "1e3" };
         var failures = new List<string>();
 
-        foreach (var path in new[] { "/api/v1/orders", "/api/v1/auth/admin/login", "/api/v1/orders/payment/callback", "/api/v1/qrcode/generate" })
+        string[] paths =
+        [
+            "/api/v1/orders", "/api/v1/orders/1/pay", "/api/v1/orders/payment/callback", "/api/v1/orders/payment/notify",
+            "/api/v1/qrcode/generate", "/api/v1/auth/admin/login", "/api/v1/auth/sms/send", "/api/v1/auth/sms/login", "/api/v1/auth/wechat",
+        ];
+        foreach (var path in paths)
         {
             await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (body, ct) =>
             {
