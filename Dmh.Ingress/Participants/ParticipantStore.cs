@@ -86,10 +86,17 @@ public static partial class PhoneNumbers
     /// <summary>Mainland mobile numbers (docs/API.md).</summary>
     public static bool IsMainlandMobile(string? phone) => phone is not null && Mobile().IsMatch(phone);
 
-    /// <summary><c>13800138000</c> → <c>138****8000</c>; anything shorter keeps only its last two digits.</summary>
-    public static string Mask(string phone) => phone.Length >= 11
-        ? string.Concat(phone.AsSpan(0, 3), "****", phone.AsSpan(phone.Length - 4))
-        : new string('*', Math.Max(0, phone.Length - 2)) + phone[Math.Max(0, phone.Length - 2)..];
+    /// <summary>
+    /// <c>13800138000</c> → <c>138****8000</c>, everywhere DMH shows a phone outside the admin console
+    /// (registrant view, posters, referrer lists); anything shorter keeps only its last two digits.
+    /// </summary>
+    public static string Mask(string? phone)
+    {
+        var p = phone?.Trim() ?? "";
+        return p.Length >= 11
+            ? string.Concat(p.AsSpan(0, 3), "****", p.AsSpan(p.Length - 4))
+            : new string('*', Math.Max(0, p.Length - 2)) + p[Math.Max(0, p.Length - 2)..];
+    }
 
     [GeneratedRegex(@"^1[3-9]\d{9}$")]
     private static partial Regex Mobile();

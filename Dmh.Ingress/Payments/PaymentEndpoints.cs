@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
 using Dmh.Contracts;
+using Dmh.Ingress.Orders;
 using Dmh.Ingress.Security;
 using Dmh.Platform;
 using Dmh.Platform.Payments;
@@ -23,19 +24,6 @@ public sealed record CallbackRequest(long? OrderId);
 public sealed record RefundCommand(long? AmountFen, string? Reason);
 
 public sealed record RefundResponse(string OutRefundNo, string? RefundId, string Status, long AmountFen);
-
-/// <summary>The registrant view of an order (DECISIONS.md: never echoes stored personal data).</summary>
-public sealed record RegistrantView(long Id, long CampaignId, string Status, long AmountFen, string PhoneMasked, string? RegistrationCode, string? ReferralCode)
-{
-    public static RegistrantView From(PaymentStore.RegistrantRow row)
-    {
-        var paid = row.Status == OrderStatus.Paid;
-        return new RegistrantView(row.Id, row.CampaignId, row.Status, Money.YuanToFen(row.Amount), MaskPhone(row.Phone),
-            paid ? row.RegistrationCode : null, paid ? row.ReferralCode : null);
-    }
-
-    public static string MaskPhone(string phone) => phone.Length >= 7 ? phone[..3] + "****" + phone[^4..] : "****";
-}
 
 /// <summary>
 /// Paying an order: a payment attempt and its prepay, WeChat's notify (verified, decrypted, published
@@ -159,8 +147,8 @@ public static class PaymentEndpoints
         return text.Length > 127 ? text[..127] : text;
     }
 
-    private static async Task<Results<Ok<RegistrantView>, ProblemHttpResult, ValidationProblem>> CallbackAsync(
-        CallbackRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, IPaymentProvider provider,
+    private static async Task<Results<Ok<OrderRegistrantView>, ProblemHttpResult, ValidationProblem>> CallbackAsync(
+        CallbackRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, OrderStore orders, IPaymentProvider provider,
         PaymentPublisher publisher, IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger, CancellationToken ct)
     {
         if (request?.OrderId is not { } orderId)
@@ -202,8 +190,9 @@ public static class PaymentEndpoints
             }
         }
 
-        var view = await store.FindRegistrantViewAsync(orderId, ct);
-        return view is null ? Problem(404, "order-not-found", "No such order.") : TypedResults.Ok(RegistrantView.From(view));
+        // The same registrant view as GET /api/v1/orders/{id}, so the page reads one shape.
+        var row = await orders.FindRegistrantAsync(orderId, ct);
+        return row is null ? Problem(404, "order-not-found", "No such order.") : TypedResults.Ok(OrderEndpoints.RegistrantView(row, null));
     }
 
     private static async Task<Results<Ok<RefundResponse>, ProblemHttpResult, ValidationProblem>> RefundAsync(

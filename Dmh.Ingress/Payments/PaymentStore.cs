@@ -11,8 +11,6 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
 
     public sealed record Attempt(long PaymentId, long OrderId, string OutTradeNo, long AmountFen, string PayStatus, string? TradeNo);
 
-    public sealed record RegistrantRow(long Id, long CampaignId, string Status, decimal Amount, string Phone, string? RegistrationCode, string? ReferralCode);
-
     public sealed record RefundRow(long Id, long OrderId, string OutTradeNo, string OutRefundNo, string? RefundId, long AmountFen, long TotalFen, string Status);
 
     public async Task<OrderToPay?> FindOrderToPayAsync(long orderId, CancellationToken ct)
@@ -98,17 +96,6 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
             WHERE p.order_id = @orderId
             ORDER BY (p.transaction_id IS NOT NULL AND p.transaction_id = o.trade_no) DESC, p.status = @succeeded DESC, p.attempt DESC
             """, new { orderId, succeeded = PaymentStatus.Succeeded }, cancellationToken: ct))).ToList();
-    }
-
-    public async Task<RegistrantRow?> FindRegistrantViewAsync(long orderId, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<RegistrantRow>(new CommandDefinition("""
-            SELECT o.id, o.campaign_id AS CampaignId, o.status, o.amount, o.phone, o.registration_code AS RegistrationCode,
-                   p.referral_code AS ReferralCode
-            FROM orders o LEFT JOIN participants p ON p.id = o.participant_id
-            WHERE o.id = @orderId AND o.deleted_at IS NULL
-            """, new { orderId }, cancellationToken: ct));
     }
 
     /// <summary>The refund row for this out_refund_no, created on first use (a retried refund reuses it).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -103,19 +104,12 @@ public static class PosterEndpoints
         return TypedResults.File(png, "image/png", $"poster-{row.CampaignId}-{row.OrderId}.png");
     }
 
-    /// <summary>138****8000: the middle four digits hidden.</summary>
-    public static string MaskPhone(string phone)
-    {
-        var p = phone.Trim();
-        return p.Length >= 7 ? string.Concat(p.AsSpan(0, 3), "****", p.AsSpan(p.Length - 4)) : "****";
-    }
-
     internal static string Inviter(string? name, string phone)
     {
         var trimmed = name?.Trim();
         if (string.IsNullOrEmpty(trimmed) || trimmed == "null")
         {
-            return MaskPhone(phone);
+            return PhoneNumbers.Mask(phone);
         }
 
         // Control characters would draw as boxes; a very long name would crowd the line.

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Dmh.Platform;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -101,14 +102,11 @@ public static class RewardEndpoints
             ORDER BY b.total_reward DESC, b.user_id
             LIMIT @Limit OFFSET @Offset
             """, new { Limit = pageSize, Offset = (page - 1) * pageSize }, cancellationToken: ct));
-        var items = rows.Select(r => new Referrer(r.UserId, MaskPhone(r.Phone), Money.YuanToFen(r.Balance), Money.YuanToFen(r.TotalReward), r.RewardCount)).ToList();
+        var items = rows.Select(r => new Referrer(r.UserId, PhoneNumbers.Mask(r.Phone), Money.YuanToFen(r.Balance), Money.YuanToFen(r.TotalReward), r.RewardCount)).ToList();
         return TypedResults.Ok(new ReferrerPage(items, total, page, pageSize));
     }
 
     /// <summary>"13800138000" → "138****8000".</summary>
-    public static string MaskPhone(string? phone) =>
-        string.IsNullOrEmpty(phone) ? "" : phone.Length <= 7 ? new string('*', phone.Length) : $"{phone[..3]}****{phone[^4..]}";
-
     private static bool MayRead(ClaimsPrincipal user, long userId) => user.IsAdmin() || user.ParticipantId() == userId;
 
     private static ProblemHttpResult Forbidden() =>

@@ -26,6 +26,8 @@ export const PAY_STATUS = {
 };
 
 export const SYNC_STATUS = {
+  // an order is queued for sync only once paid
+  none: { label: '未到同步', type: 'info' },
   pending: { label: '待同步', type: 'warning' },
   synced: { label: '已同步', type: 'success' },
   failed: { label: '同步失败', type: 'danger' },

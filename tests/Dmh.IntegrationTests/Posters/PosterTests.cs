@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Dapper;
+using Dmh.Ingress.Participants;
 using Dmh.Ingress.Posters;
 using Dmh.Ingress.Security;
 using Dmh.IntegrationTests.Infrastructure;
@@ -88,7 +89,7 @@ public sealed class PosterTests : IAsyncLifetime, IDisposable
         var url = DecodeQr(await GenerateAsync(order));
 
         Assert.Equal($"{BaseUrl}/h5/#/pages/campaign/index?id={campaign}&u_id=RCNOCH01", url);
-        Assert.Equal("137****7000", PosterEndpoints.MaskPhone("13700137000"));
+        Assert.Equal("137****7000", PhoneNumbers.Mask("13700137000"));
     }
 
     [Fact]

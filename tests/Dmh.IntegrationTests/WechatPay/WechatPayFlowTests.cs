@@ -228,6 +228,9 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
             Assert.Equal(orderId, view.GetProperty("id").GetInt64());
             Assert.Equal(9900, view.GetProperty("amountFen").GetInt64());
             Assert.Matches(@"^139\*{4}\d{4}$", view.GetProperty("phoneMasked").GetString());
+            // the registrant view of GET /api/v1/orders/{id}: settlement has not run here, so still unpaid
+            Assert.Equal("unpaid", view.GetProperty("payStatus").GetString());
+            Assert.Equal(JsonValueKind.Null, view.GetProperty("accessToken").ValueKind);
         }
 
         var entry = Assert.Single(await f.EntriesAsync(pay.OutTradeNo));

@@ -1,3 +1,4 @@
+using Dmh.Ingress.Participants;
 using Dmh.Ingress.Posters;
 
 namespace Dmh.UnitTests.Posters;
@@ -40,10 +41,10 @@ public sealed class PosterTextTests
     [Theory]
     [InlineData("13800138000", "138****8000")]
     [InlineData(" 13900139000 ", "139****9000")]
-    [InlineData("123", "****")]
+    [InlineData("123", "*23")]
     public void Phone_is_masked_in_the_middle(string phone, string masked)
     {
-        Assert.Equal(masked, PosterEndpoints.MaskPhone(phone));
+        Assert.Equal(masked, PhoneNumbers.Mask(phone));
     }
 
     [Fact]
