@@ -59,3 +59,55 @@ internal sealed class PosterCache(IOptions<PosterOptions> options, PosterRendere
         }
     }
 }
+
+/// <summary>
+/// Deletes cached posters written longer than <see cref="PosterOptions.CacheRetention"/> ago, and temp
+/// files a crash left behind. A poster renders again byte for byte on demand, so age alone decides:
+/// posters of changed content (a renamed campaign) are never asked for again and would pile up, and a
+/// popular one costs one render per retention period.
+/// </summary>
+internal sealed class PosterCacheSweeper(IOptions<PosterOptions> options, TimeProvider time, ILogger<PosterCacheSweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.CacheSweepInterval, time);
+        do
+        {
+            var deleted = Sweep();
+            if (deleted > 0)
+            {
+                logger.LogInformation("Deleted {Count} cached posters older than {Retention}", deleted, options.Value.CacheRetention);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public int Sweep()
+    {
+        var directory = new DirectoryInfo(Path.GetFullPath(options.Value.CacheDirectory));
+        if (!directory.Exists)
+        {
+            return 0;
+        }
+
+        var cutoff = time.GetUtcNow().UtcDateTime - options.Value.CacheRetention;
+        var deleted = 0;
+        foreach (var file in directory.EnumerateFiles("*.png").Concat(directory.EnumerateFiles("*.tmp")))
+        {
+            try
+            {
+                if (file.LastWriteTimeUtc < cutoff)
+                {
+                    file.Delete();
+                    deleted++;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(ex, "Could not delete cached poster {File}", file.Name);
+            }
+        }
+
+        return deleted;
+    }
+}

@@ -23,6 +23,7 @@ public static class PosterEndpoints
         builder.Services.AddSingleton<IValidateOptions<PosterOptions>, PosterOptionsValidator>();
         builder.Services.AddSingleton<PosterRenderer>();
         builder.Services.AddSingleton<PosterCache>();
+        builder.Services.AddHostedService<PosterCacheSweeper>();
         return builder;
     }
 

@@ -14,6 +14,12 @@ public sealed class PosterOptions
 
     /// <summary>Where rendered posters are kept, one file per content hash.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dmh-posters");
+
+    /// <summary>A cached poster older than this is deleted (and rendered again, identical, when asked for).</summary>
+    public TimeSpan CacheRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the cache is swept.</summary>
+    public TimeSpan CacheSweepInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 internal sealed class PosterOptionsValidator : IValidateOptions<PosterOptions>
@@ -34,6 +40,11 @@ internal sealed class PosterOptionsValidator : IValidateOptions<PosterOptions>
         if (string.IsNullOrWhiteSpace(options.CacheDirectory))
         {
             failures.Add("Posters:CacheDirectory is required.");
+        }
+
+        if (options.CacheRetention <= TimeSpan.Zero || options.CacheSweepInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Posters:CacheRetention and Posters:CacheSweepInterval must be positive.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
