@@ -76,7 +76,7 @@ public static class OrderEndpoints
 
     public static async Task<IResult> CreateAsync(
         HttpContext http, CampaignStore campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
-        IOptions<RateLimitOptions> limits, TimeProvider time, CancellationToken ct)
+        ISmsCodeVerifier sms, IOptions<RateLimitOptions> limits, TimeProvider time, CancellationToken ct)
     {
         var max = limits.Value.MaxJsonBodyBytes;
         var body = await ReadBodyAsync(http.Request, max, ct);
@@ -146,18 +146,9 @@ public static class OrderEndpoints
                 return Problems.Validation(errors.ToDictionary(), StatusCodes.Status422UnprocessableEntity);
             }
 
-            if (campaign.RequireSms)
+            if (campaign.RequireSms && !await sms.VerifyAsync(input.Phone, input.SmsCode!, ct))
             {
-                if (http.RequestServices.GetService<ISmsCodeVerifier>() is not { } sms)
-                {
-                    return Problems.Of(StatusCodes.Status503ServiceUnavailable, "sms-unavailable", "SMS verification is not available.",
-                        "This campaign needs an SMS code, but SMS verification is not configured.");
-                }
-
-                if (!await sms.VerifyAsync(input.Phone, input.SmsCode!, ct))
-                {
-                    return Problems.Validation("smsCode", "验证码错误或已过期 (the SMS code is wrong or expired).", StatusCodes.Status422UnprocessableEntity);
-                }
+                return Problems.Validation("smsCode", "验证码错误或已过期 (the SMS code is wrong or expired).", StatusCodes.Status422UnprocessableEntity);
             }
 
             var (outcome, orderId) = await orders.RegisterAsync(new NewOrder(
