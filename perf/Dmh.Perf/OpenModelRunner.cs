@@ -97,10 +97,8 @@ public sealed class OpenModelRunner(HttpClient client, IScenario scenario, Uri b
                     var sent = Stopwatch.GetTimestamp();
                     try
                     {
-                        using var request = scenario.CreateRequest(baseUrl, index);
-                        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-                        ok = scenario.IsSuccess(response);
-                        kind = ok ? null : "HTTP " + (int)response.StatusCode;
+                        kind = await scenario.ExecuteAsync(client, baseUrl, index, ct);
+                        ok = kind is null;
                     }
                     catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException)
                     {

@@ -84,7 +84,8 @@ public static class Report
         return sb.ToString();
     }
 
-    public static string Markdown(RunOptions options, Uri target, DateTimeOffset started, IReadOnlyList<RateSummary> rows, IReadOnlyList<RunResult> runs, string? verdict)
+    public static string Markdown(RunOptions options, Uri target, DateTimeOffset started, IReadOnlyList<RateSummary> rows, IReadOnlyList<RunResult> runs, string? verdict,
+        IReadOnlyList<(double Rate, RunCheck Check)>? checks = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# {options.Scenario}: {started:yyyy-MM-dd HH:mm:ss} UTC");
@@ -105,6 +106,23 @@ public static class Report
         {
             sb.AppendLine();
             sb.AppendLine(verdict);
+        }
+
+        foreach (var (rate, check) in checks ?? [])
+        {
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"## After {FormatRate(rate)}/s");
+            sb.AppendLine();
+            foreach (var line in check.Lines)
+            {
+                sb.AppendLine("- " + line);
+            }
+
+            if (check.Targets.Count > 0)
+            {
+                sb.AppendLine();
+                sb.Append(TargetCheck.Table(check.Targets));
+            }
         }
 
         var kinds = runs.SelectMany(r => r.ErrorKinds).GroupBy(k => k.Key).Select(g => (g.Key, Count: g.Sum(x => x.Value))).ToList();

@@ -38,6 +38,9 @@ public sealed record RunOptions
 
     public string? OutputDirectory { get; init; }
 
+    /// <summary>How long a scenario waits after a rate for its payments to settle and sync before it counts what landed.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     public const string Usage = """
         usage: Dmh.Perf <scenario> [options]
           --rate 100            request starts per second; a list (--rate 200,500,1000) runs each in turn
@@ -51,6 +54,7 @@ public sealed record RunOptions
           --step                step mode: from --rate, add --step-increment until p99 > --p99-bound
           --step-increment 100  --step-max 100000  --p99-bound 100ms
           --output DIR          results directory (default perf/results)
+          --drain-timeout 5m    settlement/sync/mixed: wait this long for payments to settle and sync
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a message for the user.</summary>
@@ -91,6 +95,7 @@ public sealed record RunOptions
                 "--step-max" => options with { StepMax = Positive(name, value) },
                 "--p99-bound" => options with { P99Bound = ParseDuration(name, value) },
                 "--output" => options with { OutputDirectory = value },
+                "--drain-timeout" => options with { DrainTimeout = ParseDuration(name, value) },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };
         }

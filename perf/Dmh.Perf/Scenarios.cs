@@ -20,6 +20,26 @@ public interface IScenario : IAsyncDisposable
 
     /// <summary>Whether a response counts as a success (default: 2xx).</summary>
     bool IsSuccess(HttpResponseMessage response) => response.IsSuccessStatusCode;
+
+    /// <summary>
+    /// Runs request <paramref name="index"/> and says whether it succeeded (else the error's kind). The
+    /// default sends <see cref="CreateRequest"/>; journeys of several calls (mixed) override it.
+    /// </summary>
+    async Task<string?> ExecuteAsync(HttpClient client, Uri baseUrl, long index, CancellationToken ct)
+    {
+        using var request = CreateRequest(baseUrl, index);
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        return IsSuccess(response) ? null : "HTTP " + (int)response.StatusCode;
+    }
+
+    /// <summary>Called before each rate with the number of requests it will start (warm-up included): seed what they need.</summary>
+    Task PrepareAsync(double rate, long requests, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>
+    /// Called after each rate: figures the HTTP latencies cannot show (settlement and sync delays from the
+    /// database's own timestamps) and the checks that everything landed exactly once. Null: nothing to add.
+    /// </summary>
+    Task<RunCheck?> CheckAsync(RunResult result, CancellationToken ct) => Task.FromResult<RunCheck?>(null);
 }
 
 /// <summary>The named scenarios. Add one line here (and a class) for each new scenario.</summary>
@@ -30,6 +50,9 @@ public static class ScenarioRegistry
         ["overhead"] = ("the runner against a trivial endpoint it hosts itself on loopback: how much load this machine can generate", () => new OverheadScenario()),
         ["healthz"] = ("GET /healthz of a running Ingress (--base-url)", () => new GetScenario("/healthz")),
         ["orders"] = ("POST /api/v1/orders on a campaign it creates: unique phones, every tenth a repeat", () => new OrdersScenario()),
+        ["settlement"] = ("signed TRANSACTION.SUCCESS notifies for orders it creates and prepays (every tenth a duplicate); notify to reward committed, from the database", () => new SettlementScenario(waitForSync: false)),
+        ["sync"] = ("as settlement, then waits for every order and reward to land in the customer's database; rows/s and delay", () => new SettlementScenario(waitForSync: true)),
+        ["mixed"] = ("whole journeys at once: register, prepay, WeChat's notify; checks the proposal's targets (100 QPS, settlement < 2 s, sync < 1 min, sync success > 95 %)", () => new MixedScenario()),
     };
 
     public static IReadOnlyCollection<string> Names => Scenarios.Keys;

@@ -1,0 +1,93 @@
+using System.Net;
+
+namespace Dmh.Perf;
+
+/// <summary>
+/// WeChat's side of settlement at a fixed rate: signed <c>TRANSACTION.SUCCESS</c> notifies for orders
+/// with a referrer, every tenth a duplicate delivery of an earlier one. The orders and their prepaid
+/// attempts are seeded straight into MySQL before each rate (the orders and mixed scenarios measure
+/// those calls), and every notify is signed before the clock starts (signing is WeChat's work, not
+/// DMH's). After each rate it waits for every payment to settle (and, for <c>sync</c>, to reach the
+/// customer's database) and reads the delays from DMH's own timestamps.
+/// </summary>
+public sealed class SettlementScenario(bool waitForSync) : IScenario
+{
+    private const int ReferrerCount = 50;
+
+    // WeChat rejects nothing here, but DMH refuses notifies whose timestamp is 5 minutes old: re-sign older ones.
+    private static readonly TimeSpan SignatureFreshFor = TimeSpan.FromMinutes(4);
+
+    private readonly PhoneBlock _phones = new();
+    private PerfSystem? _system;
+    private Campaign? _campaign;
+    private IReadOnlyList<Referrer> _referrers = [];
+    private IReadOnlyList<Attempt> _attempts = [];
+    private SignedNotify[] _notifies = [];
+    private DateTimeOffset _signedAt;
+    private TimeSpan _drainTimeout;
+
+    /// <summary>Request i posts the notify of attempt AttemptIndex(i): every tenth request repeats the one nine before it.</summary>
+    public static long AttemptIndex(long index) => index % 10 == 9 ? AttemptIndex(index - 9) : index - (index / 10);
+
+    /// <summary>Distinct attempts among the first <paramref name="requests"/> requests.</summary>
+    public static long AttemptCount(long requests) => requests - (requests / 10);
+
+    public async Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct)
+    {
+        _drainTimeout = options.DrainTimeout;
+        _system = await PerfSystem.ConnectAsync(options.BaseUrl, ct);
+        _campaign = await _system.CreateCampaignAsync(waitForSync ? "sync" : "settlement", priceFen: 9900, rewardFen: 1000, ct);
+        _referrers = await _system.CreateReferrersAsync(_phones, ReferrerCount, ct);
+        return options.BaseUrl;
+    }
+
+    public async Task PrepareAsync(double rate, long requests, CancellationToken ct)
+    {
+        var count = (int)AttemptCount(requests);
+        Console.Error.WriteLine($"[perf]   seeding {count} payable orders and signing their notifies");
+        _attempts = await _system!.SeedPayableOrdersAsync(_campaign!, _referrers, _phones, count, ct);
+        _signedAt = DateTimeOffset.UtcNow;
+        var notifies = new SignedNotify[count];
+        Parallel.For(0, count, i => notifies[i] = _system.Signer.Sign(_attempts[i], _signedAt));
+        _notifies = notifies;
+    }
+
+    public HttpRequestMessage CreateRequest(Uri baseUrl, long index)
+    {
+        var i = (int)AttemptIndex(index);
+        var notify = _notifies[i];
+        if (DateTimeOffset.UtcNow - _signedAt > SignatureFreshFor)
+        {
+            notify = _system!.Signer.Sign(_attempts[i], DateTimeOffset.UtcNow);
+        }
+
+        return notify.ToRequest(baseUrl);
+    }
+
+    public bool IsSuccess(HttpResponseMessage response) => response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.OK;
+
+    public async Task<RunCheck?> CheckAsync(RunResult result, CancellationToken ct)
+    {
+        var orders = OrderRange.Of(_campaign!.Id, _attempts.Select(a => a.OrderId).ToList());
+        var settlement = await Landing.SettlementAsync(_system!.Db, orders, _drainTimeout, ct);
+        var lines = Landing.Describe(settlement).ToList();
+        var targets = Landing.Targets(settlement).ToList();
+        if (waitForSync)
+        {
+            var expectedRows = 2 * orders.Count; // the order and its reward
+            var sync = await Landing.SyncAsync(_system.Db, orders, expectedRows, _drainTimeout, ct);
+            lines.AddRange(Landing.Describe(sync));
+            targets.AddRange(Landing.Targets(sync, expectedRows));
+        }
+
+        return new RunCheck(lines, targets, Landing.P(settlement.Delay, 99));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_system is not null)
+        {
+            await _system.DisposeAsync();
+        }
+    }
+}
