@@ -82,7 +82,7 @@ public sealed class PerfSystem : IAsyncDisposable
     /// <summary>Referrers: participants (with referral codes) who will earn the rewards.</summary>
     public async Task<IReadOnlyList<Referrer>> CreateReferrersAsync(PhoneBlock phones, int count, CancellationToken ct)
     {
-        var referrers = Enumerable.Range(0, count).Select(_ => phones.Next()).Select(p => (Phone: p, Code: "R" + p)).ToList();
+        var referrers = Enumerable.Range(0, count).Select(_ => phones.Next()).Select(p => new { Phone = p, Code = "R" + p }).ToList();
         await using var connection = await Db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO participants (phone, referral_code) VALUES (@Phone, @Code)", referrers, cancellationToken: ct));

@@ -93,7 +93,7 @@ public static class Report
         sb.AppendLine(CultureInfo.InvariantCulture, $"- target: `{target}`");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- mode: {(options.Step ? $"step (+{FormatRate(options.StepIncrement)}/s until p99 > {FormatMicros((long)options.P99Bound.TotalMicroseconds)})" : "fixed rates")}, {options.Duration.TotalSeconds:0.#} s measured after {options.Warmup.TotalSeconds:0.#} s warm-up per rate, {options.Repeat} run(s) per rate");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)} MiB, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- runtime: {RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- runtime: {RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}; DMH commit {GitCommit()}; load average at the start {LoadAverage()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- connections ≤ {options.Connections}, in flight ≤ {options.MaxInFlight}, timeout {options.Timeout.TotalSeconds:0.#} s");
         sb.AppendLine();
         sb.AppendLine("Latency is measured from each request's scheduled start (open model), so queueing in the target");
@@ -136,6 +136,30 @@ public static class Report
         sb.AppendLine("![latency over time](latency.svg)");
         return sb.ToString();
     }
+
+    /// <summary>The checked-out commit (with "+dirty" when files changed), so a figure can be traced to its code.</summary>
+    public static string GitCommit()
+    {
+        try
+        {
+            using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", "describe --always --dirty=+dirty")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            var commit = git!.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && commit.Length > 0 ? commit : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown (no git)";
+        }
+    }
+
+    /// <summary>1, 5 and 15 minute load averages (Linux): how busy the shared machine was.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
