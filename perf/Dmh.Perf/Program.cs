@@ -74,13 +74,14 @@ async Task<(RunResult Result, RunCheck? Check)> RunOneAsync(double rate)
 if (options.Step)
 {
     var boundUs = (long)options.P99Bound.TotalMicroseconds;
-    var what = options.Scenario is "settlement" or "sync" or "mixed" ? "settlement (notify to reward)" : "HTTP";
+    var what = "HTTP";
     for (var rate = options.Rates[0]; rate <= options.StepMax && !cts.IsCancellationRequested; rate += options.StepIncrement)
     {
         var (result, check) = await RunOneAsync(rate);
         var s = RateSummary.Of(result);
         // Scenarios that measure past the HTTP answer (settlement) step on their own figure's p99.
         var p99 = check?.StepP99Us ?? s.P99Us;
+        what = check?.StepP99Us is null ? "HTTP" : "settlement (notify to reward)";
         if (p99 > boundUs || s.ErrorRate > 0.01 || check?.Passed == false)
         {
             var last = runs.Count >= 2 ? Report.FormatRate(runs[^2].TargetRate) + "/s" : "none";

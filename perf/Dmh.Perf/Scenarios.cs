@@ -50,7 +50,7 @@ public static class ScenarioRegistry
         ["overhead"] = ("the runner against a trivial endpoint it hosts itself on loopback: how much load this machine can generate", () => new OverheadScenario()),
         ["healthz"] = ("GET /healthz of a running Ingress (--base-url)", () => new GetScenario("/healthz")),
         ["orders"] = ("POST /api/v1/orders on a campaign it creates: unique phones, every tenth a repeat", () => new OrdersScenario()),
-        ["settlement"] = ("signed TRANSACTION.SUCCESS notifies for orders it creates and prepays (every tenth a duplicate); notify to reward committed, from the database", () => new SettlementScenario(waitForSync: false)),
+        ["settlement"] = ("signed TRANSACTION.SUCCESS notifies for orders it seeds with prepaid attempts (every tenth a duplicate); notify to reward written, from the database", () => new SettlementScenario(waitForSync: false)),
         ["sync"] = ("as settlement, then waits for every order and reward to land in the customer's database; rows/s and delay", () => new SettlementScenario(waitForSync: true)),
         ["mixed"] = ("whole journeys at once: register, prepay, WeChat's notify; checks the proposal's targets (100 QPS, settlement < 2 s, sync < 1 min, sync success > 95 %)", () => new MixedScenario()),
     };

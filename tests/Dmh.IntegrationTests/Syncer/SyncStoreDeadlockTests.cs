@@ -22,13 +22,17 @@ public sealed class SyncStoreDeadlockTests : IAsyncLifetime
             await seed.ExecuteAsync(
                 "INSERT INTO sync_records (entity, entity_id, order_id, status) VALUES (@entity, @id, @id, 'pending')",
                 Enumerable.Range(1, 60).Select(id => new { entity = SyncEntities.Reward, id }));
+            // Fresh statistics, so the store's UPDATE walks the unique index as it does on a real table.
+            await seed.ExecuteAsync("ANALYZE TABLE sync_records");
         }
 
         var store = new SyncStore(_db.DataSource, TimeProvider.System);
         await using var other = _db.OpenConnection();
         await using var tx = await other.BeginTransactionAsync();
         // The other writer changes many rows first, so InnoDB rolls back the store's smaller transaction.
-        await other.ExecuteAsync("UPDATE sync_records SET last_error = 'held' WHERE entity = @entity AND entity_id BETWEEN 2 AND 60",
+        // Through the unique index: a table scan would lock row 1 as well (REPEATABLE READ keeps the
+        // locks of every row it reads), and the store would wait before locking anything.
+        await other.ExecuteAsync("UPDATE sync_records FORCE INDEX (uk_sync_records_entity) SET last_error = 'held' WHERE entity = @entity AND entity_id BETWEEN 2 AND 60",
             new { entity = SyncEntities.Reward }, tx);
 
         // The store locks row 1, then waits for row 2.
@@ -52,8 +56,14 @@ public sealed class SyncStoreDeadlockTests : IAsyncLifetime
         await using var connection = _db.OpenConnection();
         for (var i = 0; i < 600; i++)
         {
-            var waiting = await connection.ExecuteScalarAsync<long>(
-                "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'");
+            // A transaction that has locked but not yet changed a row is not listed in innodb_trx (MariaDB
+            // lists read-write ones only), e.g. when the optimizer reads the rows before updating them; so
+            // an UPDATE of the store's that has been running for a while counts as waiting too.
+            var waiting = await connection.ExecuteScalarAsync<long>("""
+                SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT')
+                     + (SELECT COUNT(*) FROM information_schema.processlist
+                        WHERE db = DATABASE() AND info LIKE 'UPDATE sync_records SET status%' AND time_ms > 300)
+                """);
             if (waiting > 0)
             {
                 return;
@@ -62,6 +72,10 @@ public sealed class SyncStoreDeadlockTests : IAsyncLifetime
             await Task.Delay(25);
         }
 
-        throw new TimeoutException("The store's update never waited for the held row: " + marking.Status + " " + marking.Exception);
+        var processes = await connection.QueryAsync<(long Id, string? Command, string? State, string? Info)>(
+            "SELECT id, command, state, info FROM information_schema.processlist WHERE db = DATABASE()");
+        var transactions = await connection.QueryAsync<(string State, string? Query)>("SELECT trx_state, trx_query FROM information_schema.innodb_trx");
+        throw new TimeoutException("The store's update never waited for the held row: " + marking.Status + " " + marking.Exception
+            + "\nprocesses: " + string.Join(" | ", processes) + "\ntransactions: " + string.Join(" | ", transactions));
     }
 }
