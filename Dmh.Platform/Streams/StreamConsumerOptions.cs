@@ -21,6 +21,19 @@ public sealed class StreamConsumerOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
+    /// The longest pause between empty reads: each empty read doubles the pause from
+    /// <see cref="PollInterval"/> up to this, and an entry brings it back down. An idle consumer then
+    /// wakes 20 times a second instead of 100 (each wake costs a Redis round trip and a timer), and the
+    /// first entry after a quiet spell waits at most this long. Under load reads are never empty.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The pause after an empty read when the previous pause was <paramref name="previous"/> (zero after an entry).</summary>
+    public TimeSpan NextIdlePause(TimeSpan previous) =>
+        previous < PollInterval ? PollInterval : TimeSpan.FromTicks(Math.Min(previous.Ticks * 2, Math.Max(IdlePollInterval.Ticks, PollInterval.Ticks)));
+
+    /// <summary>
     /// After a read that did not fill <see cref="BatchSize"/>, keep reading new entries for up to this
     /// long before handing the batch over, so a trickle reaches the handler as fewer, larger batches
     /// (the syncer's multi-row inserts). Zero hands every read over at once (settlement wants latency).

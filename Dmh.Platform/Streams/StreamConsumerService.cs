@@ -55,6 +55,7 @@ public sealed class StreamConsumerService<THandler>(
         await RetryUntilAsync(() => DrainOwnPendingAsync(db, stream, consumer), stoppingToken);
 
         var nextClaim = time.GetUtcNow() + _options.ClaimInterval;
+        var idlePause = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -69,9 +70,12 @@ public sealed class StreamConsumerService<THandler>(
                 var entries = await db.StreamReadGroupAsync(stream, _options.Group, consumer, StreamPosition.NewMessages, _options.BatchSize);
                 if (entries.Length == 0)
                 {
-                    await Task.Delay(_options.PollInterval, time, stoppingToken);
+                    idlePause = _options.NextIdlePause(idlePause);
+                    await Task.Delay(idlePause, time, stoppingToken);
                     continue;
                 }
+
+                idlePause = TimeSpan.Zero;
 
                 if (_options.BatchWindow > TimeSpan.Zero && entries.Length < _options.BatchSize)
                 {
