@@ -44,11 +44,9 @@ public static class Landing
     public static async Task<SettlementFigures> SettlementAsync(MySqlDataSource db, OrderRange orders, TimeSpan timeout, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await WaitAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition(
+        var paid = await WaitAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND id BETWEEN @MinId AND @MaxId AND pay_status = 'paid'", orders, cancellationToken: ct)),
             orders.Count, timeout, ct);
-        var paid = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND id BETWEEN @MinId AND @MaxId AND pay_status = 'paid'", orders, cancellationToken: ct));
         var delays = (await connection.QueryAsync<long>(new CommandDefinition("""
             SELECT TIMESTAMPDIFF(MICROSECOND, p.received_at, r.settled_at)
             FROM orders o JOIN payments p ON p.order_id = o.id AND p.status = 'succeeded' JOIN rewards r ON r.order_id = o.id
@@ -124,13 +122,17 @@ public static class Landing
         return h;
     }
 
-    private static async Task WaitAsync(Func<Task<long>> count, long expected, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Polls <paramref name="count"/> until it reaches <paramref name="expected"/> or the timeout passes; returns the last count.</summary>
+    private static async Task<long> WaitAsync(Func<Task<long>> count, long expected, TimeSpan timeout, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        while (await count() < expected && Stopwatch.GetElapsedTime(started) < timeout)
+        long current;
+        while ((current = await count()) < expected && Stopwatch.GetElapsedTime(started) < timeout)
         {
             await Task.Delay(Poll, ct);
         }
+
+        return current;
     }
 }
 

@@ -14,7 +14,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
 {
     private const int ReferrerCount = 50;
 
-    // WeChat rejects nothing here, but DMH refuses notifies whose timestamp is 5 minutes old: re-sign older ones.
+    // DMH refuses a notify whose signed timestamp is 5 minutes old: a run longer than this re-signs as it goes.
     private static readonly TimeSpan SignatureFreshFor = TimeSpan.FromMinutes(4);
 
     private readonly PhoneBlock _phones = new();
