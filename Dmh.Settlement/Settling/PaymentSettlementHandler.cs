@@ -9,8 +9,8 @@ using MySqlConnector;
 namespace Dmh.Settlement.Settling;
 
 /// <summary>
-/// Settles a batch of <see cref="PaymentSucceeded"/> entries with bounded parallelism. A payment that
-/// cannot be settled is failed (left pending, redelivered, dead-lettered after N deliveries); it never
+/// Settles a batch of <see cref="PaymentSucceeded"/> entries on up to MaxParallelism connections at
+/// once. A payment that cannot be settled is failed (left pending, redelivered, dead-lettered after N deliveries); it never
 /// stops the loop. After each commit the sync outbox rows are published; a crash before that is
 /// covered by the syncer's outbox sweeper (rows pending with published_at NULL).
 /// </summary>
@@ -30,19 +30,70 @@ public sealed class PaymentSettlementHandler(
         SettlementMetrics.BatchSize.Observe(batch.Count);
         var settled = new ConcurrentQueue<SyncRequested>();
         var duplicates = new ConcurrentQueue<long>();
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = ct },
-            async (message, token) => await HandleOneAsync(message, settled, duplicates, token));
+        var queue = new ConcurrentQueue<ConsumedMessage>(batch);
+        var lanes = Math.Min(_options.MaxParallelism, batch.Count);
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => SettleLaneAsync(queue, settled, duplicates, ct)));
         // Once per batch rather than per payment: the XADDs are pipelined and published_at is set in two statements.
         await PublishAsync([.. settled], [.. duplicates], ct);
     }
 
-    private async Task HandleOneAsync(ConsumedMessage message, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
+    /// <summary>
+    /// One lane takes payments off the batch's queue until it is empty, each in its own transaction on
+    /// the lane's connection: opening a pooled connection per payment would add a reset round trip to
+    /// each. After an error the connection is replaced, as it may be broken.
+    /// </summary>
+    private async Task SettleLaneAsync(ConcurrentQueue<ConsumedMessage> queue, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
+    {
+        MySqlConnection? connection = null;
+        try
+        {
+            while (!ct.IsCancellationRequested && queue.TryDequeue(out var message))
+            {
+                if (Read(message) is not { } payment)
+                {
+                    continue;
+                }
+
+                SettleResult result;
+                try
+                {
+                    connection ??= await dataSource.OpenConnectionAsync(ct);
+                    result = await store.SettleAsync(connection, payment, ct);
+                }
+                catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException)
+                {
+                    message.Fail(ex.Message);
+                    SettlementMetrics.Payments.WithLabels("failed").Inc();
+                    logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, ex.Message);
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+
+                    continue;
+                }
+
+                Record(message, payment, result, settled, duplicates);
+            }
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The entry's <see cref="PaymentSucceeded"/>, or null after failing an entry that is not one.</summary>
+    private static PaymentSucceeded? Read(ConsumedMessage message)
     {
         if (message.Envelope is not { } envelope)
         {
             message.Fail(message.FormatError ?? "malformed entry");
             SettlementMetrics.Payments.WithLabels("failed").Inc();
-            return;
+            return null;
         }
 
         PaymentSucceeded? payment;
@@ -56,29 +107,21 @@ public sealed class PaymentSettlementHandler(
         {
             message.Fail($"Bad PaymentSucceeded payload: {ex.Message}");
             SettlementMetrics.Payments.WithLabels("failed").Inc();
-            return;
+            return null;
         }
 
         if (payment is null || string.IsNullOrEmpty(payment.OutTradeNo) || string.IsNullOrEmpty(payment.TransactionId))
         {
             message.Fail($"Not a PaymentSucceeded with outTradeNo and transactionId (type {envelope.Type}).");
             SettlementMetrics.Payments.WithLabels("failed").Inc();
-            return;
+            return null;
         }
 
-        SettleResult result;
-        try
-        {
-            result = await store.SettleAsync(payment, ct);
-        }
-        catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException)
-        {
-            message.Fail(ex.Message);
-            SettlementMetrics.Payments.WithLabels("failed").Inc();
-            logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, ex.Message);
-            return;
-        }
+        return payment;
+    }
 
+    private void Record(ConsumedMessage message, PaymentSucceeded payment, SettleResult result, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates)
+    {
         if (result.Outcome == SettleOutcome.Settled)
         {
             var elapsed = time.GetUtcNow() - payment.ReceivedAt;

@@ -50,21 +50,23 @@ var runs = new List<RunResult>();
 var checks = new List<(double Rate, RunCheck Check)>();
 string? verdict = null;
 
-async Task<(RunResult Result, RunCheck? Check)> RunOneAsync(double rate)
+async Task<(RunResult Result, RunCheck Check)> RunOneAsync(double rate)
 {
     Console.Error.WriteLine($"[perf] {options.Scenario} at {Report.FormatRate(rate)}/s: {options.Warmup.TotalSeconds:0.#} s warm-up, {options.Duration.TotalSeconds:0.#} s measured");
-    await scenario.PrepareAsync(rate, OpenSchedule.Count(rate, options.Warmup + options.Duration), cts.Token);
+    var requests = OpenSchedule.Count(rate, options.Warmup + options.Duration);
+    await scenario.PrepareAsync(rate, requests, cts.Token);
+    var cpuBefore = ProcessCpu.Snapshot();
     var result = await runner.RunAsync(rate, options.Warmup, options.Duration, options.MaxInFlight, cts.Token);
     var s = RateSummary.Of(result);
     Console.Error.WriteLine($"[perf]   achieved {Report.FormatRate(s.AchievedRate)}/s  p50 {Report.FormatMicros(s.P50Us)}  p99 {Report.FormatMicros(s.P99Us)}  max {Report.FormatMicros(s.MaxUs)}  errors {Report.FormatPercent(s.ErrorRate)}  late {s.Late}");
     var check = cts.IsCancellationRequested ? null : await scenario.CheckAsync(result, cts.Token);
-    if (check is not null)
+    // After the check, so the drain (settlement and sync catching up) is counted too.
+    var cpu = ProcessCpu.Snapshot().Since(cpuBefore).Describe(requests);
+    check = check is null ? new RunCheck([cpu], [], null) : check with { Lines = [.. check.Lines, cpu] };
+    checks.Add((rate, check));
+    foreach (var line in check.Lines)
     {
-        checks.Add((rate, check));
-        foreach (var line in check.Lines)
-        {
-            Console.Error.WriteLine("[perf]   " + line);
-        }
+        Console.Error.WriteLine("[perf]   " + line);
     }
 
     runs.Add(result);

@@ -66,6 +66,69 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_balance_changed_after_settlement_read_it_is_a_version_conflict_retried_on_the_committed_version()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 10m);
+        var referrer = await _kit.ParticipantAsync();
+        var first = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        var second = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
+        var store = worker.Services.GetRequiredService<SettlementStore>();
+        await store.SettleAsync(SettlementKit.Payment(first.OutTradeNo, 9900), default);
+        var conflictsBefore = SettlementMetrics.LockConflicts.Value;
+
+        // Another writer changes the balance and holds it uncommitted: settlement reads the committed
+        // version 1 without waiting, then its UPDATE ... WHERE version = 1 waits for the row, finds
+        // version 2 once the writer commits, and must read again and retry rather than lose either change.
+        await using var other = _db.OpenConnection();
+        await using var tx = await other.BeginTransactionAsync();
+        await other.ExecuteAsync("UPDATE user_balances SET balance = balance + 5, total_reward = total_reward + 5, version = version + 1 WHERE user_id = @referrer",
+            new { referrer }, tx);
+        var settling = store.SettleAsync(SettlementKit.Payment(second.OutTradeNo, 9900), default);
+        await WaitForLockWaitAsync(settling);
+        await tx.CommitAsync();
+        var result = await settling;
+
+        Assert.Equal(SettleOutcome.Settled, result.Outcome);
+        Assert.Equal(25m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(3, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
+        Assert.True(SettlementMetrics.LockConflicts.Value > conflictsBefore, "the conflict was counted");
+        await worker.StopAsync();
+    }
+
+    /// <summary>Until a transaction of this test's database waits for a row lock (other test classes run beside it).</summary>
+    private async Task WaitForLockWaitAsync(Task settling)
+    {
+        await using var connection = _db.OpenConnection();
+        for (var i = 0; i < 400 && !settling.IsCompleted; i++)
+        {
+            // MariaDB does not always list the waiting transaction in innodb_trx, so the balance UPDATE
+            // still running after 200 ms counts too (it takes a millisecond when nothing holds the row).
+            var waiting = await connection.ExecuteScalarAsync<long>("""
+                SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t
+                        JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
+                        WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
+                     + (SELECT COUNT(*) FROM information_schema.processlist
+                        WHERE db = DATABASE() AND info LIKE 'UPDATE user_balances%' AND time_ms > 200)
+                """);
+            if (waiting > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        var processes = await connection.QueryAsync<(long Id, string? Command, string? State, string? Info)>(
+            "SELECT id, command, state, info FROM information_schema.processlist WHERE db = DATABASE()");
+        var transactions = await connection.QueryAsync<(long Thread, string State, string? Query)>(
+            "SELECT trx_mysql_thread_id, trx_state, trx_query FROM information_schema.innodb_trx");
+        Assert.Fail((settling.IsCompleted ? "settlement finished without waiting for the balance row" : "settlement never waited for the balance row")
+            + "; processes: " + string.Join(" | ", processes) + "; transactions: " + string.Join(" | ", transactions));
+    }
+
+    [Fact]
     public async Task A_settled_order_is_paid_with_code_payment_outbox_and_sync_requests()
     {
         var campaign = await _kit.CampaignAsync(fixedYuan: 5m);
