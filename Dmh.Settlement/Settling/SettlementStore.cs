@@ -170,14 +170,8 @@ public sealed class SettlementStore(
             args.Add("Code", NewRegistrationCode());
             try
             {
-                var (paid, row) = (0L, (AttemptRow?)null);
-                await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition(MarkPaidSql, args, tx, cancellationToken: ct)))
-                {
-                    paid = await grid.ReadSingleAsync<long>();
-                    row = await grid.ReadSingleOrDefaultAsync<AttemptRow>();
-                }
-
-                return (paid > 0, row);
+                var row = await connection.QuerySingleOrDefaultAsync<AttemptRow>(new CommandDefinition(MarkPaidSql, args, tx, cancellationToken: ct));
+                return (row?.Changed > 0, row);
             }
             catch (MySqlException ex) when (ex.Number == ErDupEntry && ex.Message.Contains("registration_code", StringComparison.Ordinal) && i < 5)
             {
@@ -198,8 +192,7 @@ public sealed class SettlementStore(
             p.status = 'succeeded', p.transaction_id = @TransactionId, p.payer_total_fen = @PayerTotalFen,
             p.success_time = @SuccessTime, p.received_at = @ReceivedAt
         WHERE p.out_trade_no = @OutTradeNo AND p.amount_fen = @TotalFen AND o.pay_status = 'unpaid';
-        SELECT ROW_COUNT();
-        SELECT p.id AS PaymentId, p.order_id AS OrderId, p.amount_fen AS AmountFen,
+        SELECT ROW_COUNT() AS Changed, p.id AS PaymentId, p.order_id AS OrderId, p.amount_fen AS AmountFen,
                o.campaign_id AS CampaignId, o.participant_id AS ParticipantId, o.referrer_id AS ReferrerId,
                o.trade_no AS TradeNo, c.reward_type AS RewardType, c.reward_rule AS RewardRule, c.reward_bps AS RewardBps,
                b.version AS BalanceVersion
@@ -279,6 +272,7 @@ public sealed class SettlementStore(
 
     private static string NewRegistrationCode() => RandomNumberGenerator.GetString(CodeAlphabet, CodeLength);
 
-    private sealed record AttemptRow(long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
+    /// <param name="Changed">Rows the guarded UPDATE just before changed: more than 0 when this delivery marked the order paid.</param>
+    private sealed record AttemptRow(long Changed, long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
         string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, long? BalanceVersion);
 }
