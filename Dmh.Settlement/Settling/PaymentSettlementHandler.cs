@@ -10,9 +10,9 @@ namespace Dmh.Settlement.Settling;
 
 /// <summary>
 /// Settles a batch of <see cref="PaymentSucceeded"/> entries on up to MaxParallelism connections at
-/// once. A payment that cannot be settled is failed (left pending, redelivered, dead-lettered after N deliveries); it never
-/// stops the loop. After each commit the sync outbox rows are published; a crash before that is
-/// covered by the syncer's outbox sweeper (rows pending with published_at NULL).
+/// once. A payment that cannot be settled is failed (left pending, redelivered, dead-lettered after
+/// N deliveries); it never stops the loop. After the batch the sync outbox rows are published; a
+/// crash before that is covered by the syncer's outbox sweeper (rows pending with published_at NULL).
 /// </summary>
 public sealed class PaymentSettlementHandler(
     SettlementStore store,
