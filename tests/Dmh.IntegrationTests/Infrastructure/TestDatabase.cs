@@ -58,6 +58,41 @@ public sealed class TestDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Until a transaction of this database waits for a row lock (other test classes run beside it), or
+    /// <paramref name="work"/> ends first, which fails the test with what the server was doing. MariaDB
+    /// lists a transaction in innodb_trx only once it has changed a row and not always even then, so a
+    /// statement starting with <paramref name="statementPrefix"/> that has been running for 300 ms
+    /// counts as waiting too (without a held lock it takes milliseconds).
+    /// </summary>
+    public async Task WaitForLockWaitAsync(Task work, string statementPrefix)
+    {
+        await using var connection = OpenConnection();
+        for (var i = 0; i < 600 && !work.IsCompleted; i++)
+        {
+            var waiting = await connection.ExecuteScalarAsync<long>("""
+                SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t
+                        JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
+                        WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
+                     + (SELECT COUNT(*) FROM information_schema.processlist
+                        WHERE db = DATABASE() AND info LIKE CONCAT(@statementPrefix, '%') AND time_ms > 300)
+                """, new { statementPrefix });
+            if (waiting > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        var processes = await connection.QueryAsync<(long Id, string? Command, string? State, string? Info)>(
+            "SELECT id, command, state, info FROM information_schema.processlist WHERE db = DATABASE()");
+        var transactions = await connection.QueryAsync<(long Thread, string State, string? Query)>(
+            "SELECT trx_mysql_thread_id, trx_state, trx_query FROM information_schema.innodb_trx");
+        throw new TimeoutException($"'{statementPrefix}…' never waited for a held row ({work.Status} {work.Exception})"
+            + "\nprocesses: " + string.Join(" | ", processes) + "\ntransactions: " + string.Join(" | ", transactions));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();

@@ -85,7 +85,7 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         await other.ExecuteAsync("UPDATE user_balances SET balance = balance + 5, total_reward = total_reward + 5, version = version + 1 WHERE user_id = @referrer",
             new { referrer }, tx);
         var settling = store.SettleAsync(SettlementKit.Payment(second.OutTradeNo, 9900), default);
-        await WaitForLockWaitAsync(settling);
+        await _db.WaitForLockWaitAsync(settling, "UPDATE user_balances");
         await tx.CommitAsync();
         var result = await settling;
 
@@ -95,37 +95,6 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
         Assert.True(SettlementMetrics.LockConflicts.Value > conflictsBefore, "the conflict was counted");
         await worker.StopAsync();
-    }
-
-    /// <summary>Until a transaction of this test's database waits for a row lock (other test classes run beside it).</summary>
-    private async Task WaitForLockWaitAsync(Task settling)
-    {
-        await using var connection = _db.OpenConnection();
-        for (var i = 0; i < 400 && !settling.IsCompleted; i++)
-        {
-            // MariaDB does not always list the waiting transaction in innodb_trx, so the balance UPDATE
-            // still running after 200 ms counts too (it takes a millisecond when nothing holds the row).
-            var waiting = await connection.ExecuteScalarAsync<long>("""
-                SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t
-                        JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
-                        WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
-                     + (SELECT COUNT(*) FROM information_schema.processlist
-                        WHERE db = DATABASE() AND info LIKE 'UPDATE user_balances%' AND time_ms > 200)
-                """);
-            if (waiting > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(25);
-        }
-
-        var processes = await connection.QueryAsync<(long Id, string? Command, string? State, string? Info)>(
-            "SELECT id, command, state, info FROM information_schema.processlist WHERE db = DATABASE()");
-        var transactions = await connection.QueryAsync<(long Thread, string State, string? Query)>(
-            "SELECT trx_mysql_thread_id, trx_state, trx_query FROM information_schema.innodb_trx");
-        Assert.Fail((settling.IsCompleted ? "settlement finished without waiting for the balance row" : "settlement never waited for the balance row")
-            + "; processes: " + string.Join(" | ", processes) + "; transactions: " + string.Join(" | ", transactions));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class SyncStoreDeadlockTests : IAsyncLifetime
 
         // The store locks row 1, then waits for row 2.
         var marking = store.MarkSyncedAsync(SyncEntities.Reward, [1, 2]);
-        await WaitForLockWaitAsync(marking);
+        await _db.WaitForLockWaitAsync(marking, "UPDATE sync_records SET status");
 
         // Now the other writer wants row 1: a deadlock, and the store is the victim.
         await other.ExecuteAsync("UPDATE sync_records SET last_error = 'held' WHERE entity = @entity AND entity_id = 1",
@@ -49,36 +49,5 @@ public sealed class SyncStoreDeadlockTests : IAsyncLifetime
         var statuses = await check.QueryAsync<string>(
             "SELECT status FROM sync_records WHERE entity = @entity AND entity_id IN (1, 2)", new { entity = SyncEntities.Reward });
         Assert.Equal(new[] { "synced", "synced" }, statuses.ToArray());
-    }
-
-    private async Task WaitForLockWaitAsync(Task marking)
-    {
-        await using var connection = _db.OpenConnection();
-        for (var i = 0; i < 600; i++)
-        {
-            // A transaction that has locked but not yet changed a row is not listed in innodb_trx (MariaDB
-            // lists read-write ones only), e.g. when the optimizer reads the rows before updating them; so
-            // an UPDATE of the store's that has been running for a while counts as waiting too. Only this
-            // test's database: other test classes run beside it.
-            var waiting = await connection.ExecuteScalarAsync<long>("""
-                SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t
-                        JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
-                        WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
-                     + (SELECT COUNT(*) FROM information_schema.processlist
-                        WHERE db = DATABASE() AND info LIKE 'UPDATE sync_records SET status%' AND time_ms > 300)
-                """);
-            if (waiting > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(25);
-        }
-
-        var processes = await connection.QueryAsync<(long Id, string? Command, string? State, string? Info)>(
-            "SELECT id, command, state, info FROM information_schema.processlist WHERE db = DATABASE()");
-        var transactions = await connection.QueryAsync<(string State, string? Query)>("SELECT trx_state, trx_query FROM information_schema.innodb_trx");
-        throw new TimeoutException("The store's update never waited for the held row: " + marking.Status + " " + marking.Exception
-            + "\nprocesses: " + string.Join(" | ", processes) + "\ntransactions: " + string.Join(" | ", transactions));
     }
 }
