@@ -30,7 +30,6 @@ public sealed class SettlementRejectedException(string message) : Exception(mess
 /// balance: under REPEATABLE READ a plain SELECT would keep returning the old snapshot and spin.
 /// </summary>
 public sealed class SettlementStore(
-    MySqlDataSource dataSource,
     IOptions<SettlementOptions> options,
     TimeProvider time,
     ILogger<SettlementStore> logger)
@@ -39,13 +38,6 @@ public sealed class SettlementStore(
     private const int CodeLength = 10;
     private const int ErDupEntry = 1062;
     private readonly SettlementOptions _options = options.Value;
-
-    /// <summary>Settles one payment on a connection of its own.</summary>
-    public async Task<SettleResult> SettleAsync(PaymentSucceeded payment, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await SettleAsync(connection, payment, ct);
-    }
 
     /// <summary>
     /// Settles one payment on an open connection that the caller reuses for the next payments (a
@@ -116,7 +108,7 @@ public sealed class SettlementStore(
             ReceivedAt = payment.ReceivedAt.UtcDateTime,
             Now = now,
         });
-        var (paid, row) = await MarkPaidAsync(connection, args, ct);
+        var row = await MarkPaidAsync(connection, args, ct);
         if (row is null)
         {
             throw new SettlementRejectedException($"No payment attempt (or order) for out_trade_no {payment.OutTradeNo}.");
@@ -130,7 +122,7 @@ public sealed class SettlementStore(
         }
 
         args.AddDynamicParams(new { row.PaymentId, row.OrderId, row.CampaignId });
-        if (!paid)
+        if (row.Changed == 0)
         {
             var paymentUpdated = await connection.ExecuteAsync(new CommandDefinition(PaymentSucceededSql + CommitSql, args, cancellationToken: ct));
             if (paymentUpdated > 0 && row.TradeNo is not null && row.TradeNo != payment.TransactionId)
@@ -192,15 +184,14 @@ public sealed class SettlementStore(
     /// whose amount agrees) marks the order and its attempt paid. One round trip with the read of the
     /// attempt, its order, the campaign's rule and the referrer's balance version.
     /// </summary>
-    private static async Task<(bool Paid, AttemptRow? Row)> MarkPaidAsync(MySqlConnection connection, DynamicParameters args, CancellationToken ct)
+    private static async Task<AttemptRow?> MarkPaidAsync(MySqlConnection connection, DynamicParameters args, CancellationToken ct)
     {
         for (var i = 0; ; i++)
         {
             args.Add("Code", NewRegistrationCode());
             try
             {
-                var row = await connection.QuerySingleOrDefaultAsync<AttemptRow>(new CommandDefinition(BeginSql + MarkPaidSql, args, cancellationToken: ct));
-                return (row?.Changed > 0, row);
+                return await connection.QuerySingleOrDefaultAsync<AttemptRow>(new CommandDefinition(BeginSql + MarkPaidSql, args, cancellationToken: ct));
             }
             catch (MySqlException ex) when (ex.Number == ErDupEntry && ex.Message.Contains("registration_code", StringComparison.Ordinal) && i < 5)
             {
@@ -249,15 +240,23 @@ public sealed class SettlementStore(
         WHERE id = @PaymentId AND status <> 'succeeded'
         """;
 
+    private const string OrderOutboxRowSql = """
+        INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
+        SELECT 'order', @OrderId, @OrderId, 'pending', @Now
+        """;
+
     private const string OutboxUpsert = """
 
         ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL
         """;
 
-    private const string OrderOutboxSql = """
-        INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
-        VALUES ('order', @OrderId, @OrderId, 'pending', @Now)
-        """ + OutboxUpsert;
+    private const string OrderOutboxSql = OrderOutboxRowSql + OutboxUpsert;
+
+    private const string AddToBalanceSql = """
+        UPDATE user_balances
+        SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
+        WHERE user_id = @UserId AND version = @Version
+        """;
 
     private const string CreateBalanceSql = """
         INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id;
@@ -270,14 +269,15 @@ public sealed class SettlementStore(
         INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, amount, status, settled_at, created_at)
         VALUES (@UserId, @OrderId, @CampaignId, @Amount, 'settled', @Now, @Now);
         SET @dmh_reward_id = IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
-        INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
-        SELECT 'order', @OrderId, @OrderId, 'pending', @Now
+
+        """ + OrderOutboxRowSql + """
+
         UNION ALL SELECT 'reward', @dmh_reward_id, @OrderId, 'pending', @Now FROM DUAL WHERE @dmh_reward_id > 0
         """ + OutboxUpsert + """
         ;
-        UPDATE user_balances
-        SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
-        WHERE user_id = @UserId AND version = @Version AND @dmh_reward_id > 0;
+
+        """ + AddToBalanceSql + """
+         AND @dmh_reward_id > 0;
         SELECT CAST(@dmh_reward_id AS SIGNED), ROW_COUNT();
         """;
 
@@ -285,12 +285,7 @@ public sealed class SettlementStore(
     private async Task RetryBalanceAsync(MySqlConnection connection, DynamicParameters args, CancellationToken ct)
     {
         const string ReadVersion = "SELECT version FROM user_balances WHERE user_id = @UserId";
-        const string Update = """
-            UPDATE user_balances
-            SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
-            WHERE user_id = @UserId AND version = @Version;
-            SELECT ROW_COUNT();
-            """;
+        const string Update = AddToBalanceSql + ";\nSELECT ROW_COUNT()";
         for (var attempt = 1; ; attempt++)
         {
             SettlementMetrics.LockConflicts.Inc();
@@ -311,7 +306,7 @@ public sealed class SettlementStore(
 
     private static string NewRegistrationCode() => RandomNumberGenerator.GetString(CodeAlphabet, CodeLength);
 
-    /// <param name="Changed">Rows the guarded UPDATE just before changed: more than 0 when this delivery marked the order paid.</param>
+    /// <param name="Changed">Rows the guarded UPDATE just before changed: 0 unless this delivery marked the order paid.</param>
     private sealed record AttemptRow(long Changed, long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
         string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, long? BalanceVersion);
 }

@@ -58,7 +58,7 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         // Direct, truly simultaneous transactions on a third order: still one reward.
         var direct = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
         var store = a.Services.GetRequiredService<SettlementStore>();
-        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => store.SettleAsync(SettlementKit.Payment(direct.OutTradeNo, 9900), default)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => SettleAsync(store, SettlementKit.Payment(direct.OutTradeNo, 9900))));
         Assert.Single(results, r => r.Outcome == SettleOutcome.Settled);
         Assert.Equal(3, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
         await a.StopAsync();
@@ -74,7 +74,7 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         var second = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
         using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
         var store = worker.Services.GetRequiredService<SettlementStore>();
-        await store.SettleAsync(SettlementKit.Payment(first.OutTradeNo, 9900), default);
+        await SettleAsync(store, SettlementKit.Payment(first.OutTradeNo, 9900));
         var conflictsBefore = SettlementMetrics.LockConflicts.Value;
 
         // Another writer changes the balance and holds it uncommitted: settlement reads the committed
@@ -84,7 +84,7 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         await using var tx = await other.BeginTransactionAsync();
         await other.ExecuteAsync("UPDATE user_balances SET balance = balance + 5, total_reward = total_reward + 5, version = version + 1 WHERE user_id = @referrer",
             new { referrer }, tx);
-        var settling = store.SettleAsync(SettlementKit.Payment(second.OutTradeNo, 9900), default);
+        var settling = SettleAsync(store, SettlementKit.Payment(second.OutTradeNo, 9900));
         await _db.WaitForLockWaitAsync(settling, "UPDATE user_balances");
         await tx.CommitAsync();
         var result = await settling;
@@ -95,6 +95,13 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
         Assert.True(SettlementMetrics.LockConflicts.Value > conflictsBefore, "the conflict was counted");
         await worker.StopAsync();
+    }
+
+    /// <summary>One settlement on a connection of its own, as a worker lane runs it.</summary>
+    private async Task<SettleResult> SettleAsync(SettlementStore store, PaymentSucceeded payment)
+    {
+        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        return await store.SettleAsync(connection, payment, default);
     }
 
     [Fact]
