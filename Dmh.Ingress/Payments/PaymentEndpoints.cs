@@ -41,6 +41,7 @@ public static class PaymentEndpoints
     {
         builder.Services.AddSingleton<PaymentStore>();
         builder.Services.AddSingleton<PaymentPublisher>();
+        builder.Services.AddSingleton<AttemptAmounts>();
         return builder;
     }
 
@@ -58,8 +59,8 @@ public static class PaymentEndpoints
         TypedResults.Problem(detail, statusCode: status, title: title, type: type);
 
     private static async Task<Results<Ok<PayResponse>, ProblemHttpResult, ValidationProblem>> PayAsync(
-        long id, PayRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, IPaymentProvider provider,
-        IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger, CancellationToken ct)
+        long id, PayRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, AttemptAmounts amounts,
+        IPaymentProvider provider, IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger, CancellationToken ct)
     {
         if (!tokens.IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], id))
         {
@@ -101,6 +102,7 @@ public static class PaymentEndpoints
         }
 
         var (paymentId, outTradeNo) = await store.InsertAttemptAsync(id, channel, amountFen, channel == "jsapi" ? openid : null, ct);
+        await RememberAmountAsync(amounts, outTradeNo, amountFen, options.Value.PrepayLifetime, logger);
         var prepay = new PrepayRequest(outTradeNo, Description(order), amountFen, time.GetUtcNow() + options.Value.PrepayLifetime, null);
         try
         {
@@ -121,6 +123,19 @@ public static class PaymentEndpoints
         {
             logger.LogWarning(ex, "Prepay of {OutTradeNo} failed: {Status} {Code}", outTradeNo, ex.Status, ex.Code);
             return Problem(502, "payment-provider-error", "The payment provider refused or did not answer; try again.", ex.Code);
+        }
+    }
+
+    /// <summary>Before the prepay, so no notify can come first. Best effort: without it the notify asks MySQL.</summary>
+    private static async Task RememberAmountAsync(AttemptAmounts amounts, string outTradeNo, long amountFen, TimeSpan payableFor, ILogger logger)
+    {
+        try
+        {
+            await amounts.RememberAsync(outTradeNo, amountFen, payableFor);
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            logger.LogWarning(ex, "Could not cache the amount of {OutTradeNo}; its notify will look it up in MySQL", outTradeNo);
         }
     }
 
@@ -278,17 +293,17 @@ public static class PaymentEndpoints
     private static IResult Fail(int status, string message) => TypedResults.Json(new { code = "FAIL", message }, statusCode: status);
 
     private static async Task<IResult> NotifyAsync(
-        HttpContext http, WechatPayNotifications notifications, PaymentStore store, PaymentPublisher publisher,
+        HttpContext http, WechatPayNotifications notifications, PaymentStore store, AttemptAmounts amounts, PaymentPublisher publisher,
         IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger)
     {
         var started = Stopwatch.GetTimestamp();
-        var (result, outcome) = await HandleNotifyAsync(http, notifications, store, publisher, options.Value, time, logger);
+        var (result, outcome) = await HandleNotifyAsync(http, notifications, store, amounts, publisher, options.Value, time, logger);
         NotifySeconds.WithLabels(outcome).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return result;
     }
 
     private static async Task<(IResult, string)> HandleNotifyAsync(
-        HttpContext http, WechatPayNotifications notifications, PaymentStore store, PaymentPublisher publisher,
+        HttpContext http, WechatPayNotifications notifications, PaymentStore store, AttemptAmounts amounts, PaymentPublisher publisher,
         WechatPayOptions options, TimeProvider time, ILogger logger)
     {
         try
@@ -341,21 +356,30 @@ public static class PaymentEndpoints
                 return (Fail(400, "商户号或 appid 不匹配"), "wrong-merchant");
             }
 
-            var attempt = await store.FindAttemptAsync(tx.OutTradeNo, ct);
-            if (attempt is null)
+            // The cached amount says nothing of whether the order is paid already: such a notify is
+            // published (once, by the marker) and settlement recognises it as a duplicate.
+            var attempt = default(PaymentStore.Attempt);
+            var expectedFen = await amounts.FindAsync(tx.OutTradeNo);
+            if (expectedFen is null)
             {
-                // Not stored (yet): 5xx so that WeChat tries again on its schedule.
-                logger.LogWarning("Notify for unknown out_trade_no {OutTradeNo}; asking WeChat to retry", tx.OutTradeNo);
-                return (Fail(500, "订单不存在"), "unknown-order");
+                attempt = await store.FindAttemptAsync(tx.OutTradeNo, ct);
+                if (attempt is null)
+                {
+                    // Not stored (yet): 5xx so that WeChat tries again on its schedule.
+                    logger.LogWarning("Notify for unknown out_trade_no {OutTradeNo}; asking WeChat to retry", tx.OutTradeNo);
+                    return (Fail(500, "订单不存在"), "unknown-order");
+                }
+
+                expectedFen = attempt.AmountFen;
             }
 
-            if (tx.Amount.Total != attempt.AmountFen)
+            if (tx.Amount.Total != expectedFen)
             {
-                logger.LogError("Notify {OutTradeNo} says {Total} fen, the attempt is {Expected} fen: refused", tx.OutTradeNo, tx.Amount.Total, attempt.AmountFen);
+                logger.LogError("Notify {OutTradeNo} says {Total} fen, the attempt is {Expected} fen: refused", tx.OutTradeNo, tx.Amount.Total, expectedFen);
                 return (Fail(400, "金额不一致"), "wrong-amount");
             }
 
-            if (attempt.PayStatus != PayStatus.Unpaid)
+            if (attempt is not null && attempt.PayStatus != PayStatus.Unpaid)
             {
                 if (attempt.TradeNo != tx.TransactionId)
                 {

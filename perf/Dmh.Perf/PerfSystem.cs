@@ -5,23 +5,38 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Dmh.Platform.Payments;
+using Dmh.Platform.Redis;
 using Dmh.Platform.WechatPay;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
+using StackExchange.Redis;
 
 namespace Dmh.Perf;
 
 /// <summary>
 /// What the settlement, sync and mixed scenarios need from a running system: an admin session to make
-/// a campaign, DMH's database to seed and to read its timestamps, and WeChat's signing key to post
-/// notifies as WeChat would. Settings come from the environment <c>./dmh perf</c> exports.
+/// a campaign, DMH's database and Redis to seed and to read its timestamps, and WeChat's signing key
+/// to post notifies as WeChat would. Settings come from the environment <c>./dmh perf</c> exports.
 /// </summary>
 public sealed class PerfSystem : IAsyncDisposable
 {
-    private PerfSystem(Uri baseUrl, HttpClient admin, MySqlDataSource db, NotifySigner signer)
+    /// <summary>Ingress's default <c>WechatPay:PrepayLifetime</c>.</summary>
+    private static readonly TimeSpan PrepayLifetime = TimeSpan.FromMinutes(30);
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly AttemptAmounts _amounts;
+
+    private PerfSystem(Uri baseUrl, HttpClient admin, MySqlDataSource db, ConnectionMultiplexer redis, NotifySigner signer)
     {
         BaseUrl = baseUrl;
         Admin = admin;
         Db = db;
+        _redis = redis;
+        _amounts = new AttemptAmounts(redis, new RedisKeys(Options.Create(new RedisOptions
+        {
+            KeyPrefix = Environment.GetEnvironmentVariable("Redis__KeyPrefix") ?? "",
+        })));
         Signer = signer;
     }
 
@@ -38,7 +53,8 @@ public sealed class PerfSystem : IAsyncDisposable
         var connectionString = Required("Database__ConnectionString");
         var admin = new HttpClient { BaseAddress = baseUrl };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SignInAsync(admin, ct));
-        return new PerfSystem(baseUrl, admin, new MySqlDataSource(connectionString), NotifySigner.FromEnvironment());
+        var redis = await ConnectionMultiplexer.ConnectAsync(Required("Redis__Configuration"));
+        return new PerfSystem(baseUrl, admin, new MySqlDataSource(connectionString), redis, NotifySigner.FromEnvironment());
     }
 
     /// <summary>An admin session (<c>DMH_ADMIN_USER</c>/<c>DMH_ADMIN_PASSWORD</c>, which ./dmh perf sets).</summary>
@@ -134,6 +150,7 @@ public sealed class PerfSystem : IAsyncDisposable
                 "INSERT INTO payments (order_id, attempt, out_trade_no, channel, amount_fen, status) VALUES " +
                 string.Join(",", batchAttempts.Select(a => string.Create(CultureInfo.InvariantCulture, $"({a.OrderId}, 1, '{a.OutTradeNo}', 'h5', {a.AmountFen}, 'prepaid')"))),
                 cancellationToken: ct));
+            await Task.WhenAll(batchAttempts.Select(a => _amounts.RememberAsync(a.OutTradeNo, a.AmountFen, PrepayLifetime)));
             attempts.AddRange(batchAttempts);
         }
 
@@ -172,6 +189,7 @@ public sealed class PerfSystem : IAsyncDisposable
     {
         Admin.Dispose();
         await Db.DisposeAsync();
+        await _redis.DisposeAsync();
         Signer.Dispose();
     }
 

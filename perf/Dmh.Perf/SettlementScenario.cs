@@ -23,6 +23,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     private IReadOnlyList<Referrer> _referrers = [];
     private IReadOnlyList<Attempt> _attempts = [];
     private SignedNotify[] _notifies = [];
+    private long _requests;
     private DateTimeOffset _signedAt;
     private TimeSpan _drainTimeout;
 
@@ -31,6 +32,9 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
 
     /// <summary>Distinct attempts among the first <paramref name="requests"/> requests.</summary>
     public static long AttemptCount(long requests) => requests - (requests / 10);
+
+    /// <summary>The first attempt notified after the warm-up: every earlier one was notified inside it.</summary>
+    public static long FirstMeasuredAttempt(long requests, long measuredRequests) => AttemptCount(requests - measuredRequests);
 
     public async Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct)
     {
@@ -43,6 +47,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
 
     public async Task PrepareAsync(double rate, long requests, CancellationToken ct)
     {
+        _requests = requests;
         var count = (int)AttemptCount(requests);
         Console.Error.WriteLine($"[perf]   seeding {count} payable orders and signing their notifies");
         _attempts = await _system!.SeedPayableOrdersAsync(_campaign!, _referrers, _phones, count, ct);
@@ -69,7 +74,9 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     public async Task<RunCheck?> CheckAsync(RunResult result, CancellationToken ct)
     {
         var orders = OrderRange.Of(_campaign!.Id, _attempts.Select(a => a.OrderId).ToList());
-        var settlement = await Landing.SettlementAsync(_system!.Db, orders, _drainTimeout, ct);
+        var firstMeasured = (int)FirstMeasuredAttempt(_requests, result.Scheduled);
+        var measuredFrom = firstMeasured < _attempts.Count ? _attempts[firstMeasured].OrderId : long.MaxValue;
+        var settlement = await Landing.SettlementAsync(_system!.Db, orders, measuredFrom, _drainTimeout, ct);
         var lines = Landing.Describe(settlement).ToList();
         var targets = Landing.Targets(settlement).ToList();
         if (waitForSync)

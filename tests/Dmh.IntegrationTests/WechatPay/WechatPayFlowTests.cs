@@ -5,6 +5,7 @@ using Dapper;
 using Dmh.Contracts;
 using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Ingress.Security;
+using Dmh.Platform.Payments;
 using Dmh.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -195,7 +196,24 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     }
 
     [Fact]
-    public async Task A_notify_for_an_already_paid_order_answers_204_without_publishing()
+    public async Task The_attempt_s_amount_is_cached_at_pay_and_a_notify_without_it_is_checked_in_MySQL()
+    {
+        var (_, pay) = await PrepayH5Async();
+        var amountKey = f.Prefix + AttemptAmounts.KeyName(pay.OutTradeNo);
+        Assert.Equal(9900, (long)await f.Redis.GetDatabase().StringGetAsync(amountKey));
+        var ttl = await f.Redis.GetDatabase().KeyTimeToLiveAsync(amountKey);
+        Assert.InRange(ttl!.Value, AttemptAmounts.NotifyRetryWindow, AttemptAmounts.NotifyRetryWindow + TimeSpan.FromHours(1));
+
+        // Lost from Redis (or older than the cache): MySQL still knows the attempt and its amount.
+        await f.Redis.GetDatabase().KeyDeleteAsync(amountKey);
+        await PayAtSimulatorAsync(pay.OutTradeNo, "wrong-amount");
+        Assert.Equal(400, (await NotifyAsync(new { outTradeNo = pay.OutTradeNo, fault = "wrong-amount" })).Single().Status);
+        Assert.Equal(204, (await NotifyAsync(new { outTradeNo = pay.OutTradeNo, fault = "none" })).Single().Status);
+        Assert.Single(await f.EntriesAsync(pay.OutTradeNo));
+    }
+
+    [Fact]
+    public async Task A_notify_for_an_already_paid_order_answers_204_without_publishing_when_MySQL_is_asked()
     {
         var (orderId, pay) = await PrepayH5Async();
         await PayAtSimulatorAsync(pay.OutTradeNo, "signtest");
@@ -206,6 +224,9 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
                 new { orderId, transactionId });
         }
 
+        // With the amount cached the notify is published (once) and settlement sees a duplicate; without it
+        // the MySQL lookup already knows the order is paid.
+        await f.Redis.GetDatabase().KeyDeleteAsync(f.Prefix + AttemptAmounts.KeyName(pay.OutTradeNo));
         Assert.Equal(204, (await NotifyAsync(new { outTradeNo = pay.OutTradeNo, fault = "none" })).Single().Status);
         Assert.Empty(await f.EntriesAsync(pay.OutTradeNo));
         Assert.Equal(HttpStatusCode.Conflict, (await f.PayAsync(orderId, new { channel = "h5" })).StatusCode);
