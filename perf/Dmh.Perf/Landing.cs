@@ -86,8 +86,13 @@ public static class Landing
 
     public static IEnumerable<string> Describe(SettlementFigures s) =>
     [
-        string.Create(CultureInfo.InvariantCulture, $"Settlement (notify accepted → reward written, from payments.received_at and rewards.settled_at): {s.Paid} of {s.Expected} orders paid, {s.Rewards} rewards, p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())} ({s.Delay.TotalCount} notified after the warm-up; with the warm-up's {s.DelayWithWarmup.TotalCount - s.Delay.TotalCount}: p99 {Report.FormatMicros(P(s.DelayWithWarmup, 99))}); referrers whose balance ≠ sum of rewards or version ≠ count: {s.BalancesWrong}."),
+        string.Create(CultureInfo.InvariantCulture, $"Settlement (notify accepted → reward written, from payments.received_at and rewards.settled_at): {s.Paid} of {s.Expected} orders paid, {s.Rewards} rewards, p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())}{WarmupNote(s)}; referrers whose balance ≠ sum of rewards or version ≠ count: {s.BalancesWrong}."),
     ];
+
+    private static string WarmupNote(SettlementFigures s) => s.DelayWithWarmup.TotalCount == s.Delay.TotalCount
+        ? ""
+        : string.Create(CultureInfo.InvariantCulture,
+            $" ({s.Delay.TotalCount} notified after the warm-up; with the warm-up's {s.DelayWithWarmup.TotalCount - s.Delay.TotalCount} too: p99 {Report.FormatMicros(P(s.DelayWithWarmup, 99))})");
 
     public static IEnumerable<string> Describe(SyncFigures s) =>
     [
