@@ -133,6 +133,7 @@ public sealed class MariaDbSyncTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("\"status\":\"failed\"", status, StringComparison.Ordinal);
         var failedPage = await client.GetStringAsync("/api/v1/sync/failed?page=1&pageSize=10");
         Assert.Contains("\"total\":1", failedPage, StringComparison.Ordinal);
+        Assert.Contains("student_name", await client.GetStringAsync("/api/v1/sync/summary"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/sync/status/999999999")).StatusCode);
 
         await using (var target = _target.Open())
@@ -151,6 +152,7 @@ public sealed class MariaDbSyncTests(ITestOutputHelper output) : IAsyncLifetime
         var summary = await client.GetStringAsync("/api/v1/sync/summary");
         Assert.Contains("\"synced\":300", summary, StringComparison.Ordinal);
         Assert.Contains("\"type\":\"mysql\"", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("student_name", summary, StringComparison.Ordinal); // synced rows carry no error
     }
 
     [Fact]
