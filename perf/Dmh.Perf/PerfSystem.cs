@@ -22,7 +22,7 @@ namespace Dmh.Perf;
 public sealed class PerfSystem : IAsyncDisposable
 {
     /// <summary>Ingress's default <c>WechatPay:PrepayLifetime</c>.</summary>
-    private static readonly TimeSpan PrepayLifetime = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan PrepayLifetime = new WechatPayOptions().PrepayLifetime;
 
     private readonly ConnectionMultiplexer _redis;
     private readonly AttemptAmounts _amounts;
