@@ -20,9 +20,11 @@ public sealed class PaymentSettlementHandler(
     MySqlDataSource dataSource,
     IOptions<SettlementOptions> options,
     TimeProvider time,
-    ILogger<PaymentSettlementHandler> logger) : IStreamHandler
+    ILogger<PaymentSettlementHandler> logger) : IStreamHandler, IAsyncDisposable
 {
     private readonly SettlementOptions _options = options.Value;
+    private readonly ConnectionShelf<MySqlConnection> _connections = new(
+        ct => dataSource.OpenConnectionAsync(ct).AsTask(), options.Value.ReuseConnectionsWithin, time);
     private int _commits;
 
     public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
@@ -40,7 +42,8 @@ public sealed class PaymentSettlementHandler(
     /// <summary>
     /// One lane takes payments off the batch's queue until it is empty, each in its own transaction on
     /// the lane's connection: opening a pooled connection per payment would add a reset round trip to
-    /// each. After an error the connection is replaced, as it may be broken.
+    /// each. The connection is shelved for the next batch's lanes when the queue is done; after an
+    /// error it is disposed instead, as it may be broken.
     /// </summary>
     private async Task SettleLaneAsync(ConcurrentQueue<ConsumedMessage> queue, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
     {
@@ -57,7 +60,7 @@ public sealed class PaymentSettlementHandler(
                 SettleResult result;
                 try
                 {
-                    connection ??= await dataSource.OpenConnectionAsync(ct);
+                    connection ??= await _connections.TakeAsync(ct);
                     result = await store.SettleAsync(connection, payment, ct);
                 }
                 catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException)
@@ -75,6 +78,12 @@ public sealed class PaymentSettlementHandler(
                 }
 
                 Record(message, payment, result, settled, duplicates);
+            }
+
+            if (connection is not null)
+            {
+                _connections.Shelve(connection);
+                connection = null;
             }
         }
         finally
@@ -142,6 +151,8 @@ public sealed class PaymentSettlementHandler(
             duplicates.Enqueue(result.OrderId);
         }
     }
+
+    public ValueTask DisposeAsync() => _connections.DisposeAsync();
 
     private void ChaosAfterCommit()
     {

@@ -15,6 +15,13 @@ public sealed class SettlementOptions
     [Range(1, 10_000)]
     public int MaxLockRetries { get; set; } = 200;
 
+    /// <summary>
+    /// A lane's connection is kept for the next batch if that batch comes within this time; otherwise
+    /// it goes back to the pool, whose reset on the next open checks that it still works.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ReuseConnectionsWithin { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whole-transaction retries after a deadlock or lock-wait timeout.</summary>
     [Range(0, 100)]
     public int MaxTransactionRetries { get; set; } = 5;
