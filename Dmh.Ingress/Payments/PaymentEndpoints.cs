@@ -293,17 +293,17 @@ public static class PaymentEndpoints
     private static IResult Fail(int status, string message) => TypedResults.Json(new { code = "FAIL", message }, statusCode: status);
 
     private static async Task<IResult> NotifyAsync(
-        HttpContext http, WechatPayNotifications notifications, PaymentStore store, AttemptAmounts amounts, PaymentPublisher publisher,
+        HttpContext http, WechatPayNotifications notifications, PaymentStore store, PaymentPublisher publisher,
         IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger)
     {
         var started = Stopwatch.GetTimestamp();
-        var (result, outcome) = await HandleNotifyAsync(http, notifications, store, amounts, publisher, options.Value, time, logger);
+        var (result, outcome) = await HandleNotifyAsync(http, notifications, store, publisher, options.Value, time, logger);
         NotifySeconds.WithLabels(outcome).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return result;
     }
 
     private static async Task<(IResult, string)> HandleNotifyAsync(
-        HttpContext http, WechatPayNotifications notifications, PaymentStore store, AttemptAmounts amounts, PaymentPublisher publisher,
+        HttpContext http, WechatPayNotifications notifications, PaymentStore store, PaymentPublisher publisher,
         WechatPayOptions options, TimeProvider time, ILogger logger)
     {
         try
@@ -356,30 +356,39 @@ public static class PaymentEndpoints
                 return (Fail(400, "商户号或 appid 不匹配"), "wrong-merchant");
             }
 
-            // The cached amount says nothing of whether the order is paid already: such a notify is
+            var now = time.GetUtcNow();
+            var payment = new PaymentSucceeded(tx.OutTradeNo, tx.TransactionId, tx.Amount.Total,
+                tx.Amount.PayerTotal ?? tx.Amount.Total, tx.ParsedSuccessTime ?? now, now, PaymentSources.Notify);
+
+            // The attempt's amount kept in Redis at pay time is checked and the payment published in one
+            // round trip. It says nothing of whether the order is paid already: such a notify is
             // published (once, by the marker) and settlement recognises it as a duplicate.
-            var attempt = default(PaymentStore.Attempt);
-            var expectedFen = await amounts.FindAsync(tx.OutTradeNo);
-            if (expectedFen is null)
+            var (checkedPublish, attemptFen) = await publisher.PublishIfAmountAgreesAsync(payment);
+            switch (checkedPublish)
             {
-                attempt = await store.FindAttemptAsync(tx.OutTradeNo, ct);
-                if (attempt is null)
-                {
-                    // Not stored (yet): 5xx so that WeChat tries again on its schedule.
-                    logger.LogWarning("Notify for unknown out_trade_no {OutTradeNo}; asking WeChat to retry", tx.OutTradeNo);
-                    return (Fail(500, "订单不存在"), "unknown-order");
-                }
-
-                expectedFen = attempt.AmountFen;
+                case AmountCheckedPublish.Published:
+                    return (TypedResults.NoContent(), "published");
+                case AmountCheckedPublish.AlreadyPublished:
+                    return (TypedResults.NoContent(), "duplicate");
+                case AmountCheckedPublish.AmountDiffers:
+                    return WrongAmount(tx, attemptFen, logger);
             }
 
-            if (tx.Amount.Total != expectedFen)
+            // Redis does not have the amount (an older attempt, or Redis lost it): MySQL does.
+            var attempt = await store.FindAttemptAsync(tx.OutTradeNo, ct);
+            if (attempt is null)
             {
-                logger.LogError("Notify {OutTradeNo} says {Total} fen, the attempt is {Expected} fen: refused", tx.OutTradeNo, tx.Amount.Total, expectedFen);
-                return (Fail(400, "金额不一致"), "wrong-amount");
+                // Not stored (yet): 5xx so that WeChat tries again on its schedule.
+                logger.LogWarning("Notify for unknown out_trade_no {OutTradeNo}; asking WeChat to retry", tx.OutTradeNo);
+                return (Fail(500, "订单不存在"), "unknown-order");
             }
 
-            if (attempt is not null && attempt.PayStatus != PayStatus.Unpaid)
+            if (tx.Amount.Total != attempt.AmountFen)
+            {
+                return WrongAmount(tx, attempt.AmountFen, logger);
+            }
+
+            if (attempt.PayStatus != PayStatus.Unpaid)
             {
                 if (attempt.TradeNo != tx.TransactionId)
                 {
@@ -390,9 +399,7 @@ public static class PaymentEndpoints
                 return (TypedResults.NoContent(), "already-paid");
             }
 
-            var now = time.GetUtcNow();
-            var published = await publisher.PublishOnceAsync(new PaymentSucceeded(tx.OutTradeNo, tx.TransactionId, tx.Amount.Total,
-                tx.Amount.PayerTotal ?? tx.Amount.Total, tx.ParsedSuccessTime ?? now, now, PaymentSources.Notify));
+            var published = await publisher.PublishOnceAsync(payment);
             return (TypedResults.NoContent(), published is null ? "duplicate" : "published");
         }
         catch (OperationCanceledException)
@@ -405,6 +412,12 @@ public static class PaymentEndpoints
             logger.LogError(ex, "Payment notify could not be made durable");
             return (Fail(500, "系统繁忙"), "error");
         }
+    }
+
+    private static (IResult, string) WrongAmount(WechatTransaction tx, long? attemptFen, ILogger logger)
+    {
+        logger.LogError("Notify {OutTradeNo} says {Total} fen, the attempt is {Expected} fen: refused", tx.OutTradeNo, tx.Amount!.Total, attemptFen);
+        return (Fail(400, "金额不一致"), "wrong-amount");
     }
 
     private static async Task<(IResult, string)> HandleRefundAsync(NotifyReadResult read, PaymentStore store, WechatPayOptions options, TimeProvider time, ILogger logger, CancellationToken ct)
