@@ -275,9 +275,9 @@ public sealed class SettlementStore(
     /// <summary>
     /// The reward (its id only when this statement inserted it), the outbox rows, the balance under the
     /// optimistic lock (only with a new reward) and the COMMIT, in one round trip. When the version
-    /// read before has changed, the UPDATE changes nothing and the SIGNAL ends the round trip with an
-    /// error before COMMIT, leaving the transaction open for the retry. The SELECT comes after COMMIT so
-    /// that its answer also says the commit succeeded.
+    /// read before has changed, the UPDATE changes nothing and <c>dmh_stop_if</c> (a procedure, see
+    /// migration V0500) ends the round trip with an error before COMMIT, leaving the transaction open
+    /// for the retry. The SELECT comes after COMMIT so that its answer also says the commit succeeded.
     /// </summary>
     private const string RewardBalanceOutboxSql = """
         INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, amount, status, settled_at, created_at)
@@ -292,20 +292,16 @@ public sealed class SettlementStore(
 
         """ + AddToBalanceSql + """
          AND @dmh_reward_id > 0;
-        SET @dmh_balance_updated = ROW_COUNT();
 
         """ + StopOnVersionConflictSql + """
-        ;
+
         COMMIT;
         SELECT CAST(@dmh_reward_id AS SIGNED);
         """;
 
     private const string StopOnVersionConflictSql = $$"""
-        BEGIN NOT ATOMIC
-            IF @dmh_reward_id > 0 AND @dmh_balance_updated <> 1 THEN
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{{BalanceVersionChanged}}';
-            END IF;
-        END
+        SET @dmh_balance_updated = ROW_COUNT();
+        CALL dmh_stop_if(@dmh_reward_id > 0 AND @dmh_balance_updated <> 1, '{{BalanceVersionChanged}}');
         """;
 
     /// <summary>The optimistic lock on <c>user_balances.version</c> after a conflict: read the committed version, try again.</summary>

@@ -48,6 +48,17 @@ public sealed class TestDatabase : IAsyncDisposable
             await server.ExecuteAsync($"INSERT INTO `{name}`.`{table}` ({list}) SELECT {list} FROM `{template}`.`{table}`");
         }
 
+        // Stored procedures (settlement's dmh_stop_if) are not tables: recreate them from their definitions.
+        var procedures = (await server.QueryAsync<string>(
+            "SELECT routine_name FROM information_schema.routines WHERE routine_schema = @template AND routine_type = 'PROCEDURE'",
+            new { template })).ToList();
+        await server.ExecuteAsync($"USE `{name}`");
+        foreach (var procedure in procedures)
+        {
+            var definition = await server.QuerySingleAsync($"SHOW CREATE PROCEDURE `{template}`.`{procedure}`");
+            await server.ExecuteAsync((string)((IDictionary<string, object>)definition)["Create Procedure"]);
+        }
+
         return new TestDatabase(name);
     }
 
