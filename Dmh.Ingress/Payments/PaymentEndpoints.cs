@@ -400,7 +400,7 @@ public static class PaymentEndpoints
             }
 
             var published = await publisher.PublishOnceAsync(payment);
-            return (TypedResults.NoContent(), published is null ? "duplicate" : "published");
+            return (TypedResults.NoContent(), published ? "published" : "duplicate");
         }
         catch (OperationCanceledException)
         {
