@@ -20,13 +20,15 @@ public sealed record SmsLoginResponse(string SessionToken, long ParticipantId, D
 public sealed record DevSmsView(string Phone, string Code);
 
 /// <summary>SMS sign-in for the H5 pages (<c>/api/v1/auth/sms</c>) and, in development only, the outbox.</summary>
-public static class SmsEndpoints
+public static partial class SmsEndpoints
 {
     public static WebApplicationBuilder AddSms(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SmsOptions>()
             .BindConfiguration(SmsOptions.SectionName)
             .ValidateDataAnnotations()
+            .Validate<IHostEnvironment>((o, env) => !(o.DevOutbox && env.IsProduction()),
+                "Sms:DevOutbox must be off in Production: it publishes every SMS code at GET /api/v1/dev/sms/{phone}. Configure an SMS gateway instead.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SmsCodes>();
         // Campaigns with require_sms check the registrant's code through this at order creation.
@@ -48,6 +50,7 @@ public static class SmsEndpoints
 
         if (app.ServiceProvider.GetRequiredService<IOptions<SmsOptions>>().Value.DevOutbox)
         {
+            LogDevOutboxOn(app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SmsEndpoints)));
             app.MapGet("/api/v1/dev/sms/{phone}", ReadOutboxAsync).WithTags("Development")
                 .WithName("ReadDevSmsOutbox").WithSummary("The last SMS code sent to a phone (Sms:DevOutbox only)");
         }
@@ -109,4 +112,7 @@ public static class SmsEndpoints
         await DevOutboxSmsSender.ReadAsync(redis, keys, phone) is { } code
             ? TypedResults.Ok(new DevSmsView(phone, code))
             : Problems.NotFound("An SMS code for this phone");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sms:DevOutbox is on: SMS codes are NOT delivered, and anyone who reaches this server reads them at GET /api/v1/dev/sms/{{phone}}. Local development only; refused in Production.")]
+    private static partial void LogDevOutboxOn(ILogger logger);
 }
