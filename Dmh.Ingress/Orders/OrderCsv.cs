@@ -1,15 +1,16 @@
 using System.Globalization;
 using System.Text;
+using Dmh.Ingress.Participants;
 
 namespace Dmh.Ingress.Orders;
 
-/// <summary>The admin CSV export: UTF-8 with BOM (Excel), Chinese headers, formula injection neutralised.</summary>
+/// <summary>The admin CSV export: UTF-8 with BOM (Excel), Chinese headers, formula injection neutralised, phones masked for viewers.</summary>
 public static class OrderCsv
 {
     private static readonly string[] Headers =
         ["订单ID", "活动ID", "活动名称", "手机号", "表单数据", "渠道", "推荐人ID", "订单状态", "支付状态", "金额(元)", "微信交易号", "支付时间", "同步状态", "创建时间"];
 
-    public static async Task WriteAsync(Stream stream, IAsyncEnumerable<AdminOrderRow> rows, CancellationToken ct)
+    public static async Task WriteAsync(Stream stream, IAsyncEnumerable<AdminOrderRow> rows, bool maskPhones, CancellationToken ct)
     {
         await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 16 * 1024, leaveOpen: true);
         await writer.WriteAsync(string.Join(',', Headers.Select(Cell)) + "\r\n");
@@ -19,7 +20,7 @@ public static class OrderCsv
             await writer.WriteAsync(string.Join(',', new[]
             {
                 r.Id.ToString(CultureInfo.InvariantCulture), r.CampaignId.ToString(CultureInfo.InvariantCulture), r.CampaignName ?? "",
-                r.Phone, r.FormData ?? "", r.ChannelId ?? "", r.ReferrerId.ToString(CultureInfo.InvariantCulture), r.Status, r.PayStatus,
+                maskPhones ? PhoneNumbers.Mask(r.Phone) : r.Phone, r.FormData ?? "", r.ChannelId ?? "", r.ReferrerId.ToString(CultureInfo.InvariantCulture), r.Status, r.PayStatus,
                 r.Amount.ToString("0.00", CultureInfo.InvariantCulture), r.TradeNo ?? "", r.PaidAt is { } p ? OrderStore.Iso(p) : "",
                 r.SyncStatus, OrderStore.Iso(r.CreatedAt),
             }.Select(Cell)) + "\r\n");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using Dmh.Contracts;
@@ -281,7 +282,7 @@ public static class OrderEndpoints
 
         if (http.User.IsAdmin())
         {
-            return await orders.FindAdminAsync(id, ct) is { } admin ? TypedResults.Ok(AdminView(admin)) : Problems.NotFound("The order");
+            return await orders.FindAdminAsync(id, ct) is { } admin ? TypedResults.Ok(AdminView(admin, MasksPhones(http.User))) : Problems.NotFound("The order");
         }
 
         return string.IsNullOrEmpty(token) && http.User.Identity?.IsAuthenticated != true
@@ -291,8 +292,9 @@ public static class OrderEndpoints
 
     public static async Task<IResult> ListAsync(HttpRequest request, OrderStore orders, CancellationToken ct)
     {
+        var mask = MasksPhones(request.HttpContext.User);
         var errors = new FieldErrors();
-        var filter = ReadFilter(request.Query, errors);
+        var filter = ReadFilter(request.Query, mask, errors);
         var page = Int(request.Query, "page", 1, 1, 1_000_000, errors);
         var pageSize = Int(request.Query, "pageSize", 20, 1, MaxPageSize, errors);
         if (errors.Any)
@@ -301,24 +303,25 @@ public static class OrderEndpoints
         }
 
         var (items, total) = await orders.ListAsync(filter, page, pageSize, ct);
-        return TypedResults.Ok(new OrderPage(items.Select(AdminView).ToList(), total, page, pageSize));
+        return TypedResults.Ok(new OrderPage(items.Select(r => AdminView(r, mask)).ToList(), total, page, pageSize));
     }
 
     public static IResult ExportAsync(HttpRequest request, OrderStore orders)
     {
+        var mask = MasksPhones(request.HttpContext.User);
         var errors = new FieldErrors();
-        var filter = ReadFilter(request.Query, errors);
+        var filter = ReadFilter(request.Query, mask, errors);
         if (errors.Any)
         {
             return Problems.Validation(errors.ToDictionary());
         }
 
         var ct = request.HttpContext.RequestAborted;
-        return TypedResults.Stream(stream => OrderCsv.WriteAsync(stream, orders.StreamAsync(filter, ct), ct),
+        return TypedResults.Stream(stream => OrderCsv.WriteAsync(stream, orders.StreamAsync(filter, ct), mask, ct),
             "text/csv; charset=utf-8", "orders.csv");
     }
 
-    public static async Task<IResult> DetailAsync(long id, OrderStore orders, CancellationToken ct)
+    public static async Task<IResult> DetailAsync(long id, ClaimsPrincipal user, OrderStore orders, CancellationToken ct)
     {
         if (await orders.FindAdminAsync(id, ct) is not { } row)
         {
@@ -327,7 +330,7 @@ public static class OrderEndpoints
 
         var (payments, rewards, sync) = await orders.FindDetailAsync(id, ct);
         return TypedResults.Ok(new OrderDetail(
-            AdminView(row),
+            AdminView(row, MasksPhones(user)),
             payments.Select(p => new PaymentView(p.Id, p.Attempt, p.OutTradeNo, p.Channel, p.AmountFen, p.Status, p.TransactionId, Utc(p.SuccessTime), Utc(p.CreatedAt))).ToList(),
             rewards.Select(r => new OrderRewardView(r.Id, r.UserId, OrderStore.Fen(r.Amount), r.Status, Utc(r.SettledAt))).ToList(),
             new OrderSyncView(sync.Select(s => new SyncEndpoints.SyncEntry(s.Entity, s.EntityId, s.Status, s.Attempts, s.LastError, Utc(s.SyncedAt), Utc(s.UpdatedAt))).ToList())));
@@ -360,7 +363,10 @@ public static class OrderEndpoints
         return TypedResults.Ok(AdminView((await orders.FindAdminAsync(id, ct))!));
     }
 
-    private static OrderFilter ReadFilter(IQueryCollection query, FieldErrors errors)
+    /// <summary>The viewer role sees phones masked (<c>138****5678</c>); admin and operator see them whole.</summary>
+    public static bool MasksPhones(ClaimsPrincipal user) => !user.IsInRole(AdminRoles.Admin) && !user.IsInRole(AdminRoles.Operator);
+
+    private static OrderFilter ReadFilter(IQueryCollection query, bool wholePhoneOnly, FieldErrors errors)
     {
         long? campaignId = null;
         if (query.TryGetValue("campaignId", out var c) && !string.IsNullOrEmpty(c))
@@ -382,7 +388,7 @@ public static class OrderEndpoints
             OneOf(query, "syncStatus", SyncStatuses, errors),
             Time(query, "from", errors),
             Time(query, "to", errors),
-            Phone(query, errors));
+            Phone(query, wholePhoneOnly, errors));
     }
 
     private static string? OneOf(IQueryCollection query, string name, IReadOnlySet<string> allowed, FieldErrors errors)
@@ -417,7 +423,7 @@ public static class OrderEndpoints
         return null;
     }
 
-    private static string? Phone(IQueryCollection query, FieldErrors errors)
+    private static string? Phone(IQueryCollection query, bool wholeOnly, FieldErrors errors)
     {
         if (!query.TryGetValue("phone", out var v) || string.IsNullOrEmpty(v))
         {
@@ -428,6 +434,13 @@ public static class OrderEndpoints
         if (s.Length > 11 || !s.All(char.IsAsciiDigit))
         {
             errors.Add("phone", "phone is 1 to 11 digits (a prefix or the full number).");
+            return null;
+        }
+
+        // Prefix searches would let a viewer uncover masked digits one at a time.
+        if (wholeOnly && s.Length != 11)
+        {
+            errors.Add("phone", "phone is the full 11-digit number for the viewer role.");
             return null;
         }
 
@@ -457,8 +470,8 @@ public static class OrderEndpoints
             paid ? row.RegistrationCode : null, paid ? row.ReferralCode : null, accessToken);
     }
 
-    public static OrderAdminView AdminView(AdminOrderRow r) => new(
-        r.Id, r.CampaignId, r.CampaignName, r.Phone, ParseJson(r.FormData), r.ChannelId, r.ReferrerId, r.Status, r.PayStatus,
+    public static OrderAdminView AdminView(AdminOrderRow r, bool maskPhone = false) => new(
+        r.Id, r.CampaignId, r.CampaignName, maskPhone ? PhoneNumbers.Mask(r.Phone) : r.Phone, ParseJson(r.FormData), r.ChannelId, r.ReferrerId, r.Status, r.PayStatus,
         OrderStore.Fen(r.Amount), r.TradeNo, Utc(r.PaidAt), r.SyncStatus, Utc(r.CreatedAt));
 
     private static JsonElement? ParseJson(string? json)
