@@ -36,8 +36,9 @@ public static partial class AdminEndpoints
         builder.Services.AddSingleton<AdminStore>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddHostedService<AdminSeeder>();
-        // Admin tokens live 12 h; a disabled account (or one whose role changed) loses access at once
-        // rather than when its token expires. One primary-key read per admin request.
+        // Admin tokens live 12 h; a disabled account, one whose role changed or whose password changed
+        // (session version) loses access at once rather than when its token expires. One primary-key
+        // read per admin request.
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .PostConfigure<AdminStore>((o, store) =>
             {
@@ -47,9 +48,10 @@ public static partial class AdminEndpoints
                     if (ctx.Principal is { } p && p.IsAdmin())
                     {
                         var user = AdminId(p) is { } id ? await store.FindAsync(id, ctx.HttpContext.RequestAborted) : null;
-                        if (user is not { DisabledAt: null } || !p.IsInRole(user.Role))
+                        if (user is not { DisabledAt: null } || !p.IsInRole(user.Role)
+                            || p.FindFirstValue(TokenService.SessionVersionClaim) != user.SessionVersion.ToString(CultureInfo.InvariantCulture))
                         {
-                            ctx.Fail("The admin account is disabled or its role changed.");
+                            ctx.Fail("The admin account is disabled, or its role or password changed.");
                         }
                     }
                 };
@@ -92,21 +94,21 @@ public static partial class AdminEndpoints
 
         var username = request!.Username!.Trim();
         var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (await throttle.BlockedForAsync(username, ip) is { } wait)
+        if (await throttle.BeginAttemptAsync(username, ip) is { } wait)
         {
-            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Problems.TooManyRequests("Too many failed sign-ins; try again later.");
         }
 
+        // The attempt already counts as a failure; only a success takes it back.
         var user = await store.VerifyAsync(username, request.Password!, ct);
         if (user is null)
         {
-            await throttle.RecordFailureAsync(username, ip);
             return Problems.Of(StatusCodes.Status401Unauthorized, "invalid-credentials", "Wrong username or password.");
         }
 
-        await throttle.ResetUserAsync(username);
-        var (token, expiresAt) = tokens.IssueAdmin(user.Id, user.Username, user.Role);
+        await throttle.SucceededAsync(username, ip);
+        var (token, expiresAt) = tokens.IssueAdmin(user.Id, user.Username, user.Role, user.SessionVersion);
         return TypedResults.Ok(new AdminLoginResponse(token, expiresAt, new AdminUserView(user.Id, user.Username, user.Role)));
     }
 

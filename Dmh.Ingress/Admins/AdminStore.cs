@@ -1,18 +1,25 @@
+using System.Security.Cryptography;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
 namespace Dmh.Ingress.Admins;
 
-public sealed record AdminUser(long Id, string Username, string PasswordHash, string Role, DateTime CreatedAt, DateTime? DisabledAt);
+/// <summary>An admin account. <see cref="SessionVersion"/> is in every session token and goes up to end them all.</summary>
+public sealed record AdminUser(long Id, string Username, string PasswordHash, string Role, DateTime CreatedAt, DateTime? DisabledAt, int SessionVersion);
 
 /// <summary>admin_users: accounts with BCrypt password hashes.</summary>
 public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions> options)
 {
     public const int MinPasswordLength = 8;
 
-    // Verified when the username is unknown, so a wrong name costs as long as a wrong password.
-    private static readonly string DummyHash = BCrypt.Net.BCrypt.HashPassword("dmh-no-such-user", 4);
+    private const string Columns = "id, username, password_hash AS PasswordHash, role, created_at AS CreatedAt, disabled_at AS DisabledAt, session_version AS SessionVersion";
+
+    // Verified when the username is unknown, so a wrong name costs as long as a wrong password: the same work factor.
+    private readonly Lazy<string> _unknownUserHash = new(() =>
+        BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)), options.Value.BcryptWorkFactor));
+
+    internal string UnknownUserHash => _unknownUserHash.Value;
 
     public string Hash(string password) => BCrypt.Net.BCrypt.HashPassword(password, options.Value.BcryptWorkFactor);
 
@@ -20,7 +27,7 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
     public async Task<AdminUser?> VerifyAsync(string username, string password, CancellationToken ct)
     {
         var user = await FindByUsernameAsync(username, ct);
-        var ok = BCrypt.Net.BCrypt.Verify(password, user?.PasswordHash ?? DummyHash);
+        var ok = BCrypt.Net.BCrypt.Verify(password, user?.PasswordHash ?? UnknownUserHash);
         return ok && user is { DisabledAt: null } ? user : null;
     }
 
@@ -28,7 +35,7 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<AdminUser>(new CommandDefinition(
-            "SELECT id, username, password_hash AS PasswordHash, role, created_at AS CreatedAt, disabled_at AS DisabledAt FROM admin_users WHERE username = @username",
+            $"SELECT {Columns} FROM admin_users WHERE username = @username",
             new { username }, cancellationToken: ct));
     }
 
@@ -36,7 +43,7 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<AdminUser>(new CommandDefinition(
-            "SELECT id, username, password_hash AS PasswordHash, role, created_at AS CreatedAt, disabled_at AS DisabledAt FROM admin_users WHERE id = @id",
+            $"SELECT {Columns} FROM admin_users WHERE id = @id",
             new { id }, cancellationToken: ct));
     }
 
@@ -44,7 +51,7 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<AdminUser>(new CommandDefinition(
-            "SELECT id, username, password_hash AS PasswordHash, role, created_at AS CreatedAt, disabled_at AS DisabledAt FROM admin_users ORDER BY id",
+            $"SELECT {Columns} FROM admin_users ORDER BY id",
             cancellationToken: ct))).AsList();
     }
 
@@ -82,15 +89,16 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE admin_users SET disabled_at = UTC_TIMESTAMP(3) WHERE id = @id AND disabled_at IS NULL",
+            "UPDATE admin_users SET disabled_at = UTC_TIMESTAMP(3), session_version = session_version + 1 WHERE id = @id AND disabled_at IS NULL",
             new { id }, cancellationToken: ct)) == 1;
     }
 
+    /// <summary>Sets a new password and ends every session of the account (its tokens carry the old version).</summary>
     public async Task SetPasswordAsync(long id, string password, CancellationToken ct)
     {
         var hash = Hash(password);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE admin_users SET password_hash = @hash WHERE id = @id", new { id, hash }, cancellationToken: ct));
+            "UPDATE admin_users SET password_hash = @hash, session_version = session_version + 1 WHERE id = @id", new { id, hash }, cancellationToken: ct));
     }
 }

@@ -34,15 +34,20 @@ public static class Policies
 public sealed class TokenService(IOptions<SecurityOptions> options, TimeProvider time)
 {
     public const string Issuer = "dmh";
+    public const string SigningAlgorithm = SecurityAlgorithms.HmacSha256;
     public static readonly TimeSpan AdminLifetime = TimeSpan.FromHours(12);
     public static readonly TimeSpan ParticipantLifetime = TimeSpan.FromDays(7);
     public static readonly TimeSpan WechatSessionLifetime = TimeSpan.FromHours(2);
 
     private readonly SymmetricSecurityKey _key = new(Convert.FromBase64String(options.Value.JwtKey));
 
-    public (string Token, DateTimeOffset ExpiresAt) IssueAdmin(long adminId, string username, string role) =>
+    /// <summary>The claim with the admin account's session version; a token whose version is not the account's current one is refused.</summary>
+    public const string SessionVersionClaim = "sv";
+
+    public (string Token, DateTimeOffset ExpiresAt) IssueAdmin(long adminId, string username, string role, int sessionVersion = 0) =>
         Issue([new(JwtRegisteredClaimNames.Sub, adminId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-               new(JwtRegisteredClaimNames.UniqueName, username), new("role", role)], AdminLifetime);
+               new(JwtRegisteredClaimNames.UniqueName, username), new("role", role),
+               new(SessionVersionClaim, sessionVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer32)], AdminLifetime);
 
     public (string Token, DateTimeOffset ExpiresAt) IssueParticipant(long participantId, string? openid = null)
     {
@@ -79,6 +84,8 @@ public sealed class TokenService(IOptions<SecurityOptions> options, TimeProvider
         ValidIssuer = Issuer,
         ValidAudience = Issuer,
         IssuerSigningKey = _key,
+        // Only what DMH signs with: a token with "alg":"none" or another algorithm is refused.
+        ValidAlgorithms = [SigningAlgorithm],
         RoleClaimType = "role",
         NameClaimType = JwtRegisteredClaimNames.UniqueName,
         ClockSkew = TimeSpan.FromSeconds(30),
@@ -89,7 +96,7 @@ public sealed class TokenService(IOptions<SecurityOptions> options, TimeProvider
         var now = time.GetUtcNow();
         var expires = now + lifetime;
         var token = new JwtSecurityToken(Issuer, Issuer, claims, now.UtcDateTime, expires.UtcDateTime,
-            new SigningCredentials(_key, SecurityAlgorithms.HmacSha256));
+            new SigningCredentials(_key, SigningAlgorithm));
         return (new JwtSecurityTokenHandler().WriteToken(token), expires);
     }
 }

@@ -68,9 +68,9 @@ public sealed class AdminSignInTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Repeated_failures_for_a_username_are_throttled_even_with_the_right_password()
+    public async Task Repeated_failures_for_a_username_from_one_ip_back_off_even_with_the_right_password()
     {
-        await using var factory = Create(new() { ["Admin:MaxFailuresPerUser"] = "3" });
+        await using var factory = Create(new() { ["Admin:FailuresBeforeBackoff"] = "3", ["Admin:BackoffBaseSeconds"] = "60" });
         using var client = factory.CreateClient();
         for (var i = 0; i < 3; i++)
         {

@@ -21,7 +21,7 @@ public sealed class PublicEndpointAbuseTests : IAsyncLifetime
     {
         ["Admin:BcryptWorkFactor"] = "4",
         ["Admin:MaxFailuresPerIp"] = "1000000",
-        ["Admin:MaxFailuresPerUser"] = "1000000",
+        ["Admin:FailuresBeforeBackoff"] = "1000000",
         ["RateLimits:PublicPermitLimit"] = permitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
 
