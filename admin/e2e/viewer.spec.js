@@ -37,6 +37,10 @@ test('a viewer sees data but no edit controls', async ({ page, request }) => {
   await page.goto('/admin/#/campaigns/new');
   await expect(page).toHaveURL(/#\/campaigns$/);
 
+  // Viewers get masked phones and may search orders by a whole number only.
+  await page.goto('/admin/#/orders');
+  await expect(page.getByTestId('filter-phone')).toHaveAttribute('placeholder', '完整 11 位手机号');
+
   await page.goto('/admin/#/sync');
   await expect(page.getByTestId('sync-summary')).toBeVisible();
   await expect(page.getByTestId('retry-all')).toHaveCount(0);
