@@ -113,6 +113,6 @@ public static partial class SmsEndpoints
             ? TypedResults.Ok(new DevSmsView(phone, code))
             : Problems.NotFound("An SMS code for this phone");
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sms:DevOutbox is on: SMS codes are NOT delivered, and anyone who reaches this server reads them at GET /api/v1/dev/sms/{{phone}}. Local development only; refused in Production.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sms:DevOutbox is on: SMS codes are NOT delivered, and anyone who reaches this server reads them at GET /api/v1/dev/sms/<phone>. Local development only; refused in Production.")]
     private static partial void LogDevOutboxOn(ILogger logger);
 }
