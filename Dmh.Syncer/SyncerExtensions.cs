@@ -55,6 +55,7 @@ public static class SyncerExtensions
                 return;
             }
 
+            services.GetRequiredService<TargetConnectionFactory>().LogTransport(services.GetRequiredService<ILogger<TargetConnectionFactory>>());
             List<IHostedService> workers =
             [
                 ActivatorUtilities.CreateInstance<StreamConsumerService<SyncHandler>>(services),

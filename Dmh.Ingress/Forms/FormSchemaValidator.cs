@@ -153,9 +153,13 @@ public static partial class FormSchemaValidator
 
         if (field.TryGetProperty("pattern", out var pattern))
         {
-            if (type != "string" || pattern.ValueKind != JsonValueKind.String || pattern.GetString()!.Length > 500 || !Compiles(pattern.GetString()!))
+            if (type != "string" || pattern.ValueKind != JsonValueKind.String || pattern.GetString()!.Length > 500)
             {
                 errors.Add($"{path}.pattern", "pattern must be a valid regular expression (at most 500 characters) on a string field.");
+            }
+            else if (PatternError(pattern.GetString()!) is { } patternError)
+            {
+                errors.Add($"{path}.pattern", patternError);
             }
         }
 
@@ -246,16 +250,20 @@ public static partial class FormSchemaValidator
         }
     }
 
-    private static bool Compiles(string pattern)
+    private static string? PatternError(string pattern)
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
-            return true;
+            _ = FormPatterns.Compile(pattern);
+            return null;
         }
         catch (ArgumentException)
         {
-            return false;
+            return "pattern must be a valid regular expression (at most 500 characters) on a string field.";
+        }
+        catch (NotSupportedException)
+        {
+            return "pattern may not use backreferences, lookarounds, atomic groups or conditionals, nor counted repetitions that large.";
         }
     }
 

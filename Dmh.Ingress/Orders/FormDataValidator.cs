@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using NJsonSchema;
 using NJsonSchema.Validation;
@@ -9,12 +11,15 @@ namespace Dmh.Ingress.Orders;
 /// <summary>
 /// Checks a registration's form data against the campaign's stored JSON Schema (draft-07, NJsonSchema),
 /// reporting errors as <c>formData.&lt;key&gt;</c>. Fields the schema does not name are refused, so no
-/// unasked-for data is stored.
+/// unasked-for data is stored. Patterns are matched here rather than by NJsonSchema (whose static
+/// <c>Regex.IsMatch</c> has no time limit), after the length checks, with <see cref="FormPatterns"/>.
 /// </summary>
 public sealed class FormDataValidator
 {
     private const int MaxCachedSchemas = 500;
-    private readonly ConcurrentDictionary<string, JsonSchema> _schemas = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Form> _forms = new(StringComparer.Ordinal);
+
+    private sealed record Form(JsonSchema Schema, IReadOnlyDictionary<string, Regex> Patterns);
 
     public async Task ValidateAsync(string? schemaJson, JsonElement formData, FieldErrors errors)
     {
@@ -34,15 +39,40 @@ public sealed class FormDataValidator
             return;
         }
 
-        var schema = await SchemaAsync(schemaJson);
-        foreach (var p in formData.EnumerateObject().Where(p => !schema.ActualProperties.ContainsKey(p.Name)))
+        var form = await FormAsync(schemaJson);
+        foreach (var p in formData.EnumerateObject().Where(p => !form.Schema.ActualProperties.ContainsKey(p.Name)))
         {
             errors.Add("formData." + p.Name, "This campaign's form has no such field.");
         }
 
-        foreach (var error in schema.Validate(formData.GetRawText()))
+        var tooLong = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var error in form.Schema.Validate(formData.GetRawText()))
         {
             Add(error, errors);
+            if (error.Kind == ValidationErrorKind.StringTooLong && KeyOf(error) is { } key)
+            {
+                tooLong.Add(key);
+            }
+        }
+
+        foreach (var (key, pattern) in form.Patterns)
+        {
+            if (tooLong.Contains(key) || !formData.TryGetProperty(key, out var value) || value.ValueKind != JsonValueKind.String)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (!pattern.IsMatch(value.GetString()!))
+                {
+                    errors.Add("formData." + key, "The format is not valid.");
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                errors.Add("formData." + key, "The format could not be checked.");
+            }
         }
     }
 
@@ -86,20 +116,32 @@ public sealed class FormDataValidator
         return key.Length > 0 ? key : error.Property;
     }
 
-    private async Task<JsonSchema> SchemaAsync(string json)
+    /// <summary>The parsed schema with its patterns taken out of it and compiled (cached per schema text).</summary>
+    private async Task<Form> FormAsync(string json)
     {
-        if (_schemas.TryGetValue(json, out var cached))
+        if (_forms.TryGetValue(json, out var cached))
         {
             return cached;
         }
 
         var schema = await JsonSchema.FromJsonAsync(json);
-        if (_schemas.Count >= MaxCachedSchemas)
+        var patterns = new Dictionary<string, Regex>(StringComparer.Ordinal);
+        foreach (var (key, property) in schema.ActualProperties)
         {
-            _schemas.Clear();
+            if (!string.IsNullOrEmpty(property.Pattern))
+            {
+                patterns[key] = FormPatterns.CompileStored(property.Pattern);
+                property.Pattern = null;
+            }
         }
 
-        _schemas[json] = schema;
-        return schema;
+        var form = new Form(schema, patterns);
+        if (_forms.Count >= MaxCachedSchemas)
+        {
+            _forms.Clear();
+        }
+
+        _forms[json] = form;
+        return form;
     }
 }

@@ -356,6 +356,13 @@ public static class PaymentEndpoints
                 return (Fail(400, "商户号或 appid 不匹配"), "wrong-merchant");
             }
 
+            if (tx.Amount.Currency != "CNY" || tx.TradeType is not ("JSAPI" or "MWEB"))
+            {
+                // DMH prepays only JSAPI and H5 (MWEB) in fen of CNY: any other notify was not for one of its attempts.
+                logger.LogError("Notify {OutTradeNo} is {TradeType} in {Currency}, not a JSAPI/MWEB payment in CNY: refused", tx.OutTradeNo, tx.TradeType, tx.Amount.Currency);
+                return (Fail(400, "交易类型或币种不符"), "wrong-trade-type");
+            }
+
             var now = time.GetUtcNow();
             var payment = new PaymentSucceeded(tx.OutTradeNo, tx.TransactionId, tx.Amount.Total,
                 tx.Amount.PayerTotal ?? tx.Amount.Total, tx.ParsedSuccessTime ?? now, now, PaymentSources.Notify);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
@@ -98,6 +99,18 @@ public static class UploadEndpoints
         {
             return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported image type.",
                 "Covers must be PNG, JPEG or WebP images.");
+        }
+
+        if (ImageHeader.Dimensions(bytes) is not var (width, height))
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "invalid-image", "The image cannot be read.",
+                "The image's header does not give its width and height.");
+        }
+
+        if ((long)width * height > options.Value.MaxCoverPixels)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "image-too-large", "The image has too many pixels.",
+                string.Create(CultureInfo.InvariantCulture, $"Covers are at most {options.Value.MaxCoverPixels:N0} pixels (width × height); this one is {width} × {height}."));
         }
 
         var name = "covers/" + Convert.ToHexStringLower(SHA256.HashData(bytes)) + extension;

@@ -13,4 +13,8 @@ public sealed class UploadOptions
 
     [Range(1024, 64 * 1024 * 1024)]
     public long MaxCoverBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Width × height a cover may declare in its header (decoded, 4 bytes a pixel: 160 MB at the default).</summary>
+    [Range(1, 100_000_000)]
+    public long MaxCoverPixels { get; set; } = 40_000_000;
 }

@@ -137,10 +137,20 @@ public sealed class ExternalDatabaseOptions
     /// <summary>Database (MySQL, PostgreSQL, SQL Server) or service name (Oracle).</summary>
     public string Database { get; set; } = "";
 
-    /// <summary>MySQL/PostgreSQL SslMode (e.g. Preferred, Required, VerifyFull); SQL Server: Encrypt is on unless this is "Disable".</summary>
-    public string SslMode { get; set; } = "Preferred";
+    /// <summary>
+    /// VerifyFull (default): TLS, the server's certificate and host name checked; VerifyCA: the certificate
+    /// only. Required (TLS, no check), Preferred (TLS if the server offers it) and None (plain) need
+    /// <see cref="AllowInsecureConnection"/>. PostgreSQL's Require/Prefer/Disable are accepted as aliases.
+    /// </summary>
+    public string SslMode { get; set; } = "VerifyFull";
 
-    /// <summary>SQL Server: trust the server certificate (test servers with self-signed certificates).</summary>
+    /// <summary>MySQL/PostgreSQL: a PEM file with the CA that signed the server's certificate (default: the system's trust store).</summary>
+    public string? SslCaFile { get; set; }
+
+    /// <summary>Accept a connection whose server is not verified (SslMode Required, Preferred or None, or TrustServerCertificate); logged as a warning at start.</summary>
+    public bool AllowInsecureConnection { get; set; }
+
+    /// <summary>SQL Server: encrypt without checking the certificate (needs AllowInsecureConnection and SslMode Required or weaker).</summary>
     public bool TrustServerCertificate { get; set; }
 
     [Range(1, 3600)]

@@ -7,7 +7,20 @@ using Npgsql;
 
 namespace Dmh.Syncer.Target;
 
-/// <summary>Opens connections to the customer's database: encrypted where the server supports it, password decrypted here only.</summary>
+/// <summary>How the connection to the customer's database is protected (<c>ExternalSync:Database:SslMode</c>).</summary>
+public enum TargetTlsMode
+{
+    None,
+    Preferred,
+    Required,
+    VerifyCA,
+    VerifyFull,
+}
+
+/// <summary>
+/// Opens connections to the customer's database: TLS with the server's certificate verified unless the
+/// configuration explicitly allows less (issue 15 M11); password decrypted here only.
+/// </summary>
 public sealed class TargetConnectionFactory
 {
     public const string OracleMissing =
@@ -22,6 +35,7 @@ public sealed class TargetConnectionFactory
     {
         _db = options.Database;
         Dialect = SqlDialect.For(_db.Type);
+        Tls = ResolveTls(_db);
         var password = ResolvePassword(options, dataKey);
         (_factory, _connectionString) = _db.Type switch
         {
@@ -38,6 +52,31 @@ public sealed class TargetConnectionFactory
     public string TargetType => _db.Type;
 
     public int CommandTimeoutSeconds => _db.CommandTimeoutSeconds;
+
+    public TargetTlsMode Tls { get; }
+
+    /// <summary>The connection is encrypted and the server's certificate checked.</summary>
+    public bool Verified => (Tls is TargetTlsMode.VerifyCA or TargetTlsMode.VerifyFull) && !_db.TrustServerCertificate;
+
+    /// <summary>One line for the start-up log: the target and how its connection is protected.</summary>
+    public void LogTransport(ILogger logger)
+    {
+        if (Verified)
+        {
+            logger.LogInformation("Customer database {Type} at {Host}:{Port} ({Database}): TLS {SslMode}, the server's certificate is verified",
+                _db.Type, _db.Host, _db.Port, _db.Database, Tls);
+            return;
+        }
+
+        var what = Tls switch
+        {
+            TargetTlsMode.None => "NOT encrypted",
+            TargetTlsMode.Preferred => "encrypted only if the server offers it, and the server's certificate is NOT verified",
+            _ => "encrypted, but the server's certificate is NOT verified",
+        };
+        logger.LogWarning("Customer database {Type} at {Host}:{Port} ({Database}): SslMode {SslMode}{Trust}, the connection is {What} (ExternalSync:Database:AllowInsecureConnection)",
+            _db.Type, _db.Host, _db.Port, _db.Database, Tls, _db.TrustServerCertificate ? " with TrustServerCertificate" : "", what);
+    }
 
     public DbConnection Create()
     {
@@ -63,6 +102,55 @@ public sealed class TargetConnectionFactory
         {
             return ex.Message;
         }
+    }
+
+    /// <summary>The TLS mode, refusing unverified modes without the explicit opt-out and combinations that contradict each other.</summary>
+    private static TargetTlsMode ResolveTls(ExternalDatabaseOptions db)
+    {
+        var mode = db.SslMode.ToLowerInvariant() switch
+        {
+            "none" or "disable" => TargetTlsMode.None,
+            "preferred" or "prefer" => TargetTlsMode.Preferred,
+            "required" or "require" => TargetTlsMode.Required,
+            "verifyca" => TargetTlsMode.VerifyCA,
+            "verifyfull" => TargetTlsMode.VerifyFull,
+            _ => throw new InvalidOperationException(
+                $"ExternalSync:Database:SslMode '{db.SslMode}' is not one of VerifyFull, VerifyCA, Required, Preferred, None."),
+        };
+
+        var verifying = mode is TargetTlsMode.VerifyCA or TargetTlsMode.VerifyFull;
+        if (db.TrustServerCertificate && (verifying || db.Type != "sqlserver"))
+        {
+            throw new InvalidOperationException(
+                "ExternalSync:Database:TrustServerCertificate turns the certificate check off: it is for SQL Server with SslMode Required (or weaker) only.");
+        }
+
+        if ((!verifying || db.TrustServerCertificate) && !db.AllowInsecureConnection)
+        {
+            throw new InvalidOperationException(
+                $"ExternalSync:Database:SslMode {mode}{(db.TrustServerCertificate ? " with TrustServerCertificate" : "")} does not verify the server's certificate: "
+                + "use VerifyFull (the default) or VerifyCA, or set ExternalSync:Database:AllowInsecureConnection=true to accept it.");
+        }
+
+        if (mode == TargetTlsMode.Preferred && db.Type == "oracle")
+        {
+            throw new InvalidOperationException("ExternalSync:Database:SslMode Preferred does not exist for Oracle (TCPS or TCP): use VerifyFull, VerifyCA, Required or None.");
+        }
+
+        if (!string.IsNullOrEmpty(db.SslCaFile))
+        {
+            if (db.Type is not ("mysql" or "postgresql"))
+            {
+                throw new InvalidOperationException("ExternalSync:Database:SslCaFile is for MySQL and PostgreSQL; SQL Server uses the system's trust store and Oracle its wallet.");
+            }
+
+            if (!File.Exists(db.SslCaFile))
+            {
+                throw new InvalidOperationException($"ExternalSync:Database:SslCaFile '{db.SslCaFile}' does not exist.");
+            }
+        }
+
+        return mode;
     }
 
     private static string ResolvePassword(ExternalSyncOptions options, string dataKey)
@@ -102,24 +190,25 @@ public sealed class TargetConnectionFactory
             ConnectionTimeout = (uint)_db.ConnectTimeoutSeconds,
             DefaultCommandTimeout = (uint)_db.CommandTimeoutSeconds,
             DateTimeKind = MySqlDateTimeKind.Utc,
-            SslMode = Enum.TryParse<MySqlSslMode>(_db.SslMode, ignoreCase: true, out var mode)
-                ? mode
-                : throw new InvalidOperationException($"ExternalSync:Database:SslMode '{_db.SslMode}' is not a MySQL SslMode (None, Preferred, Required, VerifyCA, VerifyFull)."),
+            SslMode = Tls switch
+            {
+                TargetTlsMode.None => MySqlSslMode.None,
+                TargetTlsMode.Preferred => MySqlSslMode.Preferred,
+                TargetTlsMode.Required => MySqlSslMode.Required,
+                TargetTlsMode.VerifyCA => MySqlSslMode.VerifyCA,
+                _ => MySqlSslMode.VerifyFull,
+            },
         };
+        if (!string.IsNullOrEmpty(_db.SslCaFile))
+        {
+            csb.SslCa = _db.SslCaFile;
+        }
+
         return csb.ConnectionString;
     }
 
     private string Postgres(string password)
     {
-        var mode = _db.SslMode.ToLowerInvariant() switch
-        {
-            "none" or "disable" => SslMode.Disable,
-            "preferred" or "prefer" => SslMode.Prefer,
-            "required" or "require" => SslMode.Require,
-            "verifyca" => SslMode.VerifyCA,
-            "verifyfull" => SslMode.VerifyFull,
-            _ => throw new InvalidOperationException($"ExternalSync:Database:SslMode '{_db.SslMode}' is not a PostgreSQL SslMode (Disable, Prefer, Require, VerifyCA, VerifyFull)."),
-        };
         var csb = new NpgsqlConnectionStringBuilder
         {
             Host = _db.Host,
@@ -129,8 +218,20 @@ public sealed class TargetConnectionFactory
             Database = _db.Database,
             Timeout = _db.ConnectTimeoutSeconds,
             CommandTimeout = _db.CommandTimeoutSeconds,
-            SslMode = mode,
+            SslMode = Tls switch
+            {
+                TargetTlsMode.None => SslMode.Disable,
+                TargetTlsMode.Preferred => SslMode.Prefer,
+                TargetTlsMode.Required => SslMode.Require,
+                TargetTlsMode.VerifyCA => SslMode.VerifyCA,
+                _ => SslMode.VerifyFull,
+            },
         };
+        if (!string.IsNullOrEmpty(_db.SslCaFile))
+        {
+            csb.RootCertificate = _db.SslCaFile;
+        }
+
         return csb.ConnectionString;
     }
 
@@ -144,8 +245,9 @@ public sealed class TargetConnectionFactory
             InitialCatalog = _db.Database,
             ConnectTimeout = _db.ConnectTimeoutSeconds,
             CommandTimeout = _db.CommandTimeoutSeconds,
-            Encrypt = string.Equals(_db.SslMode, "Disable", StringComparison.OrdinalIgnoreCase) ? SqlConnectionEncryptOption.Optional : SqlConnectionEncryptOption.Mandatory,
-            TrustServerCertificate = _db.TrustServerCertificate,
+            // SqlClient always checks the host name of a certificate it verifies, so VerifyCA is VerifyFull here.
+            Encrypt = Tls is TargetTlsMode.None or TargetTlsMode.Preferred ? SqlConnectionEncryptOption.Optional : SqlConnectionEncryptOption.Mandatory,
+            TrustServerCertificate = !Verified,
         };
         return csb.ConnectionString;
     }
@@ -153,15 +255,24 @@ public sealed class TargetConnectionFactory
     private (DbProviderFactory, string) Oracle(string password)
     {
         var factory = ResolveOracleFactory(_db) ?? throw new InvalidOperationException(OracleMissing);
-        var protocol = _db.SslMode.StartsWith("Verify", StringComparison.OrdinalIgnoreCase) || _db.SslMode.StartsWith("Require", StringComparison.OrdinalIgnoreCase)
-            ? "TCPS"
-            : "TCP";
         var csb = factory.CreateConnectionStringBuilder() ?? new DbConnectionStringBuilder();
-        csb["Data Source"] = $"(DESCRIPTION=(ADDRESS=(PROTOCOL={protocol})(HOST={_db.Host})(PORT={_db.Port}))(CONNECT_DATA=(SERVICE_NAME={_db.Database})))";
+        csb["Data Source"] = OracleDescriptor(_db, Tls);
         csb["User Id"] = _db.User;
         csb["Password"] = password;
         csb["Connection Timeout"] = _db.ConnectTimeoutSeconds;
         return (factory, csb.ConnectionString);
+    }
+
+    /// <summary>
+    /// The connect descriptor: TCPS unless SslMode is None. The provider checks the certificate chain
+    /// against its wallet or trust store on every TCPS connection; VerifyFull also matches the server's
+    /// distinguished name to the host.
+    /// </summary>
+    internal static string OracleDescriptor(ExternalDatabaseOptions db, TargetTlsMode tls)
+    {
+        var protocol = tls == TargetTlsMode.None ? "TCP" : "TCPS";
+        var security = tls == TargetTlsMode.VerifyFull ? "(SECURITY=(SSL_SERVER_DN_MATCH=TRUE))" : "";
+        return $"(DESCRIPTION=(ADDRESS=(PROTOCOL={protocol})(HOST={db.Host})(PORT={db.Port}))(CONNECT_DATA=(SERVICE_NAME={db.Database})){security})";
     }
 
     /// <summary>Registered factory first, else the configured assembly (name or path).</summary>

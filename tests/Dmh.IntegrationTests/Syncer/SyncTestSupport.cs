@@ -172,7 +172,9 @@ public sealed class TargetDatabase : IAsyncDisposable
         ["ExternalSync:Database:User"] = User,
         ["ExternalSync:Database:Password"] = new SecretProtector(TestKeys.DataKey).Protect(Password),
         ["ExternalSync:Database:Database"] = Name,
-        ["ExternalSync:Database:SslMode"] = Kind == TargetKind.MySql ? "Preferred" : "Prefer",
+        // The local test servers have no TLS: the explicit opt-out (production verifies the certificate).
+        ["ExternalSync:Database:SslMode"] = "None",
+        ["ExternalSync:Database:AllowInsecureConnection"] = "true",
         ["ExternalSync:Database:ConnectTimeoutSeconds"] = "3",
         ["ExternalSync:RetryDelay"] = "00:00:00.300",
         ["ExternalSync:MaxRetryDelay"] = "00:00:01",

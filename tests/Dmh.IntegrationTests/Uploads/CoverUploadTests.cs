@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -44,6 +46,57 @@ public sealed class CoverUploadTests : IAsyncLifetime
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(format, 90);
         return data.ToArray();
+    }
+
+    /// <summary>A PNG of a few dozen bytes whose IHDR declares <paramref name="width"/> × <paramref name="height"/>.</summary>
+    private static byte[] PngClaiming(int width, int height)
+    {
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8; // bit depth
+        ihdr[9] = 6; // RGBA
+        Chunk(png, "IHDR", ihdr);
+        using (var idat = new MemoryStream())
+        {
+            using (var z = new ZLibStream(idat, CompressionLevel.SmallestSize, leaveOpen: true))
+            {
+                z.Write(new byte[64]);
+            }
+
+            Chunk(png, "IDAT", idat.ToArray());
+        }
+
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    private static void Chunk(Stream png, string type, byte[] data)
+    {
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
+        png.Write(word);
+        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        png.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typed));
+        png.Write(word);
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 
     private static MultipartFormDataContent Form(byte[] bytes, string fileName = "cover.png", string contentType = "image/png", string field = "file")
@@ -98,6 +151,32 @@ public sealed class CoverUploadTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.False(Directory.Exists(Path.Combine(_directory, "covers")) && Directory.EnumerateFiles(Path.Combine(_directory, "covers")).Any());
+    }
+
+    [Fact]
+    public async Task A_tiny_png_declaring_30000_by_30000_pixels_is_refused_and_not_stored()
+    {
+        var client = await AdminAsync();
+        var bomb = PngClaiming(30_000, 30_000);
+        var response = await client.PostAsync("/api/v1/uploads/covers", Form(bomb));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("https://dmh.local/problems/image-too-large", problem.GetProperty("type").GetString());
+        Assert.Contains("30000 × 30000", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "covers")) && Directory.EnumerateFiles(Path.Combine(_directory, "covers")).Any());
+    }
+
+    [Fact]
+    public async Task An_image_whose_header_gives_no_size_is_422()
+    {
+        var client = await AdminAsync();
+        var headless = new byte[64];
+        new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(headless, 0);
+        var response = await client.PostAsync("/api/v1/uploads/covers", Form(headless));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("https://dmh.local/problems/invalid-image", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
     }
 
     [Fact]

@@ -35,14 +35,15 @@ public sealed class WechatPayFixture : IAsyncLifetime
     public Dictionary<string, string?> IngressSettings { get; private set; } = [];
 
     /// <summary>A TRANSACTION.SUCCESS notify signed with the simulator's key, built here to aim it at any host.</summary>
-    public HttpRequestMessage SignedNotify(string outTradeNo, long totalFen)
+    public HttpRequestMessage SignedNotify(string outTradeNo, long totalFen, string tradeType = "JSAPI", string? currency = "CNY")
     {
         using var key = System.Security.Cryptography.RSA.Create();
         key.ImportFromPem(File.ReadAllText(Path.Combine(_keyDirectory, "wechatpay_private_key.pem")));
         var plain = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
         {
             appid = WechatPayTestKeys.AppId, mchid = WechatPayTestKeys.MchId, out_trade_no = outTradeNo, transaction_id = "4200000000000000001",
-            trade_type = "JSAPI", trade_state = "SUCCESS", success_time = "2026-11-25T18:00:00.123+08:00", amount = new { total = totalFen, payer_total = totalFen },
+            trade_type = tradeType, trade_state = "SUCCESS", success_time = "2026-11-25T18:00:00.123+08:00",
+            amount = new { total = totalFen, payer_total = totalFen, currency, payer_currency = currency },
         });
         var nonce = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce(12);
         var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
