@@ -73,7 +73,7 @@ public static class OrderEndpoints
         return app;
     }
 
-    private sealed record CreateInput(long CampaignId, string Phone, JsonElement FormData, string? ChannelId, string? ReferralCode, string? SmsCode, string? Openid);
+    private sealed record CreateInput(long CampaignId, string Phone, JsonElement FormData, string? ChannelId, string? ReferralCode, string? SmsCode);
 
     public static async Task<IResult> CreateAsync(
         HttpContext http, CampaignStore campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
@@ -147,26 +147,107 @@ public static class OrderEndpoints
                 return Problems.Validation(errors.ToDictionary(), StatusCodes.Status422UnprocessableEntity);
             }
 
-            if (campaign.RequireSms && !await sms.VerifyAsync(input.Phone, input.SmsCode!, ct))
+            // A given code is always checked (it is the proof of a repeat registration too); once verified it is used up.
+            var phoneProven = false;
+            if (input.SmsCode is not null)
             {
-                return Problems.Validation("smsCode", "验证码错误或已过期 (the SMS code is wrong or expired).", StatusCodes.Status422UnprocessableEntity);
+                if (!await sms.VerifyAsync(input.Phone, input.SmsCode, ct))
+                {
+                    return Problems.Validation("smsCode", "验证码错误或已过期 (the SMS code is wrong or expired).", StatusCodes.Status422UnprocessableEntity);
+                }
+
+                phoneProven = true;
             }
 
-            var (outcome, orderId) = await orders.RegisterAsync(new NewOrder(
-                input.CampaignId, input.Phone, input.Openid, JsonSerializer.Serialize(input.FormData, StoredJson), input.ChannelId, input.ReferralCode, campaign.Price), ct);
-            if (outcome == RegisterOutcome.AlreadyPaid)
+            var formJson = JsonSerializer.Serialize(input.FormData, StoredJson);
+            var expires = tokens.ExpiryFor(campaign.EndTime);
+            var sessionOpenid = http.User.WechatOpenid();
+            for (var attempt = 1; ; attempt++)
             {
-                return Problems.Of(StatusCodes.Status409Conflict, "already-registered", "This phone is already registered.",
-                    "该手机号已报名并完成支付 (this phone has already registered and paid for this campaign).");
-            }
+                var existing = await orders.FindLiveAsync(input.CampaignId, input.Phone, ct);
+                if (existing is null)
+                {
+                    var created = await orders.InsertAsync(new NewOrder(
+                        input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
+                    if (created is { } orderId)
+                    {
+                        var view = RegistrantView((await orders.FindRegistrantAsync(orderId, ct))!, tokens.Issue(orderId, 1, expires));
+                        return TypedResults.Created($"/api/v1/orders/{orderId}", view);
+                    }
+                }
+                else
+                {
+                    if (existing.PayStatus != PayStatus.Unpaid)
+                    {
+                        return AlreadyRegistered();
+                    }
 
-            var row = await orders.FindRegistrantAsync(orderId, ct);
-            var view = RegistrantView(row!, tokens.Issue(orderId));
-            return outcome == RegisterOutcome.Created
-                ? TypedResults.Created($"/api/v1/orders/{orderId}", view)
-                : TypedResults.Ok(view);
+                    var proof = Proof(existing, http, tokens, phoneProven);
+                    if (proof is null)
+                    {
+                        return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This phone already has an unpaid registration.",
+                            "该手机号已提交过报名，请通过短信验证码验证本人后继续 (prove it is you: send smsCode, the code POST /api/v1/auth/sms/send sent to this phone).");
+                    }
+
+                    var (outcome, version) = await orders.UpdateProvenAsync(existing.Id, new ProvenRepeat(
+                        formJson, campaign.Price,
+                        RequiredTokenVersion: proof == RepeatProof.OrderToken ? existing.TokenVersion : null,
+                        Revoke: proof != RepeatProof.OrderToken,
+                        OpenidToAttach: phoneProven && sessionOpenid != existing.ParticipantOpenid ? sessionOpenid : null), ct);
+                    switch (outcome)
+                    {
+                        case RepeatOutcome.Updated:
+                            return TypedResults.Ok(RegistrantView((await orders.FindRegistrantAsync(existing.Id, ct))!, tokens.Issue(existing.Id, version, expires)));
+                        case RepeatOutcome.AlreadyPaid:
+                            return AlreadyRegistered();
+                        case RepeatOutcome.TokenRevoked:
+                            return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This order token has been revoked.",
+                                "报名凭证已失效，请通过短信验证码验证本人后继续 (verify by SMS).");
+                    }
+                }
+
+                // Lost a race with another registration of this phone (or the order vanished): read it again.
+                if (attempt >= 5)
+                {
+                    throw new InvalidOperationException("The order of this phone kept changing while registering.");
+                }
+            }
         }
     }
+
+    private enum RepeatProof
+    {
+        OrderToken,
+        SmsCode,
+        Session,
+    }
+
+    /// <summary>
+    /// How the caller of a repeat registration proved to be the registrant, or null: the order's valid
+    /// token, then an SMS code for the phone (checked already), then an H5 session of the order's participant
+    /// (signed in by SMS as that participant, or by WeChat with the participant's openid).
+    /// </summary>
+    private static RepeatProof? Proof(LiveOrder order, HttpContext http, OrderAccessTokens tokens, bool phoneProven)
+    {
+        if (tokens.Read(http.Request.Headers[OrderAccessTokens.HeaderName], order.Id) is { } token && token.Version == order.TokenVersion)
+        {
+            return RepeatProof.OrderToken;
+        }
+
+        if (phoneProven)
+        {
+            return RepeatProof.SmsCode;
+        }
+
+        var openid = http.User.WechatOpenid();
+        return http.User.ParticipantId() == order.ParticipantId || (openid is not null && openid == order.ParticipantOpenid)
+            ? RepeatProof.Session
+            : null;
+    }
+
+    private static ProblemHttpResult AlreadyRegistered() =>
+        Problems.Of(StatusCodes.Status409Conflict, "already-registered", "This phone is already registered.",
+            "该手机号已报名并完成支付 (this phone has already registered and paid for this campaign).");
 
     /// <summary>The body, or null when it is over the limit (chunked bodies have no Content-Length to check up front).</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
@@ -213,7 +294,6 @@ public static class OrderEndpoints
         var channel = String(root, "cId", MaxChannelLength, errors);
         var referral = String(root, "uId", 16, errors);
         var smsCode = String(root, "smsCode", 16, errors);
-        var openid = String(root, "openid", 64, errors);
         JsonElement formData = default;
         if (!root.TryGetProperty("formData", out formData) || formData.ValueKind == JsonValueKind.Null)
         {
@@ -229,7 +309,7 @@ public static class OrderEndpoints
             return (null, Problems.Validation(errors.ToDictionary()));
         }
 
-        return (new CreateInput(campaignId, phone!, formData, Empty(channel), Empty(referral), Empty(smsCode), Empty(openid)), null);
+        return (new CreateInput(campaignId, phone!, formData, Empty(channel), Empty(referral), Empty(smsCode)), null);
     }
 
     private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
@@ -275,7 +355,7 @@ public static class OrderEndpoints
     public static async Task<IResult> GetAsync(long id, HttpContext http, OrderAccessTokens tokens, OrderStore orders, CancellationToken ct)
     {
         var token = http.Request.Headers[OrderAccessTokens.HeaderName].ToString();
-        if (!string.IsNullOrEmpty(token) && tokens.IsValid(token, id))
+        if (!string.IsNullOrEmpty(token) && await tokens.IsValidAsync(token, id, ct))
         {
             return await orders.FindRegistrantAsync(id, ct) is { } row ? TypedResults.Ok(RegistrantView(row, null)) : Problems.NotFound("The order");
         }

@@ -34,13 +34,24 @@ public sealed class AdminOrderRow
 /// <summary>Validated filters of the admin list and the CSV export.</summary>
 public sealed record OrderFilter(long? CampaignId, string? Status, string? PayStatus, string? SyncStatus, DateTimeOffset? From, DateTimeOffset? To, string? Phone);
 
-public sealed record NewOrder(long CampaignId, string Phone, string? Openid, string FormData, string? ChannelId, string? ReferralCode, decimal Amount);
+/// <summary>A first registration: the form as stored JSON, the campaign's price, the openid of the caller's WeChat session (never the body's).</summary>
+public sealed record NewOrder(long CampaignId, string Phone, string FormData, string? ChannelId, string? ReferralCode, decimal Amount, string? SessionOpenid, bool PhoneProven);
 
-public enum RegisterOutcome
+/// <summary>The live order of a (campaign, phone) with what proving a repeat registration needs.</summary>
+public sealed record LiveOrder(long Id, long ParticipantId, string Status, string PayStatus, int TokenVersion, string? ParticipantOpenid);
+
+/// <summary>A proven repeat registration: the new form, the campaign's current price (for a closed order), how the token changes.</summary>
+/// <param name="RequiredTokenVersion">Proof by order token: the version it was issued for, which must still be current.</param>
+/// <param name="Revoke">Proof by SMS or session: earlier tokens stop working.</param>
+/// <param name="OpenidToAttach">The session's openid, attached only when this request proved the phone.</param>
+public sealed record ProvenRepeat(string FormData, decimal CurrentPrice, int? RequiredTokenVersion, bool Revoke, string? OpenidToAttach);
+
+public enum RepeatOutcome
 {
-    Created,
-    Existing,
+    Updated,
     AlreadyPaid,
+    TokenRevoked,
+    Gone,
 }
 
 public sealed record PaymentRow(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTime? SuccessTime, DateTime CreatedAt);
@@ -60,82 +71,67 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         o.trade_no AS TradeNo, o.paid_at AS PaidAt, o.sync_status AS SyncStatus, o.created_at AS CreatedAt
         """;
 
+    public async Task<LiveOrder?> FindLiveAsync(long campaignId, string phone, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<LiveOrder>(new CommandDefinition("""
+            SELECT o.id, o.participant_id AS ParticipantId, o.status, o.pay_status AS PayStatus, o.token_version AS TokenVersion,
+                   p.openid AS ParticipantOpenid
+            FROM orders o LEFT JOIN participants p ON p.id = o.participant_id
+            WHERE o.campaign_id = @campaignId AND o.phone = @phone AND o.deleted_at IS NULL
+            """, new { campaignId, phone }, cancellationToken: ct));
+    }
+
     /// <summary>
-    /// The order of (campaign, phone): created with the participant in one transaction, or the existing
-    /// unpaid one with the new form data (first referrer and channel kept; closed reopens to pending).
-    /// Concurrent calls for one phone end with one row: the unique key decides, a loser re-reads.
+    /// The participant (created if new) and the order in one transaction, or null when another request
+    /// inserted this phone's order first: the unique key (campaign, phone, live) decides, never a check-then-insert.
     /// </summary>
-    public async Task<(RegisterOutcome Outcome, long OrderId)> RegisterAsync(NewOrder order, CancellationToken ct)
+    public Task<long?> InsertAsync(NewOrder order, CancellationToken ct) => RetryAsync(() => InsertOnceAsync(order, ct), order.CampaignId, ct);
+
+    /// <summary>
+    /// A proven repeat of an unpaid order: the new form data; a closed order reopens to pending at the
+    /// campaign's current price (its old attempts stay closed); the token version moves on a revoke.
+    /// The row is locked, so a settling payment or a concurrent revoke is seen, not overwritten.
+    /// </summary>
+    public Task<(RepeatOutcome Outcome, int TokenVersion)> UpdateProvenAsync(long orderId, ProvenRepeat repeat, CancellationToken ct) =>
+        RetryAsync(() => UpdateProvenOnceAsync(orderId, repeat, ct), orderId, ct);
+
+    private async Task<T> RetryAsync<T>(Func<Task<T>> step, long id, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var existing = await UpdateExistingAsync(order, ct);
-                if (existing is not null)
-                {
-                    return existing.Value;
-                }
-
-                var id = await InsertAsync(order, ct);
-                if (id is not null)
-                {
-                    return (RegisterOutcome.Created, id.Value);
-                }
+                return await step();
             }
             catch (MySqlException ex) when (attempt < MaxAttempts && ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
             {
-                logger.LogDebug("Registration of campaign {CampaignId} retried after {Error}", order.CampaignId, ex.ErrorCode);
-            }
-
-            if (attempt >= MaxAttempts)
-            {
-                throw new InvalidOperationException("The order of this phone kept changing while registering.");
+                logger.LogDebug("Registration step for {Id} retried after {Error}", id, ex.ErrorCode);
             }
 
             await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
         }
     }
 
-    private async Task<(RegisterOutcome, long)?> UpdateExistingAsync(NewOrder order, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string PayStatus)?>(new CommandDefinition(
-            "SELECT id, pay_status FROM orders WHERE campaign_id = @CampaignId AND phone = @Phone AND deleted_at IS NULL",
-            order, cancellationToken: ct));
-        if (row is null)
-        {
-            return null;
-        }
-
-        if (row.Value.PayStatus != PayStatus.Unpaid)
-        {
-            return (RegisterOutcome.AlreadyPaid, row.Value.Id);
-        }
-
-        // Conditional: a payment settling meanwhile wins, and the caller is told it is paid.
-        // The affected-row count is 0 for an unchanged row, so the pay status is read back instead.
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE orders SET form_data = @FormData, status = IF(status = @closed, @pending, status)
-            WHERE id = @id AND pay_status = @unpaid
-            """, new { order.FormData, id = row.Value.Id, closed = OrderStatus.Closed, pending = OrderStatus.Pending, unpaid = PayStatus.Unpaid },
-            cancellationToken: ct));
-        var payStatus = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT pay_status FROM orders WHERE id = @id", new { id = row.Value.Id }, cancellationToken: ct));
-        return payStatus switch
-        {
-            null => null,
-            PayStatus.Unpaid => (RegisterOutcome.Existing, row.Value.Id),
-            _ => (RegisterOutcome.AlreadyPaid, row.Value.Id),
-        };
-    }
-
-    /// <summary>The new order's id, or null when another request inserted this phone's order first.</summary>
-    private async Task<long?> InsertAsync(NewOrder order, CancellationToken ct)
+    private async Task<long?> InsertOnceAsync(NewOrder order, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var participant = await ParticipantStore.UpsertAsync(connection, tx, order.Phone, order.Openid, ct);
+        var (participant, created) = await ParticipantStore.UpsertAsync(connection, tx, order.Phone, ct);
+        if (order.SessionOpenid is { } openid && participant.Openid != openid)
+        {
+            // An existing participant's phone is not proven by registering with it: attaching the caller's
+            // openid would let that WeChat user sign in as the participant (issue 15, H2).
+            if (!(created || order.PhoneProven))
+            {
+                logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven", participant.Id);
+            }
+            else if (!await ParticipantStore.AttachOpenidAsync(connection, tx, participant.Id, openid, ct))
+            {
+                logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: one of them is already bound", participant.Id);
+            }
+        }
+
         long referrerId = 0;
         if (order.ReferralCode is not null)
         {
@@ -166,6 +162,48 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             await tx.RollbackAsync(CancellationToken.None);
             return null;
         }
+    }
+
+    private async Task<(RepeatOutcome, int)> UpdateProvenOnceAsync(long orderId, ProvenRepeat repeat, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(string PayStatus, int TokenVersion, long ParticipantId)?>(new CommandDefinition(
+            "SELECT pay_status, token_version, participant_id FROM orders WHERE id = @orderId AND deleted_at IS NULL FOR UPDATE",
+            new { orderId }, tx, cancellationToken: ct));
+        if (row is not { } order)
+        {
+            return (RepeatOutcome.Gone, 0);
+        }
+
+        if (order.PayStatus != PayStatus.Unpaid)
+        {
+            return (RepeatOutcome.AlreadyPaid, order.TokenVersion);
+        }
+
+        if (repeat.RequiredTokenVersion is { } required && required != order.TokenVersion)
+        {
+            return (RepeatOutcome.TokenRevoked, order.TokenVersion);
+        }
+
+        var version = order.TokenVersion + (repeat.Revoke ? 1 : 0);
+        // amount is assigned before status, so it still sees whether the order was closed.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE orders SET form_data = @FormData,
+                amount = IF(status = @closed, @CurrentPrice, amount),
+                status = IF(status = @closed, @pending, status),
+                token_version = @version
+            WHERE id = @orderId
+            """, new { repeat.FormData, repeat.CurrentPrice, orderId, version, closed = OrderStatus.Closed, pending = OrderStatus.Pending },
+            tx, cancellationToken: ct));
+        if (repeat.OpenidToAttach is { } openid
+            && !await ParticipantStore.AttachOpenidAsync(connection, tx, order.ParticipantId, openid, ct))
+        {
+            logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: one of them is already bound", order.ParticipantId);
+        }
+
+        await tx.CommitAsync(ct);
+        return (RepeatOutcome.Updated, version);
     }
 
     public async Task<RegistrantOrderRow?> FindRegistrantAsync(long id, CancellationToken ct)

@@ -16,21 +16,28 @@ public sealed partial class ParticipantStore(MySqlDataSource dataSource)
     private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     private const int CodeLength = 10;
 
-    /// <summary>The participant with this phone, created if new; the openid is attached when given and not taken.</summary>
+    /// <summary>
+    /// The participant with this phone, created if new; the openid (from a verified WeChat session only)
+    /// is attached when given and neither the participant nor the openid is bound yet.
+    /// </summary>
     public async Task<Participant> UpsertAsync(string phone, string? openid, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await UpsertAsync(connection, null, phone, openid, ct);
+        var (row, _) = await UpsertAsync(connection, null, phone, ct);
+        return !string.IsNullOrEmpty(openid) && row.Openid is null && await AttachOpenidAsync(connection, null, row.Id, openid, ct)
+            ? row with { Openid = openid }
+            : row;
     }
 
-    /// <summary>As <see cref="UpsertAsync(string, string?, CancellationToken)"/>, inside the caller's transaction.</summary>
-    public static async Task<Participant> UpsertAsync(MySqlConnection connection, MySqlTransaction? transaction, string phone, string? openid, CancellationToken ct)
+    /// <summary>The participant with this phone inside the caller's transaction, and whether this call created it.</summary>
+    public static async Task<(Participant Participant, bool Created)> UpsertAsync(MySqlConnection connection, MySqlTransaction? transaction, string phone, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             // ODKU on the phone key returns the existing id through LAST_INSERT_ID(id). It also fires
             // on a referral_code clash (60 random bits: very rare), which the phone check below catches.
-            await connection.ExecuteAsync(new CommandDefinition(
+            // With UseAffectedRows an insert counts 1 and the no-op update 0.
+            var affected = await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO participants (phone, referral_code) VALUES (@phone, @code) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
                 new { phone, code = NewReferralCode() }, transaction, cancellationToken: ct));
             var row = await connection.QuerySingleAsync<Participant>(new CommandDefinition(
@@ -46,21 +53,18 @@ public sealed partial class ParticipantStore(MySqlDataSource dataSource)
                 continue;
             }
 
-            if (!string.IsNullOrEmpty(openid) && row.Openid is null)
-            {
-                // IGNORE: the openid may already belong to another participant; then it stays unattached.
-                var attached = await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE IGNORE participants SET openid = @openid WHERE id = @id AND openid IS NULL",
-                    new { openid, id = row.Id }, transaction, cancellationToken: ct));
-                if (attached == 1)
-                {
-                    row = row with { Openid = openid };
-                }
-            }
-
-            return row;
+            return (row, affected == 1);
         }
     }
+
+    /// <summary>
+    /// Binds the openid to a participant that has none. An openid bound to another participant is never
+    /// moved (IGNORE: the unique key refuses it and nothing changes); false when nothing was attached.
+    /// </summary>
+    public static async Task<bool> AttachOpenidAsync(MySqlConnection connection, MySqlTransaction? transaction, long participantId, string openid, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE IGNORE participants SET openid = @openid WHERE id = @participantId AND openid IS NULL",
+            new { openid, participantId }, transaction, cancellationToken: ct)) == 1;
 
     public async Task<Participant?> FindByReferralCodeAsync(string code, CancellationToken ct)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Json;
 using Dmh.Contracts;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Security;
 using Dmh.Platform;
@@ -10,10 +11,11 @@ using Dmh.Platform.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using CampaignState = Dmh.Ingress.Campaigns.CampaignStatus;
 
 namespace Dmh.Ingress.Payments;
 
-public sealed record PayRequest(string? Channel, string? Openid);
+public sealed record PayRequest(string? Channel);
 
 public sealed record JsapiParameters(string AppId, string TimeStamp, string NonceStr, string Package, string SignType, string PaySign);
 
@@ -62,7 +64,7 @@ public static class PaymentEndpoints
         long id, PayRequest? request, HttpContext http, OrderAccessTokens tokens, PaymentStore store, AttemptAmounts amounts,
         IPaymentProvider provider, IOptions<WechatPayOptions> options, TimeProvider time, ILogger<PaymentStore> logger, CancellationToken ct)
     {
-        if (!tokens.IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], id))
+        if (!await tokens.IsValidAsync(http.Request.Headers[OrderAccessTokens.HeaderName], id, ct))
         {
             return Problem(401, "invalid-order-token", "A valid X-Order-Token for this order is required.");
         }
@@ -73,10 +75,12 @@ public static class PaymentEndpoints
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["channel"] = ["channel must be \"jsapi\" or \"h5\"."] });
         }
 
-        var openid = request!.Openid?.Trim();
-        if (channel == "jsapi" && (string.IsNullOrEmpty(openid) || openid.Length > 64))
+        // JSAPI pays as the WeChat user of the session; an openid in the body is never used (issue 15, H2).
+        var openid = http.User.WechatOpenid();
+        if (channel == "jsapi" && openid is null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["openid"] = ["openid (from WeChat OAuth) is required for jsapi, at most 64 characters."] });
+            return Problems.Of(StatusCodes.Status401Unauthorized, "wechat-session-required", "JSAPI pay needs a WeChat session.",
+                "Sign in with WeChat (POST /api/v1/auth/wechat) and send its sessionToken as Authorization: Bearer.");
         }
 
         var order = await store.FindOrderToPayAsync(id, ct);
@@ -88,6 +92,12 @@ public static class PaymentEndpoints
         if (order.PayStatus != PayStatus.Unpaid || order.Status is OrderStatus.Paid or OrderStatus.Refunded)
         {
             return Problem(409, "already-paid", "This order is already paid.");
+        }
+
+        if (CampaignState.Derive(order.CampaignStatus, order.StartTime, order.EndTime, time.GetUtcNow()) != CampaignState.Active)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "campaign-not-live", "The campaign is not open for payment.",
+                "活动已结束或已下线，无法支付 (the campaign has ended or is offline).");
         }
 
         if (order.Status == OrderStatus.Closed)
@@ -171,7 +181,7 @@ public static class PaymentEndpoints
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["orderId"] = ["orderId is required."] });
         }
 
-        if (!tokens.IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], orderId))
+        if (!await tokens.IsValidAsync(http.Request.Headers[OrderAccessTokens.HeaderName], orderId, ct))
         {
             return Problem(401, "invalid-order-token", "A valid X-Order-Token for this order is required.");
         }

@@ -7,7 +7,9 @@ namespace Dmh.Ingress.Payments;
 /// <summary>The SQL of the payments feature (orders and campaigns are read, never written, except refunds).</summary>
 public sealed class PaymentStore(MySqlDataSource dataSource)
 {
-    public sealed record OrderToPay(long Id, string Status, string PayStatus, decimal Amount, string CampaignName, string? PaymentSettings);
+    public sealed record OrderToPay(
+        long Id, string Status, string PayStatus, decimal Amount, string CampaignName, string? PaymentSettings,
+        string CampaignStatus, DateTime? StartTime, DateTime? EndTime);
 
     public sealed record Attempt(long PaymentId, long OrderId, string OutTradeNo, long AmountFen, string PayStatus, string? TradeNo);
 
@@ -17,7 +19,8 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<OrderToPay>(new CommandDefinition("""
-            SELECT o.id, o.status, o.pay_status AS PayStatus, o.amount, c.name AS CampaignName, CAST(c.payment_settings AS CHAR) AS PaymentSettings
+            SELECT o.id, o.status, o.pay_status AS PayStatus, o.amount, c.name AS CampaignName, CAST(c.payment_settings AS CHAR) AS PaymentSettings,
+                   c.status AS CampaignStatus, c.start_time AS StartTime, c.end_time AS EndTime
             FROM orders o JOIN campaigns c ON c.id = o.campaign_id
             WHERE o.id = @orderId AND o.deleted_at IS NULL
             """, new { orderId }, cancellationToken: ct));

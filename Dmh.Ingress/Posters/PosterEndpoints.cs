@@ -62,7 +62,7 @@ public static class PosterEndpoints
             return Problem(StatusCodes.Status401Unauthorized, "Order token required", $"Send the order's access token in {OrderAccessTokens.HeaderName}.");
         }
 
-        if (!tokens.IsValid(token, orderId))
+        if (!await tokens.IsValidAsync(token, orderId, ct))
         {
             return Problem(StatusCodes.Status403Forbidden, "Order token rejected", "The access token does not belong to this order.");
         }

@@ -132,6 +132,13 @@ public static class AuthExtensions
     public static long? ParticipantId(this ClaimsPrincipal user) =>
         user.IsInRole(Policies.ParticipantRole) && long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), out var id) ? id : null;
 
+    /// <summary>
+    /// The openid of an H5 session, or null. Only <c>/api/v1/auth/wechat</c> puts an openid WeChat
+    /// confirmed into a token (SMS sign-in copies the one already bound): never take one from a body.
+    /// </summary>
+    public static string? WechatOpenid(this ClaimsPrincipal user) =>
+        user.IsInRole(Policies.ParticipantRole) && user.FindFirstValue("openid") is { Length: > 0 } openid ? openid : null;
+
     /// <summary>True for any admin role.</summary>
     public static bool IsAdmin(this ClaimsPrincipal user) =>
         user.IsInRole(AdminRoles.Admin) || user.IsInRole(AdminRoles.Operator) || user.IsInRole(AdminRoles.Viewer);

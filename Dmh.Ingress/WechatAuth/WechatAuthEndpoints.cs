@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Dmh.Platform.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,6 +13,8 @@ namespace Dmh.Ingress.WechatAuth;
 public sealed record WechatLoginRequest(string? Code, string? State);
 
 public sealed record WechatLoginResponse(string SessionToken, string Openid, DateTimeOffset ExpiresAt, long? ParticipantId);
+
+public sealed record WechatStateResponse(string State, DateTimeOffset ExpiresAt);
 
 public sealed record H5Config(string WechatAppId, string OauthAuthorizeUrl, string? JsBridgeShimUrl);
 
@@ -44,11 +47,13 @@ public static class WechatAuthEndpoints
     public static WebApplicationBuilder AddWechatAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddHttpClient<WechatOAuthClient>(c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<OAuthStates>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapWechatAuthEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/v1/auth/wechat/state", IssueState).WithTags("Auth");
         app.MapPost("/api/v1/auth/wechat", LoginAsync).WithTags("Auth");
         app.MapGet("/api/v1/h5/config", Config).WithTags("H5");
         return app;
@@ -60,13 +65,35 @@ public static class WechatAuthEndpoints
         return TypedResults.Ok(new H5Config(o.AppId, o.OAuthAuthorizeUrl, o.IsSimulator ? o.BaseUrl.TrimEnd('/') + "/jsbridge.js" : null));
     }
 
+    /// <summary>The state for the authorize URL, bound to this browser by an HttpOnly cookie.</summary>
+    private static Ok<WechatStateResponse> IssueState(HttpContext http, OAuthStates states)
+    {
+        var (state, expires) = states.Issue(http);
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new WechatStateResponse(state, expires));
+    }
+
     private static async Task<Results<Ok<WechatLoginResponse>, ProblemHttpResult, ValidationProblem>> LoginAsync(
-        WechatLoginRequest? request, WechatOAuthClient oauth, TokenService tokens, MySqlDataSource dataSource, ILogger<WechatOAuthClient> logger, CancellationToken ct)
+        WechatLoginRequest? request, HttpContext http, OAuthStates states, WechatOAuthClient oauth, TokenService tokens, MySqlDataSource dataSource,
+        ILogger<WechatOAuthClient> logger, CancellationToken ct)
     {
         var code = request?.Code?.Trim();
         if (string.IsNullOrEmpty(code) || code.Length > 128)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["code"] = ["The OAuth code is required (at most 128 characters)."] });
+        }
+
+        // Before the code is exchanged: a code that arrives with a state this browser was not given
+        // (someone else's sign-in link) must not sign this browser in.
+        var check = await states.UseAsync(request!.State, http);
+        if (check != OAuthStates.Check.Valid)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "invalid-state", "The sign-in state is not valid here.", check switch
+            {
+                OAuthStates.Check.Expired => "The sign-in took too long; start the WeChat sign-in again.",
+                OAuthStates.Check.Used => "This sign-in was already completed; start the WeChat sign-in again.",
+                _ => "This sign-in was not started in this browser (GET /api/v1/auth/wechat/state first); start the WeChat sign-in again.",
+            });
         }
 
         WechatOAuthClient.Answer answer;

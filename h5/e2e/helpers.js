@@ -19,9 +19,10 @@ export const WECHAT_UA =
 
 export const needsBackend = () => !ADMIN_PASSWORD && !CAMPAIGN_ID
 
-export async function screenshot(page, name) {
+/** `fullPage: false` for a state shown in a fixed overlay (a bottom sheet covers the viewport only). */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
-  await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true })
+  await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage })
 }
 
 export function uniquePhone() {

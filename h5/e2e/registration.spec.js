@@ -100,7 +100,13 @@ test('registering again with a paid phone shows 已报名', async ({ page }) => 
   await screenshot(page, '06-already-registered')
 })
 
-test('an unpaid registration is reused: back from the pay page, submit again and pay', async ({ page }) => {
+const storedToken = (page, campaignId) =>
+  page.evaluate((id) => {
+    const orderId = localStorage.getItem(`dmh.lastOrder.${id}`)
+    return orderId && JSON.parse(localStorage.getItem(`dmh.order.${orderId}`) || '{}').token
+  }, String(campaignId))
+
+test('an unpaid registration is reused from the same browser, which proves it with its stored token and keeps it', async ({ page }) => {
   const phone = uniquePhone()
   await page.goto(campaignPath(campaign.id))
   await waitFormReady(page)
@@ -110,10 +116,69 @@ test('an unpaid registration is reused: back from the pay page, submit again and
   await page.goBack()
   await waitFormReady(page)
   await expect(page.getByTestId('i-have-paid')).toBeVisible()
+  const token = await storedToken(page, campaign.id)
+  expect(token, 'the first registration stored its order token').toBeTruthy()
+
   await fillForm(page, { phone, name: '赵先生' })
+  const secondRequest = page.waitForRequest((r) => r.url().endsWith('/api/v1/orders') && r.method() === 'POST')
   const second = page.waitForResponse((r) => r.url().endsWith('/api/v1/orders') && r.request().method() === 'POST')
   await page.getByTestId('submit').click()
+  expect((await secondRequest).headers()['x-order-token'], 'the stored token is the proof').toBe(token)
   expect((await second).status(), 'the existing unpaid order comes back').toBe(200)
   await payOnSimulator(page)
   await expectSuccessWithPoster(page)
+  expect(await storedToken(page, campaign.id), 'the token is kept').toBe(token)
+})
+
+test('the same unpaid phone from another browser must verify by SMS (409 registration-exists), then pays', async ({ page, request }) => {
+  const phone = uniquePhone()
+  // Someone else (another browser) registered this phone first and holds that order's token.
+  const first = await request.post('/api/v1/orders', {
+    data: { campaignId: Number(campaign.id), phone, formData: { name: '冒名者', gender: '男', city: '北京', interests: ['编程'] } }
+  })
+  expect(first.status(), await first.text()).toBe(201)
+  const { id: orderId, accessToken: otherToken } = await first.json()
+
+  await page.goto(campaignPath(campaign.id))
+  await waitFormReady(page)
+  await fillForm(page, { phone, name: '王本人', gender: '女' })
+  const refused = page.waitForResponse((r) => r.url().endsWith('/api/v1/orders') && r.request().method() === 'POST')
+  await page.getByTestId('submit').click()
+  const conflict = await refused
+  expect(conflict.status()).toBe(409)
+  expect((await conflict.json()).type).toMatch(/registration-exists$/)
+  const sheet = page.getByTestId('verify-sms')
+  await expect(sheet).toBeVisible()
+  await expect(sheet).toContainText('该手机号已提交过报名')
+  await expect(sheet).toContainText(`${phone.slice(0, 3)}****${phone.slice(7)}`)
+
+  await sheet.getByText('获取验证码').click()
+  await expect(sheet.getByText(/秒后重发/)).toBeVisible()
+  let code
+  await expect
+    .poll(async () => {
+      const r = await request.get(`/api/v1/dev/sms/${phone}`)
+      code = r.ok() ? (await r.json()).code : null
+      return code
+    }, { timeout: 10_000 })
+    .toMatch(/^\d{6}$/)
+
+  // A wrong code is refused in the sheet; the code typed next still works.
+  const wrong = code === '000000' ? '111111' : '000000'
+  await page.getByTestId('verify-code').locator('input').fill(wrong)
+  await page.getByTestId('verify-submit').click()
+  await expect(page.getByTestId('verify-error')).toContainText('验证码错误')
+
+  await page.getByTestId('verify-code').locator('input').fill(code)
+  await expect(page.getByTestId('verify-error')).toHaveCount(0)
+  await screenshot(page, '08-verify-sms', { fullPage: false })
+  const proven = page.waitForRequest((r) => r.url().endsWith('/api/v1/orders') && r.method() === 'POST' && r.postDataJSON().smsCode === code)
+  await page.getByTestId('verify-submit').click()
+  expect((await proven).postDataJSON()).toMatchObject({ phone, smsCode: code, formData: { name: '王本人' } })
+  await payOnSimulator(page)
+  await expectSuccessWithPoster(page)
+
+  // The earlier browser's token was revoked when this one proved the phone.
+  const old = await request.get(`/api/v1/orders/${orderId}`, { headers: { 'X-Order-Token': otherToken } })
+  expect(old.status()).toBe(403)
 })

@@ -9,7 +9,8 @@ namespace Dmh.Perf;
 
 /// <summary>
 /// <c>POST /api/v1/orders</c> on a live campaign it creates and publishes itself: unique phones, with
-/// every tenth request repeating an earlier phone (the unpaid-order reuse path, answered 200).
+/// every tenth request repeating an earlier phone without proof of being its registrant (answered 409
+/// <c>registration-exists</c> since issue 15: the existing order is read, nothing is written).
 /// Admin credentials from <c>DMH_ADMIN_USER</c>/<c>DMH_ADMIN_PASSWORD</c> (./dmh perf sets them).
 /// </summary>
 public sealed class OrdersScenario : IScenario
@@ -38,7 +39,7 @@ public sealed class OrdersScenario : IScenario
         };
     }
 
-    public bool IsSuccess(HttpResponseMessage response) => response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK;
+    public bool IsSuccess(HttpResponseMessage response) => response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.Conflict;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

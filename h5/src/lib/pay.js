@@ -20,10 +20,10 @@ export function withRedirect(h5Url, returnHref) {
  * One payment attempt. WeChat: JSAPI through WeixinJSBridge → `{kind:'jsapi', result}`.
  * Elsewhere: H5 pay, leaving the page for the provider's `h5Url` → `{kind:'redirect'}`.
  */
-export async function startPayment({ orderId, orderToken, campaignId, env, openid }) {
+export async function startPayment({ orderId, orderToken, campaignId, env, sessionToken }) {
   if (env === 'wechat') {
     const [r, cfg] = await Promise.all([
-      payOrder(orderId, orderToken, { channel: 'jsapi', openid }),
+      payOrder(orderId, orderToken, { channel: 'jsapi' }, sessionToken),
       getH5Config().catch(() => ({}))
     ])
     if (!r || !r.jsapi) throw new Error('支付参数缺失，请重试')

@@ -41,6 +41,15 @@ export function getLastOrderId(campaignId, store) {
   return readJson(lastOrderKey(campaignId), store)
 }
 
+/**
+ * The token of this browser's last order in the campaign: sent with a repeat registration as proof
+ * that this browser made it (the server ignores a token of another phone's order).
+ */
+export function getCampaignOrderToken(campaignId, store) {
+  const orderId = getLastOrderId(campaignId, store)
+  return orderId == null ? null : getOrderToken(orderId, store)
+}
+
 export function setLastCampaign(campaignId, store) {
   writeJson(LAST_CAMPAIGN_KEY, campaignId, store)
 }

@@ -1,5 +1,5 @@
 import { getH5Config } from '../api/h5config.js'
-import { wechatLogin } from '../api/auth.js'
+import { getWechatState, wechatLogin } from '../api/auth.js'
 import { getSession, saveSession } from './session.js'
 
 const STATE_KEY = 'dmh.oauth.state'
@@ -58,13 +58,6 @@ export function buildAuthorizeUrl(base, { appId, redirectUri, state, scope = 'sn
   return `${u.toString()}#wechat_redirect`
 }
 
-function randomState() {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-  const bytes = new Uint8Array(16)
-  crypto.getRandomValues(bytes)
-  return Array.from(bytes, (b) => chars[b % chars.length]).join('')
-}
-
 function ss() {
   try {
     return sessionStorage
@@ -80,7 +73,13 @@ async function redirectToAuthorize(cleanHref) {
   if (tries >= 2) return { status: 'error', message: '微信授权失败，请关闭页面后重新打开' }
   const cfg = await getH5Config()
   if (!cfg.oauthAuthorizeUrl) return { status: 'error', message: '微信授权暂不可用' }
-  const state = randomState()
+  // Issued, signed and bound to this browser (HttpOnly cookie) by the server, which accepts it once.
+  let state
+  try {
+    state = (await getWechatState()).state
+  } catch (e) {
+    return { status: 'error', message: e.message || '微信授权暂不可用' }
+  }
   store?.setItem(STATE_KEY, state)
   store?.setItem(TRIES_KEY, String(tries + 1))
   location.replace(buildAuthorizeUrl(cfg.oauthAuthorizeUrl, { appId: cfg.wechatAppId, redirectUri: cleanHref, state }))
@@ -111,6 +110,7 @@ export async function ensureWechatSession() {
     store?.removeItem(TRIES_KEY)
     return { status: 'ok', session: getSession() }
   } catch (e) {
+    // invalid-code (used or expired) and invalid-state (another browser's link, replayed, expired): start again.
     if (e.status === 400) return redirectToAuthorize(cleanHref)
     return { status: 'error', message: e.message || '微信登录失败' }
   }

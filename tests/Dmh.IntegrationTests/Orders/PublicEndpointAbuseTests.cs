@@ -91,7 +91,8 @@ public sealed class PublicEndpointAbuseTests : IAsyncLifetime
         using var client = factory.CreateClient();
         for (var i = 0; i < 3; i++)
         {
-            var ok = await client.PostAsJsonAsync("/api/v1/orders", new { campaignId, phone = "13800138000", formData = new { name = "张三" } });
+            // Distinct phones: a repeat of one phone without proof would answer 409 registration-exists (issue 15).
+            var ok = await client.PostAsJsonAsync("/api/v1/orders", new { campaignId, phone = "1380013800" + i, formData = new { name = "张三" } });
             Assert.True(ok.IsSuccessStatusCode, ok.StatusCode.ToString());
         }
 

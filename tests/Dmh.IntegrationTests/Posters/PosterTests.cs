@@ -158,9 +158,10 @@ public sealed class PosterTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Unknown_order_gets_404()
+    public async Task A_token_for_an_order_that_does_not_exist_opens_nothing()
     {
-        await AssertProblemAsync(await PostAsync(987654, Token(987654)), HttpStatusCode.NotFound);
+        // A token is checked against the order's current token version: no order, no valid token (issue 15).
+        await AssertProblemAsync(await PostAsync(987654, Token(987654)), HttpStatusCode.Forbidden);
     }
 
     [Fact]
@@ -184,7 +185,7 @@ public sealed class PosterTests : IAsyncLifetime, IDisposable
         Assert.Contains("Posters:FontFile", ex.ToString(), StringComparison.Ordinal);
     }
 
-    private string Token(long orderId) => _factory.Services.GetRequiredService<OrderAccessTokens>().Issue(orderId);
+    private string Token(long orderId) => _factory.Services.GetRequiredService<OrderAccessTokens>().Issue(orderId, 1, DateTimeOffset.UtcNow.AddDays(1));
 
     private async Task<HttpResponseMessage> PostAsync(long orderId, string? token)
     {

@@ -126,7 +126,8 @@ public sealed class WechatPayFixture : IAsyncLifetime
         }
     }
 
-    public string OrderToken(long orderId) => Ingress.Services.GetRequiredService<OrderAccessTokens>().Issue(orderId);
+    /// <summary>A token for an order written directly (token version 1, as the column defaults).</summary>
+    public string OrderToken(long orderId) => Ingress.Services.GetRequiredService<OrderAccessTokens>().Issue(orderId, 1, DateTimeOffset.UtcNow.AddDays(1));
 
     /// <summary>A campaign and an unpaid order (the orders feature is another issue: rows are written directly).</summary>
     public async Task<long> CreateOrderAsync(decimal amount = 99.00m)
@@ -142,11 +143,43 @@ public sealed class WechatPayFixture : IAsyncLifetime
             """, new { campaign, phone = "139" + Random.Shared.Next(10_000_000, 99_999_999), amount });
     }
 
-    public async Task<HttpResponseMessage> PayAsync(long orderId, object body)
+    public async Task<HttpResponseMessage> PayAsync(long orderId, object body, string? session = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{orderId}/pay") { Content = JsonContent.Create(body) };
         request.Headers.Add(OrderAccessTokens.HeaderName, OrderToken(orderId));
+        if (session is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session);
+        }
+
         return await Api.SendAsync(request);
+    }
+
+    /// <summary>Another browser: its own cookies, talking to Ingress.</summary>
+    public HttpClient NewBrowser() => new() { BaseAddress = new Uri(IngressUrl) };
+
+    /// <summary>
+    /// The first half of WeChat sign-in as the H5 page does it: a state from Ingress (which sets the
+    /// browser's binding cookie), then the simulator's authorize page, which answers code and state.
+    /// </summary>
+    public async Task<(string Code, string State)> AuthorizeAsync(HttpClient browser, string openid, string extra = "")
+    {
+        var issued = await browser.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/auth/wechat/state");
+        var state = issued.GetProperty("state").GetString()!;
+        var authorize = await Sim.GetAsync($"/connect/oauth2/authorize?appid={WechatPayTestKeys.AppId}&redirect_uri={Uri.EscapeDataString(IngressUrl + "/h5/")}"
+            + $"&response_type=code&scope=snsapi_base&state={state}&sim_openid={openid}{extra}");
+        Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
+        var query = System.Web.HttpUtility.ParseQueryString(authorize.Headers.Location!.Query);
+        return (query["code"]!, query["state"]!);
+    }
+
+    /// <summary>A WeChat session of this openid in this browser (<c>sessionToken</c>).</summary>
+    public async Task<string> SignInAsync(HttpClient browser, string openid)
+    {
+        var (code, state) = await AuthorizeAsync(browser, openid);
+        var login = await browser.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state });
+        Assert.True(login.IsSuccessStatusCode, await login.Content.ReadAsStringAsync());
+        return (await login.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("sessionToken").GetString()!;
     }
 
     /// <summary>Entries of the payments stream with this key.</summary>

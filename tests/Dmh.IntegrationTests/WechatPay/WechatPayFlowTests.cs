@@ -81,7 +81,7 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     public async Task Jsapi_pay_parameters_are_accepted_by_the_bridge_and_pay()
     {
         var orderId = await f.CreateOrderAsync();
-        var response = await f.PayAsync(orderId, new { channel = "jsapi", openid = "oUser123" });
+        var response = await f.PayAsync(orderId, new { channel = "jsapi" }, await f.SignInAsync(f.Api, "oUser123"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var pay = (await response.Content.ReadFromJsonAsync<PayAnswer>())!;
         var jsapi = pay.Jsapi!.Value;
@@ -100,7 +100,7 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     public async Task A_forged_paySign_is_refused_by_the_bridge()
     {
         var orderId = await f.CreateOrderAsync();
-        var pay = (await (await f.PayAsync(orderId, new { channel = "jsapi", openid = "oUser123" })).Content.ReadFromJsonAsync<PayAnswer>())!;
+        var pay = (await (await f.PayAsync(orderId, new { channel = "jsapi" }, await f.SignInAsync(f.Api, "oUser123"))).Content.ReadFromJsonAsync<PayAnswer>())!;
         var fields = JsonSerializer.Deserialize<Dictionary<string, string>>(pay.Jsapi!.Value.GetRawText())!;
         fields["timeStamp"] = "1";
         var bridge = await f.Sim.PostAsJsonAsync("/sim/jsapi/pay", fields);
@@ -310,7 +310,7 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     {
         var orderId = await f.CreateOrderAsync();
         Assert.Equal(HttpStatusCode.BadRequest, (await f.PayAsync(orderId, new { channel = "card" })).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await f.PayAsync(orderId, new { channel = "jsapi" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await f.PayAsync(orderId, new { channel = "jsapi" })).StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{orderId}/pay") { Content = JsonContent.Create(new { channel = "h5" }) };
         request.Headers.Add(OrderAccessTokens.HeaderName, f.OrderToken(orderId + 1));
         var forged = await f.Api.SendAsync(request);
@@ -338,20 +338,114 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     [Fact]
     public async Task OAuth_code_is_exchanged_once_then_invalid_code()
     {
-        var authorize = await f.Sim.GetAsync($"/connect/oauth2/authorize?appid={WechatPayTestKeys.AppId}&redirect_uri={Uri.EscapeDataString("http://127.0.0.1:5080/h5/")}&response_type=code&scope=snsapi_base&state=abc&sim_openid=oTester1");
-        Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
-        var query = System.Web.HttpUtility.ParseQueryString(authorize.Headers.Location!.Query);
-        Assert.Equal("abc", query["state"]);
-
-        var login = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code = query["code"], state = "abc" });
+        var (code, state) = await f.AuthorizeAsync(f.Api, "oTester1");
+        var login = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state });
         Assert.True(login.IsSuccessStatusCode, await login.Content.ReadAsStringAsync());
         var session = await login.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("oTester1", session.GetProperty("openid").GetString());
         Assert.False(string.IsNullOrEmpty(session.GetProperty("sessionToken").GetString()));
 
-        var again = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code = query["code"] });
+        var fresh = (await f.Api.GetFromJsonAsync<JsonElement>("/api/v1/auth/wechat/state")).GetProperty("state").GetString();
+        var again = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state = fresh });
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
         Assert.Equal("invalid-code", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_sign_in_link_with_someone_else_s_code_and_state_does_not_sign_in()
+    {
+        // Login CSRF: the attacker starts a sign-in in their own browser and sends the victim the link
+        // WeChat redirected to (their code and state).
+        using var attacker = f.NewBrowser();
+        var (code, state) = await f.AuthorizeAsync(attacker, "oAttacker9");
+
+        using var victim = f.NewBrowser();
+        var login = await victim.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state });
+        Assert.Equal(HttpStatusCode.BadRequest, login.StatusCode);
+        Assert.EndsWith("/invalid-state", (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+
+        // Even a victim who holds a state of their own (a sign-in in progress) is not signed in.
+        await victim.GetAsync("/api/v1/auth/wechat/state");
+        Assert.Equal(HttpStatusCode.BadRequest, (await victim.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await victim.PostAsJsonAsync("/api/v1/auth/wechat", new { code })).StatusCode);
+
+        // The code itself was never exchanged: the attacker's own browser still signs in with it.
+        Assert.True((await attacker.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state })).IsSuccessStatusCode);
+    }
+
+    [Fact]
+    public async Task A_state_is_accepted_once()
+    {
+        using var browser = f.NewBrowser();
+        var (code, state) = await f.AuthorizeAsync(browser, "oTester3");
+        Assert.True((await browser.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state })).IsSuccessStatusCode);
+
+        var (code2, _) = await f.AuthorizeAsync(browser, "oTester3");
+        var replay = await browser.PostAsJsonAsync("/api/v1/auth/wechat", new { code = code2, state });
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.EndsWith("/invalid-state", (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Jsapi_pay_takes_the_openid_of_the_session_never_the_body()
+    {
+        var orderId = await f.CreateOrderAsync();
+        var withoutSession = await f.PayAsync(orderId, new { channel = "jsapi", openid = "oSomeoneElse" });
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutSession.StatusCode);
+        Assert.EndsWith("/wechat-session-required", (await withoutSession.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+
+        var session = await f.SignInAsync(f.Api, "oPayer1");
+        var paid = await f.PayAsync(orderId, new { channel = "jsapi", openid = "oSomeoneElse" }, session);
+        Assert.True(paid.IsSuccessStatusCode, await paid.Content.ReadAsStringAsync());
+        await using var connection = await f.Db.DataSource.OpenConnectionAsync();
+        Assert.Equal(["oPayer1"], await connection.QueryAsync<string>("SELECT openid FROM payments WHERE order_id = @orderId", new { orderId }));
+        var simOrder = await f.Sim.GetFromJsonAsync<JsonElement>($"/sim/orders/{(await paid.Content.ReadFromJsonAsync<PayAnswer>())!.OutTradeNo}");
+        Assert.Equal("oPayer1", simOrder.GetProperty("openId").GetString());
+    }
+
+    [Fact]
+    public async Task An_openid_posted_with_a_registration_does_not_make_wechat_sign_in_the_victim()
+    {
+        long campaignId;
+        await using (var connection = await f.Db.DataSource.OpenConnectionAsync())
+        {
+            campaignId = await connection.ExecuteScalarAsync<long>("""
+                INSERT INTO campaigns (name, price, status, form_fields) VALUES ('秋季训练营', 9.90, 'published', '{"type":"object","properties":{"name":{"type":"string"}}}');
+                SELECT LAST_INSERT_ID();
+                """);
+        }
+
+        const string victimPhone = "13812345678";
+        var registered = await f.NewBrowser().PostAsJsonAsync("/api/v1/orders",
+            new { campaignId, phone = victimPhone, formData = new { name = "受害者" }, openid = "oAttacker7" });
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+
+        using var attacker = f.NewBrowser();
+        var (code, state) = await f.AuthorizeAsync(attacker, "oAttacker7");
+        var login = await attacker.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state });
+        Assert.True(login.IsSuccessStatusCode, await login.Content.ReadAsStringAsync());
+        var session = await login.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.Null, session.GetProperty("participantId").ValueKind);
+
+        using var rewards = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me/rewards");
+        rewards.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session.GetProperty("sessionToken").GetString());
+        Assert.NotEqual(HttpStatusCode.OK, (await attacker.SendAsync(rewards)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Pay_refuses_an_ended_or_disabled_campaign()
+    {
+        foreach (var change in new[] { "end_time = NOW(3) - INTERVAL 1 MINUTE", "status = 'disabled'" })
+        {
+            var orderId = await f.CreateOrderAsync();
+            await using var connection = await f.Db.DataSource.OpenConnectionAsync();
+            await connection.ExecuteAsync($"UPDATE campaigns SET {change} WHERE id = (SELECT campaign_id FROM orders WHERE id = @orderId)", new { orderId });
+
+            var response = await f.PayAsync(orderId, new { channel = "h5" });
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            Assert.EndsWith("/campaign-not-live", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+            Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM payments WHERE order_id = @orderId", new { orderId }));
+        }
     }
 
     [Fact]
@@ -372,9 +466,8 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     [Fact]
     public async Task A_snapshot_user_is_not_a_login()
     {
-        var authorize = await f.Sim.GetAsync($"/connect/oauth2/authorize?appid={WechatPayTestKeys.AppId}&redirect_uri={Uri.EscapeDataString("http://127.0.0.1:5080/h5/")}&response_type=code&scope=snsapi_base&state=s&sim_snapshot=1");
-        var code = System.Web.HttpUtility.ParseQueryString(authorize.Headers.Location!.Query)["code"];
-        var login = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code });
+        var (code, state) = await f.AuthorizeAsync(f.Api, "", "&sim_snapshot=1");
+        var login = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state });
         Assert.Equal(HttpStatusCode.Forbidden, login.StatusCode);
         Assert.Equal("snapshot-user", (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
     }

@@ -14,17 +14,41 @@ public sealed class AccessTokenTests
         JwtKey = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray()),
     });
 
+    // Read checks signature, order and expiry only (no I/O): the version is compared with MySQL by IsValidAsync.
+    private static OrderAccessTokens Tokens(TimeProvider time) => new(Options, time, new MySqlConnector.MySqlDataSource("Server=127.0.0.1"));
+
     [Fact]
     public void An_order_token_opens_its_own_order_only()
     {
-        var tokens = new OrderAccessTokens(Options);
-        var token = tokens.Issue(42);
-        Assert.True(tokens.IsValid(token, 42));
-        Assert.False(tokens.IsValid(token, 43));
-        Assert.False(tokens.IsValid(tokens.Issue(43), 42));
-        Assert.False(tokens.IsValid(token[..^1] + (token[^1] == 'A' ? 'B' : 'A'), 42));
-        Assert.False(tokens.IsValid(null, 42));
-        Assert.False(tokens.IsValid("", 42));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var tokens = Tokens(time);
+        var expires = time.GetUtcNow().AddDays(1);
+        var token = tokens.Issue(42, 3, expires);
+        Assert.Equal(new OrderToken(42, 3, expires), tokens.Read(token, 42));
+        Assert.Null(tokens.Read(token, 43));
+        Assert.Null(tokens.Read(tokens.Issue(43, 3, expires), 42));
+        Assert.Null(tokens.Read(token[..^1] + (token[^1] == 'A' ? 'B' : 'A'), 42));
+        Assert.Null(tokens.Read(token.Replace("42.3.", "42.4.", StringComparison.Ordinal), 42));
+        Assert.Null(tokens.Read(null, 42));
+        Assert.Null(tokens.Read("", 42));
+        Assert.Null(tokens.Read("42.forged", 42));
+    }
+
+    [Fact]
+    public void An_order_token_expires_at_the_campaign_end_plus_30_days()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-25T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var tokens = Tokens(time);
+        var end = new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+        var expires = tokens.ExpiryFor(end);
+        Assert.Equal(new DateTimeOffset(end).AddDays(30), expires);
+        Assert.Equal(time.GetUtcNow() + OrderAccessTokens.WithoutCampaignEnd, tokens.ExpiryFor(null));
+
+        var token = tokens.Issue(7, 1, expires);
+        time.SetUtcNow(expires.AddSeconds(-1));
+        Assert.NotNull(tokens.Read(token, 7));
+        time.SetUtcNow(expires);
+        Assert.Null(tokens.Read(token, 7));
     }
 
     [Fact]
