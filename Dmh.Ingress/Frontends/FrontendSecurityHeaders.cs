@@ -31,8 +31,15 @@ public sealed partial class FrontendSecurityHeaders(IFileProvider files, Fronten
             connect.Add(origin);
         }
 
+        var images = new List<string>(options.ImageSources);
+        if (h5)
+        {
+            // uni-h5's own CSS preloads its navigation-bar shadow images from DCloud's CDN.
+            images.Add("https://cdn.dcloud.net.cn");
+        }
+
         // The H5 page validates the campaign's form with Ajv, which compiles each schema into a function.
-        return new PageSources(scripts, connect, options.ImageSources, Eval: h5);
+        return new PageSources(scripts, connect, images, Eval: h5);
     }
 
     public static bool IsOrigin(string source) => OriginPattern().IsMatch(source);
