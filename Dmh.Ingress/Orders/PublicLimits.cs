@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Dmh.Ingress.Http;
+using Dmh.Ingress.Security;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -125,7 +126,7 @@ public static class PublicLimits
         {
             var http = context.HttpContext;
             if (orderId(context) is { } id
-                && http.RequestServices.GetRequiredService<Dmh.Ingress.Security.OrderAccessTokens>().IsValid(http.Request.Headers[Dmh.Ingress.Security.OrderAccessTokens.HeaderName], id)
+                && http.RequestServices.GetRequiredService<OrderAccessTokens>().IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], id)
                 && http.RequestServices.GetRequiredService<OrderRateLimiter>().TryAcquire(limit, id) is { } retry)
             {
                 return TooManyRequests(http, retry, "Too many requests for this order; try again later.");
