@@ -2,6 +2,7 @@ using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Admins;
 using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Rewards;
@@ -19,6 +20,9 @@ using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddManagementPort();
+builder.AddClientAddress();
+builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
 builder.AddDmhAuth();
 builder.AddFrontends();
 builder.AddWechatPay();
@@ -34,8 +38,12 @@ builder.AddStats();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+app.UseClientAddress();
+// Sent only on https requests (directly or through a known proxy's X-Forwarded-Proto).
+app.UseHsts();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseManagementPort();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UsePublicLimits();
@@ -46,7 +54,7 @@ if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigr
 }
 
 app.MapDefaultEndpoints();
-app.MapOpenApi();
+app.MapOpenApi().ManagementOnly();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapPosterEndpoints();
 app.MapFrontends();

@@ -1,3 +1,4 @@
+using Dmh.Platform.WechatPay;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,15 @@ public sealed class FrontendOptions
 
     /// <summary>Built H5 page (h5/dist/build/h5), served at /h5/.</summary>
     public string? H5Dist { get; set; }
+
+    /// <summary>Origins the pages may load scripts from besides their own (e.g. <c>https://res.wx.qq.com</c> for the WeChat JS-SDK).</summary>
+    public string[] ScriptSources { get; set; } = [];
+
+    /// <summary>Origins the pages may call (fetch, XHR) besides their own.</summary>
+    public string[] ConnectSources { get; set; } = [];
+
+    /// <summary>Origins the pages may show images from besides their own, <c>data:</c> and <c>blob:</c>.</summary>
+    public string[] ImageSources { get; set; } = [];
 }
 
 /// <summary>
@@ -27,20 +37,24 @@ public static class FrontendEndpoints
 
     public static WebApplicationBuilder AddFrontends(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.SectionName);
+        builder.Services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.SectionName)
+            .Validate(o => o.ScriptSources.Concat(o.ConnectSources).Concat(o.ImageSources).All(FrontendSecurityHeaders.IsOrigin),
+                "Frontends:ScriptSources, ConnectSources and ImageSources must be origins such as https://res.wx.qq.com.")
+            .ValidateOnStart();
         return builder;
     }
 
     public static WebApplication MapFrontends(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<FrontendOptions>>().Value;
-        Serve(app, "/admin", options.AdminDist);
-        Serve(app, "/h5", options.H5Dist);
+        var wechat = app.Services.GetRequiredService<IOptions<WechatPayOptions>>().Value;
+        Serve(app, "/admin", options.AdminDist, FrontendSecurityHeaders.Sources(options, wechat, h5: false));
+        Serve(app, "/h5", options.H5Dist, FrontendSecurityHeaders.Sources(options, wechat, h5: true));
         app.MapGet("/", () => TypedResults.Redirect("/admin/")).ExcludeFromDescription();
         return app;
     }
 
-    private static void Serve(WebApplication app, string path, string? directory)
+    private static void Serve(WebApplication app, string path, string? directory, FrontendSecurityHeaders.PageSources sources)
     {
         if (string.IsNullOrWhiteSpace(directory) || !Directory.Exists(directory))
         {
@@ -50,13 +64,14 @@ public static class FrontendEndpoints
 
         var root = Path.GetFullPath(directory);
         var files = new PhysicalFileProvider(root);
+        var headers = new FrontendSecurityHeaders(files, sources);
         app.MapGet(path, () => TypedResults.Redirect(path + "/")).ExcludeFromDescription();
         app.Use(async (context, next) =>
         {
             if (context.Request.Path.StartsWithSegments(path, out var rest) && HttpMethods.IsGet(context.Request.Method))
             {
                 var relative = rest.Value is null or "/" or "" ? "index.html" : rest.Value.TrimStart('/');
-                if (await TryServeAsync(context, files, relative))
+                if (await TryServeAsync(context, files, relative, headers))
                 {
                     return;
                 }
@@ -66,7 +81,7 @@ public static class FrontendEndpoints
         });
     }
 
-    private static async Task<bool> TryServeAsync(HttpContext context, PhysicalFileProvider files, string relative)
+    private static async Task<bool> TryServeAsync(HttpContext context, PhysicalFileProvider files, string relative, FrontendSecurityHeaders headers)
     {
         var file = files.GetFileInfo(relative);
         if (!file.Exists || file.IsDirectory)
@@ -102,6 +117,7 @@ public static class FrontendEndpoints
             response.Headers.ContentEncoding = encoding;
         }
 
+        headers.Apply(response);
         // Hashed build assets never change under the same name; index.html must always be fresh.
         response.Headers.CacheControl = relative.StartsWith("assets/", StringComparison.Ordinal)
             ? "public, max-age=31536000, immutable"

@@ -50,8 +50,10 @@ public static class PaymentEndpoints
     public static IEndpointRouteBuilder MapPaymentEndpoints(this IEndpointRouteBuilder app)
     {
         var orders = app.MapGroup("/api/v1/orders").WithTags("Payments");
-        orders.MapPost("/{id:long}/pay", PayAsync);
-        orders.MapPost("/payment/callback", CallbackAsync);
+        orders.MapPost("/{id:long}/pay", PayAsync)
+            .LimitPerOrder(OrderLimit.Pay, c => long.TryParse(c.HttpContext.GetRouteValue("id") as string, out var id) ? id : null);
+        orders.MapPost("/payment/callback", CallbackAsync)
+            .LimitPerOrder(OrderLimit.Callback, c => c.Arguments.OfType<CallbackRequest>().FirstOrDefault()?.OrderId);
         orders.MapPost("/payment/notify", NotifyAsync).ExcludeFromDescription();
         orders.MapPost("/{id:long}/refund", RefundAsync).RequireAuthorization(Policies.AdminWrite);
         return app;
@@ -124,8 +126,7 @@ public static class PaymentEndpoints
                     new JsapiParameters(jsapi.AppId, jsapi.TimeStamp, jsapi.NonceStr, jsapi.Package, jsapi.SignType, jsapi.PaySign), null));
             }
 
-            var ip = http.Connection.RemoteIpAddress;
-            var h5 = await provider.PrepayH5Async(prepay, (ip?.IsIPv4MappedToIPv6 == true ? ip.MapToIPv4() : ip)?.ToString() ?? "127.0.0.1", ct);
+            var h5 = await provider.PrepayH5Async(prepay, http.Connection.RemoteIpAddress is null ? "127.0.0.1" : ClientAddress.Of(http), ct);
             await store.MarkPrepaidAsync(paymentId, null, h5.H5Url, ct);
             return TypedResults.Ok(new PayResponse(outTradeNo, null, h5.H5Url));
         }

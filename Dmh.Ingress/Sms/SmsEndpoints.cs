@@ -1,5 +1,4 @@
 using Dmh.Ingress.Orders;
-using System.Globalization;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
@@ -31,6 +30,7 @@ public static partial class SmsEndpoints
                 "Sms:DevOutbox must be off in Production: it publishes every SMS code at GET /api/v1/dev/sms/{phone}. Configure an SMS gateway instead.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SmsCodes>();
+        builder.Services.AddSingleton<SmsSendBudget>();
         // Campaigns with require_sms check the registrant's code through this at order creation.
         builder.Services.AddSingleton<ISmsCodeVerifier>(sp => sp.GetRequiredService<SmsCodes>());
         builder.Services.AddSingleton<LogSmsSender>();
@@ -58,25 +58,33 @@ public static partial class SmsEndpoints
         return app;
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> SendAsync(SmsSendRequest? request, HttpContext http, SmsCodes codes, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> SendAsync(
+        SmsSendRequest? request, HttpContext http, SmsCodes codes, SmsSendBudget budget, CancellationToken ct)
     {
         if (!PhoneNumbers.IsMainlandMobile(request?.Phone))
         {
             return Problems.Validation("phone", "A mainland mobile number (11 digits, 1[3-9]…) is required.", StatusCodes.Status422UnprocessableEntity);
         }
 
+        var (reservation, wait) = await budget.TryReserveAsync(request!.Phone!);
+        if (reservation is null)
+        {
+            return PublicLimits.TooManyRequests(http, wait, $"Too many codes are being sent; try again in {Seconds(wait)} s.");
+        }
+
         try
         {
-            await codes.SendAsync(request!.Phone!, request.CampaignId, ct);
+            await codes.SendAsync(request.Phone!, request.CampaignId, ct);
             return TypedResults.NoContent();
         }
         catch (SmsRateLimitedException ex)
         {
-            var seconds = (long)Math.Ceiling(ex.RetryAfter.TotalSeconds);
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Problems.TooManyRequests($"Too many codes for this phone; try again in {seconds} s.");
+            await budget.ReleaseAsync(reservation);
+            return PublicLimits.TooManyRequests(http, ex.RetryAfter, $"Too many codes for this phone; try again in {Seconds(ex.RetryAfter)} s.");
         }
     }
+
+    private static long Seconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
 
     public static async Task<Results<Ok<SmsLoginResponse>, ProblemHttpResult>> LoginAsync(
         SmsLoginRequest? request, SmsCodes codes, ParticipantStore participants, TokenService tokens, CancellationToken ct)

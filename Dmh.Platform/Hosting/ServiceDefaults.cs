@@ -15,7 +15,8 @@ namespace Dmh.Platform.Hosting;
 /// <summary>
 /// What every DMH deployable has (after eShop's ServiceDefaults): structured logs, MySQL and Redis
 /// with validated options, <c>/healthz</c> (alive), <c>/readyz</c> (dependencies reachable),
-/// <c>/metrics</c> (Prometheus) and RFC 7807 problem responses.
+/// <c>/metrics</c> (Prometheus) and RFC 7807 problem responses. A service that also faces the public
+/// (Ingress) serves <c>/metrics</c> on a separate management port (<see cref="ManagementPort"/>).
 /// </summary>
 public static class ServiceDefaults
 {
@@ -50,13 +51,15 @@ public static class ServiceDefaults
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false })
+            .WithMetadata(ManagementEndpointMetadata.AlsoPublic);
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthAsync,
-        });
-        app.MapMetrics("/metrics");
+        }).WithMetadata(ManagementEndpointMetadata.AlsoPublic);
+        // Only on the management port where the service has one (ManagementPort); else on its only port.
+        app.MapMetrics("/metrics").ManagementOnly();
         return app;
     }
 

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.js';
 import { signIn, ADMIN_USER, ADMIN_PASSWORD } from './helpers.js';
 
 test('a protected page without a session goes to sign-in', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.js';
 import { apiLogin, useSession, authHeader, unique, writeResult, confirmBox } from './helpers.js';
 
 function wall(days, time) {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.js';
 import path from 'node:path';
 import fs from 'node:fs';
 import { signIn, SCREENSHOT_DIR } from './helpers.js';

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.js';
 import { apiLogin, useSession, authHeader, createCampaignApi, confirmBox } from './helpers.js';
 
 let session;

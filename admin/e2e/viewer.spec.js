@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures.js';
 import { apiLogin, useSession, authHeader, signIn, VIEWER_USER, VIEWER_PASSWORD, createCampaignApi } from './helpers.js';
 
 // With DMH_VIEWER_USER/DMH_VIEWER_PASSWORD a real viewer account is used (and the server's 403 checked);

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test'
+import { test, expect } from './fixtures.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { needsBackend, liveCampaign, campaignPath, screenshot, RESULTS_DIR } from './helpers.js'
 

@@ -25,8 +25,11 @@ public sealed class OpenApiTests : IAsyncLifetime
     [Fact]
     public async Task OpenApi_document_lists_the_endpoints()
     {
-        using var client = _factory.CreateClient();
-        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        await using var app = _factory.WithTestConnection();
+        using var client = app.CreateClient();
+        // On the management port only (Management:Urls in Dmh.Ingress/appsettings.json; ManagementPortTests).
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json").From("127.0.0.1", 5085);
+        var document = await (await client.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.StartsWith("3.", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         var paths = document.GetProperty("paths");
         foreach (var path in new[]

@@ -25,7 +25,14 @@ public sealed class ServiceHealthTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         var ready = await client.GetAsync("/readyz");
         Assert.True(ready.StatusCode == HttpStatusCode.OK, await ready.Content.ReadAsStringAsync());
-        var metrics = await client.GetStringAsync("/metrics");
+        // Ingress serves /metrics only on its management port (ManagementPortTests).
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        if (factory.ManagementPort is { } port)
+        {
+            request.From("127.0.0.1", port);
+        }
+
+        var metrics = await (await client.SendAsync(request)).Content.ReadAsStringAsync();
         Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
     }
 
@@ -63,7 +70,7 @@ public sealed class ServiceHealthTests : IAsyncLifetime
 
     private Hosted Create(string service, Dictionary<string, string?> settings) => service switch
     {
-        "ingress" => Hosted.Of(new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, TestKeys.NewRedisPrefix(), settings)),
+        "ingress" => Hosted.Of(new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, TestKeys.NewRedisPrefix(), settings).WithTestConnection()) with { ManagementPort = 5085 },
         "settlement" => Hosted.Of(new ServiceFactory<Dmh.Settlement.EntryPoint>(_db, TestKeys.NewRedisPrefix(), settings)),
         _ => Hosted.Of(new ServiceFactory<Dmh.Syncer.EntryPoint>(_db, TestKeys.NewRedisPrefix(), settings)),
     };
@@ -71,6 +78,8 @@ public sealed class ServiceHealthTests : IAsyncLifetime
     /// <summary>Lets one theory drive factories of different entry points.</summary>
     private sealed record Hosted(IAsyncDisposable Factory, Func<HttpClient> CreateClient) : IAsyncDisposable
     {
+        public int? ManagementPort { get; init; }
+
         public static Hosted Of<T>(WebApplicationFactory<T> factory)
             where T : class => new(factory, factory.CreateClient);
 
