@@ -118,15 +118,16 @@ public static class PublicLimits
     }
 
     /// <summary>
-    /// Limits the endpoint per order (<see cref="OrderRateLimiter"/>), counting only calls that carry the
-    /// order's valid <c>X-Order-Token</c>; the others are the handler's to refuse (401).
+    /// Limits the endpoint per order (<see cref="OrderRateLimiter"/>), counting only calls that carry a
+    /// signed, unexpired <c>X-Order-Token</c> of the order (no database read here; a revoked one still
+    /// counts); the others are the handler's to refuse (401).
     /// </summary>
     public static RouteHandlerBuilder LimitPerOrder(this RouteHandlerBuilder builder, OrderLimit limit, Func<EndpointFilterInvocationContext, long?> orderId) =>
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             if (orderId(context) is { } id
-                && http.RequestServices.GetRequiredService<OrderAccessTokens>().IsValid(http.Request.Headers[OrderAccessTokens.HeaderName], id)
+                && http.RequestServices.GetRequiredService<OrderAccessTokens>().Read(http.Request.Headers[OrderAccessTokens.HeaderName], id) is not null
                 && http.RequestServices.GetRequiredService<OrderRateLimiter>().TryAcquire(limit, id) is { } retry)
             {
                 return TooManyRequests(http, retry, "Too many requests for this order; try again later.");
