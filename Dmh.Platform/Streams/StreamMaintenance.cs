@@ -54,7 +54,8 @@ public sealed class StreamMaintenance(IConnectionMultiplexer redis, RedisKeys ke
             return new StreamMaintenanceResult(0, []);
         }
 
-        var trimmed = await TrimAsync(db, stream);
+        var groups = await db.StreamGroupInfoAsync(stream);
+        var trimmed = await TrimAsync(db, stream, groups);
         if (trimmed > 0)
         {
             Trimmed.WithLabels(options.Stream).Inc(trimmed);
@@ -62,7 +63,8 @@ public sealed class StreamMaintenance(IConnectionMultiplexer redis, RedisKeys ke
         }
 
         var removed = new List<string>();
-        foreach (var consumer in await db.StreamConsumerInfoAsync(stream, options.Group))
+        var consumers = groups.Any(g => g.Name == options.Group) ? await db.StreamConsumerInfoAsync(stream, options.Group) : [];
+        foreach (var consumer in consumers)
         {
             if (consumer.Name == ownConsumer || consumer.PendingMessageCount > 0
                 || consumer.IdleTimeInMilliseconds < (long)options.DeadConsumerIdle.TotalMilliseconds)
@@ -87,9 +89,8 @@ public sealed class StreamMaintenance(IConnectionMultiplexer redis, RedisKeys ke
     /// only moves forward, so the trim never reaches an entry that is pending or undelivered. A stream
     /// without groups is left alone: a group created later starts from its beginning.
     /// </summary>
-    private static async Task<long> TrimAsync(IDatabase db, RedisKey stream)
+    private static async Task<long> TrimAsync(IDatabase db, RedisKey stream, StreamGroupInfo[] groups)
     {
-        var groups = await db.StreamGroupInfoAsync(stream);
         if (groups.Length == 0)
         {
             return 0;
