@@ -54,7 +54,10 @@ public sealed class PerfSystem : IAsyncDisposable
         var admin = new HttpClient { BaseAddress = baseUrl };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SignInAsync(admin, ct));
         // As Ingress's Redis user: the runner only does what Ingress's pay step does (remember attempt amounts).
-        var redis = await ConnectionMultiplexer.ConnectAsync(Required("DMH_REDIS_INGRESS"));
+        var redisOptions = ConfigurationOptions.Parse(Required("DMH_REDIS_INGRESS"));
+        redisOptions.TieBreaker = "";
+        redisOptions.ConfigurationChannel = "";
+        var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
         return new PerfSystem(baseUrl, admin, new MySqlDataSource(connectionString), redis, NotifySigner.FromEnvironment());
     }
 

@@ -106,7 +106,8 @@ public sealed class RedisAclTests : IAsyncLifetime
         await AssertNoPermAsync(() => db.StreamReadGroupAsync(Key(StreamNames.Payments), GroupNames.Settlement, "thief", StreamPosition.NewMessages, 10));
         await db.StreamAddAsync(Key(StreamNames.Sync), "type", "x");
         await AssertNoPermAsync(() => db.KeyExpireAsync(Key(StreamNames.Sync), TimeSpan.FromSeconds(1)));
-        await db.HashSetAsync(Key("dmh:sync:target-health"), "healthy", "1");
+        // As the outbox sweeper writes it (several fields: HMSET).
+        await db.HashSetAsync(Key("dmh:sync:target-health"), [new("type", "mysql"), new("healthy", "1")]);
         await db.KeyExpireAsync(Key("dmh:sync:target-health"), TimeSpan.FromSeconds(30));
     }
 
