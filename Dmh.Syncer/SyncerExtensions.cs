@@ -35,15 +35,18 @@ public static class SyncerExtensions
         builder.AddStreamConsumer<SyncHandler>("Syncer:Consumer", StreamNames.Sync, GroupNames.Syncer);
         // Whether sync runs is decided from the final configuration when the host starts (test hosts
         // and later configuration sources are applied after this method runs), so the consumer loop
-        // is started by SyncWorkers rather than registered as a hosted service of its own.
-        var consumer = builder.Services.Last(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(StreamConsumerService<SyncHandler>));
-        builder.Services.Remove(consumer);
+        // and the stream's maintenance job are started by SyncWorkers rather than registered as hosted services of their own.
+        foreach (var worker in new[] { typeof(StreamConsumerService<SyncHandler>), typeof(StreamMaintenanceService<SyncHandler>) })
+        {
+            builder.Services.Remove(builder.Services.Last(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == worker));
+        }
+
         builder.Services.AddHostedService<SyncWorkers>();
 
         return builder;
     }
 
-    /// <summary>The consumer loop and the outbox sweeper, when ExternalSync:Enabled.</summary>
+    /// <summary>The consumer loop, the stream's maintenance and the outbox sweeper, when ExternalSync:Enabled.</summary>
     private sealed class SyncWorkers(IServiceProvider services, IOptions<ExternalSyncOptions> options) : IHostedService
     {
         private List<IHostedService> _workers = [];
@@ -59,6 +62,7 @@ public static class SyncerExtensions
             List<IHostedService> workers =
             [
                 ActivatorUtilities.CreateInstance<StreamConsumerService<SyncHandler>>(services),
+                ActivatorUtilities.CreateInstance<StreamMaintenanceService<SyncHandler>>(services),
                 ActivatorUtilities.CreateInstance<OutboxSweeper>(services),
             ];
             _workers = workers;

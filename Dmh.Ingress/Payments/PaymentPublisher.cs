@@ -33,25 +33,26 @@ public sealed class PaymentPublisher(IConnectionMultiplexer redis, RedisKeys key
     /// <summary>How long the "already published" marker lives; later duplicates are absorbed by settlement's idempotency.</summary>
     public static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(30);
 
-    // One script for both paths. ARGV[3] is the amount in fen to check against the attempt's amount
+    // One script for both paths. ARGV[2] is the amount in fen to check against the attempt's amount
     // kept by AttemptAmounts (KEYS[3]; the notify's path, one round trip instead of two), or empty to
     // skip the check. XADD before SET: if XADD fails nothing is marked; if SET failed after XADD a later
     // duplicate would publish again, which the idempotent consumer absorbs. A marker without its entry
     // cannot happen.
     private const string Script = """
-        if ARGV[3] ~= '' then
+        if ARGV[2] ~= '' then
           local expected = redis.call('GET', KEYS[3])
           if not expected then
             return 'unknown'
           end
-          if expected ~= ARGV[3] then
+          if expected ~= ARGV[2] then
             return 'differs:' .. expected
           end
         end
         if redis.call('EXISTS', KEYS[2]) == 1 then
           return 'duplicate'
         end
-        local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
+        -- No length cap: it would delete entries still pending in settlement's group (StreamMaintenance trims).
+        local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
         redis.call('SET', KEYS[2], id, 'EX', ARGV[1])
         return 'published'
         """;
@@ -86,20 +87,19 @@ public sealed class PaymentPublisher(IConnectionMultiplexer redis, RedisKeys key
         };
     }
 
-    /// <summary>Marker lifetime, stream length, the amount to check (or empty), then the entry's fields.</summary>
+    /// <summary>Marker lifetime, the amount to check (or empty), then the entry's fields.</summary>
     private RedisValue[] Arguments(PaymentSucceeded message, RedisValue amountToCheck)
     {
         var envelope = new Envelope(MessageTypes.PaymentSucceeded, 1, message.OutTradeNo,
             JsonSerializer.Serialize(message, StreamPublisher.Json), time.GetUtcNow());
         var fields = StreamPublisher.ToFields(envelope);
-        var args = new RedisValue[3 + fields.Length * 2];
+        var args = new RedisValue[2 + fields.Length * 2];
         args[0] = (long)MarkerLifetime.TotalSeconds;
-        args[1] = StreamPublisher.MaxLength;
-        args[2] = amountToCheck;
+        args[1] = amountToCheck;
         for (var i = 0; i < fields.Length; i++)
         {
-            args[3 + i * 2] = fields[i].Name;
-            args[4 + i * 2] = fields[i].Value;
+            args[2 + i * 2] = fields[i].Name;
+            args[3 + i * 2] = fields[i].Value;
         }
 
         return args;

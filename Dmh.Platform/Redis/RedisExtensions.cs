@@ -21,6 +21,10 @@ public static class RedisExtensions
             // Keep retrying in the background instead of failing start-up when Redis is briefly down;
             // /readyz reports it meanwhile.
             options.AbortOnConnectFail = false;
+            // One primary, no failover election: no tie-breaker key or configuration channel, which
+            // the services' ACL users (redis/users.acl) have no rights on.
+            options.TieBreaker = "";
+            options.ConfigurationChannel = "";
             return ConnectionMultiplexer.Connect(options);
         });
         builder.Services.AddSingleton<RedisKeys>();

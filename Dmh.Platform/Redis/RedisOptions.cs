@@ -6,7 +6,10 @@ public sealed class RedisOptions
 {
     public const string SectionName = "Redis";
 
-    /// <summary>StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6390</c>.</summary>
+    /// <summary>
+    /// StackExchange.Redis configuration string with the service's ACL user, e.g.
+    /// <c>127.0.0.1:6390,user=dmh-ingress,password=…</c> (redis/users.acl lists each user's rights).
+    /// </summary>
     [Required(ErrorMessage = "Redis:Configuration is required (e.g. 127.0.0.1:6390).")]
     public string Configuration { get; set; } = "";
 

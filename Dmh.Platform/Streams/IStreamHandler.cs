@@ -3,6 +3,25 @@ using StackExchange.Redis;
 
 namespace Dmh.Platform.Streams;
 
+/// <summary>What became of one entry handed to a handler.</summary>
+public enum MessageOutcome
+{
+    /// <summary>Not handled (the handler did not get to it, or failed it): redelivered, dead-lettered after MaxDeliveries.</summary>
+    Failed,
+
+    /// <summary>Handled for good: acknowledged.</summary>
+    Done,
+
+    /// <summary>Can never succeed as it is: dead-lettered at once, without further deliveries.</summary>
+    Rejected,
+
+    /// <summary>
+    /// Not handled because a dependency (the database) is unreachable: redelivered later, and this
+    /// delivery does not count toward dead-lettering.
+    /// </summary>
+    Postponed,
+}
+
 /// <summary>One stream entry handed to a handler.</summary>
 public sealed class ConsumedMessage(RedisValue id, Envelope? envelope, string? formatError, long deliveries)
 {
@@ -16,17 +35,31 @@ public sealed class ConsumedMessage(RedisValue id, Envelope? envelope, string? f
     /// <summary>Times delivered, this one included (1 on a first read).</summary>
     public long Deliveries { get; } = deliveries;
 
-    public bool IsDone { get; private set; }
+    public MessageOutcome Outcome { get; private set; }
+
+    public bool IsDone => Outcome == MessageOutcome.Done;
 
     public string? Error { get; private set; }
 
     /// <summary>Handled for good: the entry will be acknowledged.</summary>
-    public void Done() => IsDone = true;
+    public void Done()
+    {
+        Outcome = MessageOutcome.Done;
+        Error = null;
+    }
 
     /// <summary>Not handled: stays pending and is redelivered after the claim idle time.</summary>
-    public void Fail(string error)
+    public void Fail(string error) => Set(MessageOutcome.Failed, error);
+
+    /// <summary>Can never be handled (e.g. it names a payment attempt that was never prepaid): dead-lettered now.</summary>
+    public void Reject(string error) => Set(MessageOutcome.Rejected, error);
+
+    /// <summary>A dependency is unreachable: redelivered later without counting this delivery; the consumer backs off.</summary>
+    public void Postpone(string error) => Set(MessageOutcome.Postponed, error);
+
+    private void Set(MessageOutcome outcome, string error)
     {
-        IsDone = false;
+        Outcome = outcome;
         Error = error;
     }
 }
@@ -35,7 +68,8 @@ public sealed class ConsumedMessage(RedisValue id, Envelope? envelope, string? f
 /// Handles batches read by <see cref="StreamConsumerService{THandler}"/>. Call
 /// <see cref="ConsumedMessage.Done"/> on each entry that is handled; the rest stay pending and come
 /// back after <see cref="StreamConsumerOptions.ClaimIdle"/>, until they are dead-lettered. A handler
-/// that throws leaves every entry it did not mark done pending.
+/// that throws leaves every entry it did not mark done pending; if it throws
+/// <see cref="DependencyUnavailableException"/> (or MySQL is unreachable) they are postponed instead.
 /// </summary>
 public interface IStreamHandler
 {

@@ -7,8 +7,9 @@ namespace Dmh.Platform.Streams;
 public static class StreamConsumerExtensions
 {
     /// <summary>
-    /// Runs <typeparamref name="THandler"/> on a consumer group, with settings bound from
-    /// <paramref name="section"/> (e.g. <c>Settlement:Consumer</c>) over the given defaults.
+    /// Runs <typeparamref name="THandler"/> on a consumer group, and the stream's trim and consumer
+    /// pruning job, with settings bound from <paramref name="section"/> (e.g. <c>Settlement:Consumer</c>)
+    /// over the given defaults.
     /// </summary>
     public static IHostApplicationBuilder AddStreamConsumer<THandler>(this IHostApplicationBuilder builder, string section, string stream, string group)
         where THandler : class, IStreamHandler
@@ -23,7 +24,9 @@ public static class StreamConsumerExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton<THandler>();
+        builder.Services.TryAddSingleton<StreamMaintenance>();
         builder.Services.AddHostedService<StreamConsumerService<THandler>>();
+        builder.Services.AddHostedService<StreamMaintenanceService<THandler>>();
         return builder;
     }
 }

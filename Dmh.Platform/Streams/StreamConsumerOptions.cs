@@ -49,13 +49,43 @@ public sealed class StreamConsumerOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ClaimInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>An entry delivered more than this many times goes to the dead-letter stream, then is acked.</summary>
+    /// <summary>
+    /// An entry delivered more than this many times goes to the dead-letter stream, then is acked.
+    /// Deliveries while the handler's database is unreachable do not count.
+    /// </summary>
     [Range(1, 1000)]
     public int MaxDeliveries { get; set; } = 5;
 
-    /// <summary>Back-off after an unexpected error of the loop itself (e.g. Redis unreachable).</summary>
+    /// <summary>
+    /// Back-off after an unexpected error of the loop itself (e.g. Redis unreachable), and the first
+    /// back-off while the handler's database is unreachable (doubled up to <see cref="MaxUnavailableBackoff"/>).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan ErrorBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest pause between tries while the handler's database stays unreachable.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan MaxUnavailableBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often the stream is trimmed below what every group has acknowledged (XTRIM MINID) and dead
+    /// consumers are pruned from the group. Publishers never trim: a length cap would delete entries
+    /// still pending in a group.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan TrimInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A consumer of the group idle this long with no pending entries is removed (XGROUP DELCONSUMER):
+    /// consumer names carry the process id, so each restart leaves one behind. One with pending entries
+    /// is never removed (its entries are taken over by XAUTOCLAIM first).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "365.00:00:00")]
+    public TimeSpan DeadConsumerIdle { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The pause after a batch postponed for an unreachable database, when the previous one was <paramref name="previous"/> (zero at first).</summary>
+    public TimeSpan NextUnavailableBackoff(TimeSpan previous) =>
+        previous < ErrorBackoff ? ErrorBackoff : TimeSpan.FromTicks(Math.Min(previous.Ticks * 2, Math.Max(MaxUnavailableBackoff.Ticks, ErrorBackoff.Ticks)));
 
     public string ResolveConsumerName() =>
         string.IsNullOrWhiteSpace(ConsumerName)

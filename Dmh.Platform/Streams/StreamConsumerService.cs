@@ -15,8 +15,11 @@ namespace Dmh.Platform.Streams;
 /// creates the group (MKSTREAM) before the loop, first drains this consumer's own pending entries
 /// (a restart after a crash), then alternates XREADGROUP with periodic XAUTOCLAIM of entries idle
 /// longer than <see cref="StreamConsumerOptions.ClaimIdle"/> (dead consumers, failed handling).
-/// An entry delivered more than <see cref="StreamConsumerOptions.MaxDeliveries"/> times is copied to
-/// the dead-letter stream and table, then acked, so one poison entry never blocks the rest.
+/// An entry delivered more than <see cref="StreamConsumerOptions.MaxDeliveries"/> times, rejected by
+/// the handler, or found deleted from the stream while pending is copied to the dead-letter stream and
+/// table, then acked, so one poison entry never blocks the rest and no entry vanishes unseen. While the
+/// handler's database is unreachable the loop backs off and gives the deliveries back (issue 15, M4),
+/// so an outage does not dead-letter every entry in flight.
 /// The loop catches and backs off on every error: an unhandled exception would stop the host.
 /// </summary>
 public sealed class StreamConsumerService<THandler>(
@@ -30,7 +33,7 @@ public sealed class StreamConsumerService<THandler>(
     where THandler : IStreamHandler
 {
     private static readonly Counter Messages = Metrics.CreateCounter(
-        "dmh_stream_messages_total", "Stream entries handled, by outcome (acked, failed, dead_lettered).",
+        "dmh_stream_messages_total", "Stream entries handled, by outcome (acked, failed, postponed, dead_lettered).",
         "stream", "group", "outcome");
     private static readonly Gauge Pending = Metrics.CreateGauge(
         "dmh_stream_pending", "Entries delivered to the group and not yet acknowledged.", "stream", "group");
@@ -56,33 +59,50 @@ public sealed class StreamConsumerService<THandler>(
 
         var nextClaim = time.GetUtcNow() + _options.ClaimInterval;
         var idlePause = TimeSpan.Zero;
+        var unavailablePause = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                var unavailable = false;
                 if (time.GetUtcNow() >= nextClaim)
                 {
-                    await ClaimStaleAsync(db, stream, consumer);
+                    unavailable = await ClaimStaleAsync(db, stream, consumer);
                     await ObserveAsync(db, stream);
                     nextClaim = time.GetUtcNow() + _options.ClaimInterval;
                 }
 
-                var entries = await db.StreamReadGroupAsync(stream, _options.Group, consumer, StreamPosition.NewMessages, _options.BatchSize);
-                if (entries.Length == 0)
+                if (!unavailable)
                 {
-                    idlePause = _options.NextIdlePause(idlePause);
-                    await Task.Delay(idlePause, time, stoppingToken);
-                    continue;
+                    var entries = await db.StreamReadGroupAsync(stream, _options.Group, consumer, StreamPosition.NewMessages, _options.BatchSize);
+                    if (entries.Length == 0)
+                    {
+                        idlePause = _options.NextIdlePause(idlePause);
+                        await Task.Delay(idlePause, time, stoppingToken);
+                        continue;
+                    }
+
+                    idlePause = TimeSpan.Zero;
+
+                    if (_options.BatchWindow > TimeSpan.Zero && entries.Length < _options.BatchSize)
+                    {
+                        entries = await FillBatchAsync(db, stream, consumer, entries, stoppingToken);
+                    }
+
+                    unavailable = await HandleAsync(db, stream, consumer, entries, deliveries: null);
                 }
 
-                idlePause = TimeSpan.Zero;
-
-                if (_options.BatchWindow > TimeSpan.Zero && entries.Length < _options.BatchSize)
+                if (unavailable)
                 {
-                    entries = await FillBatchAsync(db, stream, consumer, entries, stoppingToken);
+                    // Nothing is read while the database is down; the postponed entries come back by XAUTOCLAIM.
+                    unavailablePause = _options.NextUnavailableBackoff(unavailablePause);
+                    logger.LogWarning("Consumer {Consumer}: database unreachable; backing off {Backoff}", consumer, unavailablePause);
+                    await Task.Delay(unavailablePause, time, stoppingToken);
                 }
-
-                await HandleAsync(db, stream, consumer, entries, deliveries: null);
+                else
+                {
+                    unavailablePause = TimeSpan.Zero;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -137,7 +157,10 @@ public sealed class StreamConsumerService<THandler>(
         }
     }
 
-    /// <summary>After a restart, entries delivered to this consumer name before the crash come first.</summary>
+    /// <summary>
+    /// After a restart, entries delivered to this consumer name before the crash come first. Stops
+    /// early when the database is unreachable: the rest come back by XAUTOCLAIM.
+    /// </summary>
     private async Task DrainOwnPendingAsync(IDatabase db, RedisKey stream, string consumer)
     {
         RedisValue position = StreamPosition.Beginning;
@@ -149,28 +172,45 @@ public sealed class StreamConsumerService<THandler>(
                 return;
             }
 
-            await HandleAsync(db, stream, consumer, entries, await DeliveryCountsAsync(db, stream, consumer, entries));
+            if (await HandleAsync(db, stream, consumer, entries, await DeliveryCountsAsync(db, stream, consumer, entries)))
+            {
+                return;
+            }
+
             position = entries[^1].Id;
         }
     }
 
-    private async Task ClaimStaleAsync(IDatabase db, RedisKey stream, string consumer)
+    /// <summary>Takes over entries idle longer than ClaimIdle; true when the database was unreachable.</summary>
+    private async Task<bool> ClaimStaleAsync(IDatabase db, RedisKey stream, string consumer)
     {
         RedisValue start = "0-0";
         do
         {
             var result = await db.StreamAutoClaimAsync(stream, _options.Group, consumer,
                 (long)_options.ClaimIdle.TotalMilliseconds, start, _options.BatchSize);
+            // Redis 7 drops pending entries that are no longer in the stream from the group and only
+            // reports their ids here: without a dead letter they would vanish unseen.
+            foreach (var id in result.DeletedIds ?? [])
+            {
+                await DeadLetterDeletedAsync(db, consumer, id, deliveries: 0);
+            }
+
             if (result.ClaimedEntries.Length > 0)
             {
                 logger.LogInformation("Consumer {Consumer} took over {Count} stale entries", consumer, result.ClaimedEntries.Length);
-                await HandleAsync(db, stream, consumer, result.ClaimedEntries,
-                    await DeliveryCountsAsync(db, stream, consumer, result.ClaimedEntries));
+                if (await HandleAsync(db, stream, consumer, result.ClaimedEntries,
+                        await DeliveryCountsAsync(db, stream, consumer, result.ClaimedEntries)))
+                {
+                    return true;
+                }
             }
 
             start = result.NextStartId;
         }
         while (start != "0-0" && !start.IsNull);
+
+        return false;
     }
 
     private async Task<Dictionary<string, long>> DeliveryCountsAsync(IDatabase db, RedisKey stream, string consumer, StreamEntry[] entries)
@@ -180,20 +220,23 @@ public sealed class StreamConsumerService<THandler>(
         return pending.ToDictionary(p => (string)p.MessageId!, p => (long)p.DeliveryCount);
     }
 
-    private async Task HandleAsync(IDatabase db, RedisKey stream, string consumer, StreamEntry[] entries, Dictionary<string, long>? deliveries)
+    /// <summary>Hands the entries to the handler and settles each one's fate; true when the database was unreachable.</summary>
+    private async Task<bool> HandleAsync(IDatabase db, RedisKey stream, string consumer, StreamEntry[] entries, Dictionary<string, long>? deliveries)
     {
-        var batch = new List<ConsumedMessage>(entries.Length);
+        var batch = new List<(ConsumedMessage Message, NameValueEntry[] Values)>(entries.Length);
         var acks = new List<RedisValue>();
         foreach (var entry in entries)
         {
+            var count = deliveries is not null && deliveries.TryGetValue((string)entry.Id!, out var c) ? c : 1;
             if (entry.IsNull || entry.Values is null || entry.Values.Length == 0)
             {
-                // Trimmed from the stream while pending: nothing left to handle.
+                // Deleted from the stream while pending (a length cap, XTRIM or XDEL): acknowledging it
+                // silently would lose the work without a trace.
+                await DeadLetterDeletedAsync(db, consumer, entry.Id, count);
                 acks.Add(entry.Id);
                 continue;
             }
 
-            var count = deliveries is not null && deliveries.TryGetValue((string)entry.Id!, out var c) ? c : 1;
             Envelope? envelope = null;
             string? formatError = null;
             try
@@ -208,12 +251,13 @@ public sealed class StreamConsumerService<THandler>(
             var message = new ConsumedMessage(entry.Id, envelope, formatError, count);
             if (count > _options.MaxDeliveries)
             {
-                await DeadLetterAsync(db, stream, consumer, entry, message);
+                var error = formatError ?? _lastErrors.GetValueOrDefault((string)entry.Id!) ?? $"delivered {count} times";
+                await DeadLetterAsync(db, consumer, entry.Id, entry.Values, envelope, count, error);
                 acks.Add(entry.Id);
                 continue;
             }
 
-            batch.Add(message);
+            batch.Add((message, entry.Values));
         }
 
         if (batch.Count > 0)
@@ -221,31 +265,59 @@ public sealed class StreamConsumerService<THandler>(
             try
             {
                 // In-flight work finishes on shutdown (graceful drain); the host's timeout bounds it.
-                await handler.HandleAsync(batch, CancellationToken.None);
+                await handler.HandleAsync(batch.ConvertAll(b => b.Message), CancellationToken.None);
             }
             catch (Exception ex)
             {
+                var unavailable = DependencyUnavailableException.IsDatabaseUnreachable(ex);
                 logger.LogError(ex, "Handler {Handler} failed on a batch of {Count}", typeof(THandler).Name, batch.Count);
-                foreach (var m in batch.Where(m => !m.IsDone))
+                foreach (var (m, _) in batch.Where(b => !b.Message.IsDone))
                 {
-                    m.Fail(ex.Message);
+                    if (unavailable)
+                    {
+                        m.Postpone(ex.Message);
+                    }
+                    else
+                    {
+                        m.Fail(ex.Message);
+                    }
                 }
             }
         }
 
-        foreach (var message in batch)
+        var postponed = new List<ConsumedMessage>();
+        foreach (var (message, values) in batch)
         {
-            if (message.IsDone)
+            switch (message.Outcome)
             {
-                acks.Add(message.Id);
+                case MessageOutcome.Done:
+                    acks.Add(message.Id);
+                    break;
+
+                case MessageOutcome.Rejected:
+                    await DeadLetterAsync(db, consumer, message.Id, values, message.Envelope, message.Deliveries, message.Error ?? "rejected");
+                    acks.Add(message.Id);
+                    break;
+
+                case MessageOutcome.Postponed:
+                    postponed.Add(message);
+                    break;
+
+                default:
+                    Messages.WithLabels(_options.Stream, _options.Group, "failed").Inc();
+                    logger.LogWarning("Entry {EntryId} of {Stream} failed (delivery {Deliveries}): {Error}",
+                        (string?)message.Id, _options.Stream, message.Deliveries, message.Error ?? "not handled");
+                    _lastErrors[(string)message.Id!] = message.Error ?? "not handled";
+                    break;
             }
-            else
-            {
-                Messages.WithLabels(_options.Stream, _options.Group, "failed").Inc();
-                logger.LogWarning("Entry {EntryId} of {Stream} failed (delivery {Deliveries}): {Error}",
-                    (string?)message.Id, _options.Stream, message.Deliveries, message.Error ?? "not handled");
-                _lastErrors[(string)message.Id!] = message.Error ?? "not handled";
-            }
+        }
+
+        if (postponed.Count > 0)
+        {
+            await GiveBackDeliveriesAsync(db, stream, consumer, postponed);
+            Messages.WithLabels(_options.Stream, _options.Group, "postponed").Inc(postponed.Count);
+            logger.LogWarning("{Count} entries of {Stream} postponed, not counted as deliveries: {Error}",
+                postponed.Count, _options.Stream, postponed[0].Error);
         }
 
         if (acks.Count > 0)
@@ -257,22 +329,45 @@ public sealed class StreamConsumerService<THandler>(
                 _lastErrors.Remove((string)id!);
             }
         }
+
+        return postponed.Count > 0;
     }
 
-    private async Task DeadLetterAsync(IDatabase db, RedisKey stream, string consumer, StreamEntry entry, ConsumedMessage message)
+    /// <summary>
+    /// Sets each postponed entry's delivery counter back to what it was before this delivery
+    /// (XCLAIM … RETRYCOUNT n JUSTID, which also leaves it pending with this consumer), so that
+    /// deliveries during a database outage never count toward <see cref="StreamConsumerOptions.MaxDeliveries"/>.
+    /// </summary>
+    private async Task GiveBackDeliveriesAsync(IDatabase db, RedisKey stream, string consumer, List<ConsumedMessage> postponed)
     {
-        var error = message.FormatError ?? _lastErrors.GetValueOrDefault((string)entry.Id!) ?? $"delivered {message.Deliveries} times";
+        foreach (var sameCount in postponed.GroupBy(m => Math.Max(0, m.Deliveries - 1)))
+        {
+            var args = new List<object> { stream, _options.Group, consumer, 0 };
+            args.AddRange(sameCount.Select(m => (object)m.Id));
+            args.AddRange(["RETRYCOUNT", sameCount.Key, "JUSTID"]);
+            await db.ExecuteAsync("XCLAIM", args);
+        }
+    }
+
+    private Task DeadLetterDeletedAsync(IDatabase db, string consumer, RedisValue entryId, long deliveries) =>
+        DeadLetterAsync(db, consumer, entryId, [], null, deliveries,
+            "Deleted from the stream before it was acknowledged (trimmed or XDEL): its content is lost. " +
+            "Payments are found again by reconciliation, sync rows by the outbox sweeper.");
+
+    private async Task DeadLetterAsync(IDatabase db, string consumer, RedisValue entryId, NameValueEntry[] values, Envelope? envelope, long deliveries, string error)
+    {
         var fields = new List<NameValueEntry>
         {
             new("stream", _options.Stream),
-            new("entryId", entry.Id),
+            new("entryId", entryId),
             new("group", _options.Group),
             new("consumer", consumer),
-            new("deliveries", message.Deliveries),
+            new("deliveries", deliveries),
             new("error", error),
         };
-        fields.AddRange(entry.Values);
-        await db.StreamAddAsync(keys.For(StreamNames.DeadLetters), fields.ToArray(), maxLength: StreamPublisher.MaxLength, useApproximateMaxLength: true);
+        fields.AddRange(values);
+        // Nothing reads the dead-letter stream through a group, so a length cap loses no pending work there.
+        await db.StreamAddAsync(keys.For(StreamNames.DeadLetters), fields.ToArray(), maxLength: StreamPublisher.DeadLetterMaxLength, useApproximateMaxLength: true);
 
         try
         {
@@ -284,26 +379,26 @@ public sealed class StreamConsumerService<THandler>(
                 new
                 {
                     _options.Stream,
-                    EntryId = (string?)entry.Id,
+                    EntryId = (string?)entryId,
                     _options.Group,
                     Consumer = consumer,
-                    message.Deliveries,
-                    message.Envelope?.Type,
-                    message.Envelope?.Key,
-                    Payload = message.Envelope?.Payload ?? string.Join(", ", entry.Values.Select(v => $"{v.Name}={v.Value}")),
+                    Deliveries = deliveries,
+                    envelope?.Type,
+                    envelope?.Key,
+                    Payload = envelope?.Payload ?? (values.Length > 0 ? string.Join(", ", values.Select(v => $"{v.Name}={v.Value}")) : null),
                     Error = error,
                 });
         }
         catch (MySqlException ex)
         {
             // The dead-letter stream already holds it; the table is the operators' view.
-            logger.LogError(ex, "Could not record dead letter {EntryId} in MySQL", (string?)entry.Id);
+            logger.LogError(ex, "Could not record dead letter {EntryId} in MySQL", (string?)entryId);
         }
 
         Messages.WithLabels(_options.Stream, _options.Group, "dead_lettered").Inc();
-        _lastErrors.Remove((string)entry.Id!);
+        _lastErrors.Remove((string)entryId!);
         logger.LogError("Dead-lettered {EntryId} of {Stream} after {Deliveries} deliveries: {Error}",
-            (string?)entry.Id, _options.Stream, message.Deliveries, error);
+            (string?)entryId, _options.Stream, deliveries, error);
     }
 
     private async Task ObserveAsync(IDatabase db, RedisKey stream)

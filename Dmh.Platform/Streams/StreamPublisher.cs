@@ -14,18 +14,18 @@ public sealed class StreamPublisher(IConnectionMultiplexer redis, RedisKeys keys
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Streams are trimmed approximately to this many entries; consumers keep far less pending.</summary>
-    public const int MaxLength = 1_000_000;
+    /// <summary>
+    /// The dead-letter stream (read by no group) is capped at about this many entries. The streams that
+    /// groups consume are never capped on XADD: on Redis 7.0 a cap deletes entries still pending in a
+    /// group. <see cref="StreamMaintenance"/> trims them below what every group has acknowledged.
+    /// </summary>
+    public const int DeadLetterMaxLength = 1_000_000;
 
     public Task<RedisValue> PublishAsync<T>(string stream, string type, string key, T message, int version = 1) =>
         PublishRawAsync(stream, new Envelope(type, version, key, JsonSerializer.Serialize(message, Json), time.GetUtcNow()));
 
     public Task<RedisValue> PublishRawAsync(string stream, Envelope envelope) =>
-        redis.GetDatabase().StreamAddAsync(
-            keys.For(stream),
-            ToFields(envelope),
-            maxLength: MaxLength,
-            useApproximateMaxLength: true);
+        redis.GetDatabase().StreamAddAsync(keys.For(stream), ToFields(envelope));
 
     public static NameValueEntry[] ToFields(Envelope envelope) =>
     [

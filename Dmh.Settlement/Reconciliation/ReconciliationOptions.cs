@@ -25,6 +25,14 @@ public sealed class ReconciliationOptions
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// An attempt the provider reports paid but settlement refuses (its amount disagrees, it was never
+    /// prepaid) is tried again after QueryAfter × 2, × 4, …, and after this many refusals no more: it is
+    /// marked (<c>payments.reconcile_stopped_at</c>) and logged as an error for an operator.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxRefusals { get; set; } = 5;
+
     /// <summary>Attempts looked at per sweep.</summary>
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 200;

@@ -2,6 +2,7 @@ using Dapper;
 using Dmh.Contracts;
 using Dmh.Platform.Payments;
 using Dmh.Platform.Streams;
+using Dmh.Settlement.Settling;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 using Prometheus;
@@ -10,14 +11,18 @@ namespace Dmh.Settlement.Reconciliation;
 
 /// <summary>
 /// Asks the provider about payment attempts left unpaid (a lost notify, a closed page): SUCCESS is
-/// published as <see cref="PaymentSucceeded"/> (source <c>reconcile</c>) so it settles through the
-/// same idempotent path; NOTPAY past <see cref="ReconciliationOptions.ExpireAfter"/> is closed at the
-/// provider, then locally. A MySQL named lock keeps several instances from sweeping at once.
+/// settled as a <see cref="PaymentSucceeded"/> (source <c>reconcile</c>) through the settlement
+/// handler, the same idempotent path as the stream's entries (settlement may not publish to the
+/// payments stream: Redis ACL). An attempt that settlement refuses is asked about again only after a
+/// growing pause, and after <see cref="ReconciliationOptions.MaxRefusals"/> refusals no more: it is
+/// marked (<c>reconcile_stopped_at</c>) and logged for an operator. NOTPAY past
+/// <see cref="ReconciliationOptions.ExpireAfter"/> is closed at the provider, then locally. A MySQL
+/// named lock keeps several instances from sweeping at once.
 /// </summary>
 public sealed class ReconciliationService(
     MySqlDataSource dataSource,
     IPaymentProvider provider,
-    StreamPublisher publisher,
+    IPaymentSettler settler,
     IOptions<ReconciliationOptions> options,
     TimeProvider time,
     ILogger<ReconciliationService> logger) : BackgroundService
@@ -73,14 +78,16 @@ public sealed class ReconciliationService(
         {
             var now = time.GetUtcNow();
             var due = (await lockConnection.QueryAsync<Attempt>(new CommandDefinition("""
-                SELECT id AS Id, order_id AS OrderId, out_trade_no AS OutTradeNo, created_at AS CreatedAt
+                SELECT id AS Id, order_id AS OrderId, out_trade_no AS OutTradeNo, created_at AS CreatedAt, reconcile_refusals AS Refusals
                 FROM payments
                 WHERE status IN ('created', 'prepaid') AND created_at <= @QueryBefore AND created_at >= @NotBefore
                   AND (last_reconciled_at IS NULL OR last_reconciled_at <= @QueryBefore)
+                  AND reconcile_stopped_at IS NULL AND (reconcile_not_before IS NULL OR reconcile_not_before <= @Now)
                 ORDER BY id
                 LIMIT @Limit
                 """, new
                 {
+                    Now = now.UtcDateTime,
                     QueryBefore = (now - _options.QueryAfter).UtcDateTime,
                     NotBefore = (now - _options.MaxAge).UtcDateTime,
                     Limit = _options.BatchSize,
@@ -127,12 +134,25 @@ public sealed class ReconciliationService(
                     return;
                 }
 
-                var message = new PaymentSucceeded(attempt.OutTradeNo, result.TransactionId, result.TotalFen.Value,
+                var payment = new PaymentSucceeded(attempt.OutTradeNo, result.TransactionId, result.TotalFen.Value,
                     result.PayerTotalFen ?? result.TotalFen.Value, result.SuccessTime ?? now, now, PaymentSources.Reconcile);
-                await publisher.PublishAsync(StreamNames.Payments, MessageTypes.PaymentSucceeded, message.OutTradeNo, message);
-                Outcomes.WithLabels("success").Inc();
-                logger.LogInformation("Reconciliation found {OutTradeNo} paid ({TransactionId}); published for settlement",
-                    attempt.OutTradeNo, result.TransactionId);
+                var settled = await settler.SettleAsync(payment, ct);
+                if (settled.IsDone)
+                {
+                    Outcomes.WithLabels("success").Inc();
+                    logger.LogInformation("Reconciliation found {OutTradeNo} paid ({TransactionId}) and settled it",
+                        attempt.OutTradeNo, result.TransactionId);
+                }
+                else if (settled.Outcome == MessageOutcome.Postponed)
+                {
+                    Outcomes.WithLabels("error").Inc();
+                    logger.LogWarning("Reconciliation found {OutTradeNo} paid but MySQL is unreachable; retried next sweep", attempt.OutTradeNo);
+                }
+                else
+                {
+                    await RecordRefusalAsync(attempt, settled.Error ?? "refused", now, ct);
+                }
+
                 break;
 
             case TradeQueryResult.NotPay when now - attempt.CreatedAtUtc >= _options.ExpireAfter:
@@ -166,6 +186,36 @@ public sealed class ReconciliationService(
         }
     }
 
+    /// <summary>Asks again only after QueryAfter (at least one Interval) times 2^refusals; stops after MaxRefusals.</summary>
+    private async Task RecordRefusalAsync(Attempt attempt, string error, DateTimeOffset now, CancellationToken ct)
+    {
+        var refusals = attempt.Refusals + 1;
+        var stop = refusals >= _options.MaxRefusals;
+        var pause = TimeSpan.FromTicks((_options.QueryAfter > _options.Interval ? _options.QueryAfter : _options.Interval).Ticks * (1L << Math.Min(refusals, 20)));
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE payments SET reconcile_refusals = @Refusals, reconcile_not_before = @NotBefore, reconcile_stopped_at = @StoppedAt WHERE id = @Id",
+            new
+            {
+                attempt.Id,
+                Refusals = refusals,
+                NotBefore = stop ? (DateTime?)null : (now + pause).UtcDateTime,
+                StoppedAt = stop ? now.UtcDateTime : (DateTime?)null,
+            }, cancellationToken: ct));
+        if (stop)
+        {
+            Outcomes.WithLabels("stopped").Inc();
+            logger.LogError("Reconciliation stops settling {OutTradeNo} (order {OrderId}), paid at the provider: settlement refused it {Refusals} times ({Error}); an operator must look at it",
+                attempt.OutTradeNo, attempt.OrderId, refusals, error);
+        }
+        else
+        {
+            Outcomes.WithLabels("refused").Inc();
+            logger.LogWarning("Settlement refused {OutTradeNo}, paid at the provider ({Error}); asked again after {Pause}",
+                attempt.OutTradeNo, error, pause);
+        }
+    }
+
     private async Task CloseLocallyAsync(Attempt attempt, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -186,7 +236,7 @@ public sealed class ReconciliationService(
         await tx.CommitAsync(ct);
     }
 
-    private sealed record Attempt(long Id, long OrderId, string OutTradeNo, DateTime CreatedAt)
+    private sealed record Attempt(long Id, long OrderId, string OutTradeNo, DateTime CreatedAt, int Refusals)
     {
         public DateTimeOffset CreatedAtUtc => new(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc));
     }

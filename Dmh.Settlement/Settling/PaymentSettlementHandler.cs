@@ -5,14 +5,24 @@ using Dmh.Contracts;
 using Dmh.Platform.Streams;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using StackExchange.Redis;
 
 namespace Dmh.Settlement.Settling;
+
+/// <summary>Settles one confirmed payment that did not come through the stream (reconciliation).</summary>
+public interface IPaymentSettler
+{
+    /// <summary>Settles as a stream entry would be; the returned message's outcome says what happened.</summary>
+    Task<ConsumedMessage> SettleAsync(PaymentSucceeded payment, CancellationToken ct);
+}
 
 /// <summary>
 /// Settles a batch of <see cref="PaymentSucceeded"/> entries on up to MaxParallelism connections at
 /// once. A payment that cannot be settled is failed (left pending, redelivered, dead-lettered after
-/// N deliveries); it never stops the loop. After the batch the sync outbox rows are published; a
-/// crash before that is covered by the syncer's outbox sweeper (rows pending with published_at NULL).
+/// N deliveries); one for an attempt that was never prepaid is rejected (dead-lettered at once);
+/// while MySQL is unreachable payments are postponed (redelivered without counting). None stops the
+/// loop. After the batch the sync outbox rows are published; a crash before that is covered by the
+/// syncer's outbox sweeper (rows pending with published_at NULL).
 /// </summary>
 public sealed class PaymentSettlementHandler(
     SettlementStore store,
@@ -20,7 +30,7 @@ public sealed class PaymentSettlementHandler(
     MySqlDataSource dataSource,
     IOptions<SettlementOptions> options,
     TimeProvider time,
-    ILogger<PaymentSettlementHandler> logger) : IStreamHandler, IAsyncDisposable
+    ILogger<PaymentSettlementHandler> logger) : IStreamHandler, IPaymentSettler, IAsyncDisposable
 {
     private readonly SettlementOptions _options = options.Value;
     private readonly ConnectionShelf<MySqlConnection> _connections = new(
@@ -37,6 +47,15 @@ public sealed class PaymentSettlementHandler(
         await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => SettleLaneAsync(queue, settled, duplicates, ct)));
         // Once per batch rather than per payment: the XADDs are pipelined and published_at is set in two statements.
         await PublishAsync([.. settled], [.. duplicates], ct);
+    }
+
+    public async Task<ConsumedMessage> SettleAsync(PaymentSucceeded payment, CancellationToken ct)
+    {
+        var message = new ConsumedMessage(RedisValue.Null,
+            new Envelope(MessageTypes.PaymentSucceeded, 1, payment.OutTradeNo, JsonSerializer.Serialize(payment, StreamPublisher.Json), time.GetUtcNow()),
+            formatError: null, deliveries: 1);
+        await HandleAsync([message], ct);
+        return message;
     }
 
     /// <summary>
@@ -63,11 +82,30 @@ public sealed class PaymentSettlementHandler(
                     connection ??= await _connections.TakeAsync(ct);
                     result = await store.SettleAsync(connection, payment, ct);
                 }
-                catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException)
+                catch (AttemptNeverPrepaidException ex)
                 {
-                    message.Fail(ex.Message);
-                    SettlementMetrics.Payments.WithLabels("failed").Inc();
-                    logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, ex.Message);
+                    message.Reject(ex.Message);
+                    SettlementMetrics.Payments.WithLabels("rejected").Inc();
+                    logger.LogError("Payment {OutTradeNo} names an attempt that was never prepaid (forged or corrupt entry): dead-lettered, not settled",
+                        payment.OutTradeNo);
+                    continue;
+                }
+                catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException or IOException)
+                {
+                    if (DependencyUnavailableException.IsDatabaseUnreachable(ex))
+                    {
+                        // Not the payment's fault: retried after the outage without counting the delivery.
+                        message.Postpone(ex.Message);
+                        SettlementMetrics.Payments.WithLabels("postponed").Inc();
+                        logger.LogWarning("Payment {OutTradeNo} postponed, MySQL unreachable: {Error}", payment.OutTradeNo, ex.Message);
+                    }
+                    else
+                    {
+                        message.Fail(ex.Message);
+                        SettlementMetrics.Payments.WithLabels("failed").Inc();
+                        logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, ex.Message);
+                    }
+
                     if (connection is not null)
                     {
                         await connection.DisposeAsync();

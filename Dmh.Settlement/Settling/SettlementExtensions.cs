@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Dmh.Settlement.Settling;
 
 public static class SettlementExtensions
@@ -9,6 +11,10 @@ public static class SettlementExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<SettlementStore>();
+        // One handler serves the stream's consumer and reconciliation (which settles directly: the
+        // settlement service has no right to publish to the payments stream).
+        builder.Services.TryAddSingleton<PaymentSettlementHandler>();
+        builder.Services.AddSingleton<IPaymentSettler>(sp => sp.GetRequiredService<PaymentSettlementHandler>());
         return builder;
     }
 }

@@ -19,7 +19,7 @@ internal static class SettlementMetrics
         "dmh_settlement_lock_conflicts_total", "Optimistic-lock conflicts on user_balances.version, retried.");
 
     public static readonly Counter Payments = Metrics.CreateCounter(
-        "dmh_settlement_payments_total", "Payments by outcome (settled, duplicate, failed).", "outcome");
+        "dmh_settlement_payments_total", "Payments by outcome (settled, duplicate, failed, postponed, rejected).", "outcome");
 
     public static readonly Counter DoublePayments = Metrics.CreateCounter(
         "dmh_settlement_double_payments_total", "A second payment attempt of an already paid order succeeded (needs a refund).");

@@ -24,6 +24,12 @@ public sealed record SettleResult(SettleOutcome Outcome, long OrderId, long? Rew
 public sealed class SettlementRejectedException(string message) : Exception(message);
 
 /// <summary>
+/// A confirmation for an attempt that never got prepay parameters, so nobody could have paid it: a
+/// forged or corrupt entry (issue 15, M5). Dead-lettered at once, never settled.
+/// </summary>
+public sealed class AttemptNeverPrepaidException(string message) : Exception(message);
+
+/// <summary>
 /// One MySQL transaction per payment: order paid (conditional on still unpaid), payment attempt
 /// succeeded, reward (unique per order and beneficiary), balance (optimistic <c>version</c>) and the
 /// sync outbox rows. READ COMMITTED so that a retry after a version conflict reads the committed
@@ -116,6 +122,13 @@ public sealed class SettlementStore(
             throw new SettlementRejectedException($"No payment attempt (or order) for out_trade_no {payment.OutTradeNo}.");
         }
 
+        if (row.AttemptStatus == PaymentStatus.Created)
+        {
+            // The guarded UPDATE changed nothing (it requires an attempt that was prepaid).
+            throw new AttemptNeverPrepaidException(
+                $"Payment attempt {payment.OutTradeNo} (order {row.OrderId}) was never prepaid, so it cannot have been paid: not settled.");
+        }
+
         if (row.AmountFen != payment.TotalFen)
         {
             // The guarded UPDATE changed nothing (it requires the amounts to agree).
@@ -188,7 +201,7 @@ public sealed class SettlementStore(
 
     /// <summary>
     /// The guard of the whole settlement: only the delivery that flips the order from unpaid (and
-    /// whose amount agrees) marks the order and its attempt paid. One round trip with the read of the
+    /// whose amount agrees, for an attempt that was prepaid) marks the order and its attempt paid. One round trip with the read of the
     /// attempt, its order, the campaign's rule and the referrer's balance version.
     /// </summary>
     private static async Task<AttemptRow?> MarkPaidAsync(MySqlConnection connection, DynamicParameters args, CancellationToken ct)
@@ -228,11 +241,11 @@ public sealed class SettlementStore(
             o.registration_code = @Code, o.sync_status = 'pending', o.updated_at = @Now,
             p.status = 'succeeded', p.transaction_id = @TransactionId, p.payer_total_fen = @PayerTotalFen,
             p.success_time = @SuccessTime, p.received_at = @ReceivedAt
-        WHERE p.out_trade_no = @OutTradeNo AND p.amount_fen = @TotalFen AND o.pay_status = 'unpaid';
+        WHERE p.out_trade_no = @OutTradeNo AND p.amount_fen = @TotalFen AND p.status <> 'created' AND o.pay_status = 'unpaid';
         SELECT ROW_COUNT() AS Changed, p.id AS PaymentId, p.order_id AS OrderId, p.amount_fen AS AmountFen,
                o.campaign_id AS CampaignId, o.participant_id AS ParticipantId, o.referrer_id AS ReferrerId,
                o.trade_no AS TradeNo, c.reward_type AS RewardType, c.reward_rule AS RewardRule, c.reward_bps AS RewardBps,
-               b.version AS BalanceVersion
+               b.version AS BalanceVersion, p.status AS AttemptStatus
         FROM payments p JOIN orders o ON o.id = p.order_id
         LEFT JOIN campaigns c ON c.id = o.campaign_id
         LEFT JOIN user_balances b ON b.user_id = o.referrer_id
@@ -331,5 +344,5 @@ public sealed class SettlementStore(
 
     /// <param name="Changed">Rows the guarded UPDATE just before changed: 0 unless this delivery marked the order paid.</param>
     private sealed record AttemptRow(long Changed, long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
-        string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, long? BalanceVersion);
+        string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, long? BalanceVersion, string AttemptStatus);
 }

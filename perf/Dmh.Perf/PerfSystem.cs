@@ -53,7 +53,11 @@ public sealed class PerfSystem : IAsyncDisposable
         var connectionString = Required("Database__ConnectionString");
         var admin = new HttpClient { BaseAddress = baseUrl };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SignInAsync(admin, ct));
-        var redis = await ConnectionMultiplexer.ConnectAsync(Required("Redis__Configuration"));
+        // As Ingress's Redis user: the runner only does what Ingress's pay step does (remember attempt amounts).
+        var redisOptions = ConfigurationOptions.Parse(Required("DMH_REDIS_INGRESS"));
+        redisOptions.TieBreaker = "";
+        redisOptions.ConfigurationChannel = "";
+        var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
         return new PerfSystem(baseUrl, admin, new MySqlDataSource(connectionString), redis, NotifySigner.FromEnvironment());
     }
 

@@ -8,6 +8,7 @@ using Dmh.Platform.Streams;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MySqlConnector;
 using StackExchange.Redis;
 
 namespace Dmh.IntegrationTests.Foundation;
@@ -129,7 +130,96 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         await host.StopAsync();
     }
 
-    private Task PublishAsync(string key) =>
+    [Fact]
+    public async Task A_pending_entry_deleted_from_the_stream_is_dead_lettered_not_acknowledged_silently()
+    {
+        var db = _redis.GetDatabase();
+        await db.StreamCreateConsumerGroupAsync(_prefix + Stream, Group, StreamPosition.Beginning, createStream: true);
+        var lost = await PublishAsync("lost");
+        await PublishAsync("kept");
+        // Delivered to "c1", which then crashed; meanwhile the entry was deleted (as a length cap did).
+        Assert.Equal(2, (await db.StreamReadGroupAsync(_prefix + Stream, Group, "c1", StreamPosition.NewMessages, 10)).Length);
+        await db.StreamDeleteAsync(_prefix + Stream, [lost]);
+
+        var handler = new RecordingHandler();
+        using var host = await StartAsync(handler, "c1", claimIdle: "01:00:00");
+        var letter = await WaitForDeadLetterAsync();
+        Assert.Equal((string)lost!, letter.EntryId);
+        Assert.Contains("Deleted from the stream", letter.Error, StringComparison.Ordinal);
+        await WaitUntilAsync(() => Task.FromResult(handler.Handled.ContainsKey("kept")));
+        Assert.False(handler.Handled.ContainsKey("lost"));
+        await WaitUntilAsync(async () => (await db.StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+        Assert.Equal(1, await db.StreamLengthAsync(_prefix + StreamNames.DeadLetters));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_deleted_entry_that_XAUTOCLAIM_reports_is_dead_lettered()
+    {
+        var db = _redis.GetDatabase();
+        await db.StreamCreateConsumerGroupAsync(_prefix + Stream, Group, StreamPosition.Beginning, createStream: true);
+        var lost = await PublishAsync("lost");
+        await db.StreamReadGroupAsync(_prefix + Stream, Group, "dead-consumer", StreamPosition.NewMessages, 10);
+        await db.StreamDeleteAsync(_prefix + Stream, [lost]);
+
+        using var host = await StartAsync(new RecordingHandler(), "survivor", claimIdle: "00:00:00.100");
+        var letter = await WaitForDeadLetterAsync();
+        Assert.Equal((string)lost!, letter.EntryId);
+        Assert.Contains("Deleted from the stream", letter.Error, StringComparison.Ordinal);
+        Assert.Equal(0, (await db.StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Deliveries_while_the_database_is_unreachable_do_not_count_toward_dead_lettering()
+    {
+        var handler = new RecordingHandler { DatabaseDown = true };
+        await PublishAsync("in-flight");
+
+        // MaxDeliveries is 3: twice as many tries during the outage must not dead-letter it.
+        using var host = await StartAsync(handler, "c1", claimIdle: "00:00:00.100");
+        await WaitUntilAsync(() => Task.FromResult(handler.OutageAttempts >= 6));
+        var pending = await _redis.GetDatabase().StreamPendingMessagesAsync(_prefix + Stream, Group, 10, RedisValue.Null);
+        Assert.True(Assert.Single(pending).DeliveryCount <= 1, $"delivery count {pending[0].DeliveryCount}");
+        Assert.Equal(0, await DeadLetterCountAsync());
+
+        handler.DatabaseDown = false;
+        await WaitUntilAsync(() => Task.FromResult(handler.Handled.ContainsKey("in-flight")));
+        await WaitUntilAsync(async () => (await _redis.GetDatabase().StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+        Assert.Equal(0, await DeadLetterCountAsync());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task An_entry_the_handler_rejects_is_dead_lettered_at_once()
+    {
+        var handler = new RecordingHandler(rejectKey: "forged");
+        await PublishAsync("forged");
+        await PublishAsync("fine");
+
+        using var host = await StartAsync(handler, "c1", claimIdle: "01:00:00");
+        var letter = await WaitForDeadLetterAsync();
+        Assert.Equal("never prepaid", letter.Error);
+        Assert.Equal(1, letter.Deliveries);
+        await WaitUntilAsync(() => Task.FromResult(handler.Handled.ContainsKey("fine")));
+        await WaitUntilAsync(async () => (await _redis.GetDatabase().StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+        await host.StopAsync();
+    }
+
+    private async Task<(string EntryId, string Error, int Deliveries)> WaitForDeadLetterAsync()
+    {
+        await WaitUntilAsync(async () => await DeadLetterCountAsync() == 1);
+        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<(string, string, int)>("SELECT entry_id, error, deliveries FROM dead_letters");
+    }
+
+    private async Task<long> DeadLetterCountAsync()
+    {
+        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dead_letters");
+    }
+
+    private Task<RedisValue> PublishAsync(string key) =>
         _redis.GetDatabase().StreamAddAsync(_prefix + Stream, StreamPublisher.ToFields(
             new Envelope("Test", 1, key, "{}", DateTimeOffset.UtcNow)));
 
@@ -147,6 +237,8 @@ public sealed class StreamConsumerTests : IAsyncLifetime
             ["Test:Consumer:PollInterval"] = "00:00:00.005",
             ["Test:Consumer:MaxDeliveries"] = "3",
             ["Test:Consumer:BatchWindow"] = batchWindow,
+            ["Test:Consumer:ErrorBackoff"] = "00:00:00.020",
+            ["Test:Consumer:MaxUnavailableBackoff"] = "00:00:00.100",
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddDmhDatabase();
@@ -168,18 +260,31 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         }
     }
 
-    private sealed class RecordingHandler(string? poisonKey = null) : IStreamHandler
+    private sealed class RecordingHandler(string? poisonKey = null, string? rejectKey = null) : IStreamHandler
     {
         private int _poisonAttempts;
+        private int _outageAttempts;
 
         public ConcurrentDictionary<string, int> Handled { get; } = new();
 
         public int PoisonAttempts => _poisonAttempts;
 
+        public int OutageAttempts => _outageAttempts;
+
+        /// <summary>While true, every batch fails as a handler does when MySQL is down (a closed port).</summary>
+        public volatile bool DatabaseDown;
+
         public ConcurrentQueue<int> BatchSizes { get; } = new();
 
-        public Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
+        public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
         {
+            if (DatabaseDown)
+            {
+                Interlocked.Increment(ref _outageAttempts);
+                await using var connection = new MySqlConnection("Server=127.0.0.1;Port=1;User ID=nobody;Database=none;Connect Timeout=5");
+                await connection.OpenAsync(ct);
+            }
+
             BatchSizes.Enqueue(batch.Count);
             foreach (var message in batch)
             {
@@ -191,11 +296,15 @@ public sealed class StreamConsumerTests : IAsyncLifetime
                     continue;
                 }
 
+                if (key == rejectKey)
+                {
+                    message.Reject("never prepaid");
+                    continue;
+                }
+
                 Handled.AddOrUpdate(key, 1, (_, n) => n + 1);
                 message.Done();
             }
-
-            return Task.CompletedTask;
         }
     }
 }

@@ -31,7 +31,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Success_at_the_provider_settles_once_through_the_payments_stream()
+    public async Task Success_at_the_provider_settles_once_without_publishing_to_the_payments_stream()
     {
         var campaign = await _kit.CampaignAsync(fixedYuan: 8m);
         var referrer = await _kit.ParticipantAsync();
@@ -47,8 +47,10 @@ public sealed class ReconciliationTests : IAsyncLifetime
         Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE order_id = @orderId", new { orderId }));
         Assert.Equal(8m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
         Assert.Equal("4200009999", await _kit.ScalarAsync<string>("SELECT trade_no FROM orders WHERE id = @orderId", new { orderId }));
-        var entries = await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Payments);
-        Assert.All(entries, e => Assert.Contains("\"source\":\"reconcile\"", (string)e["payload"]!, StringComparison.Ordinal));
+        // Settled through the settlement handler directly: Settlement's Redis user may not add to the payments stream.
+        Assert.Empty(await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Payments));
+        Assert.Equal(9000, await _kit.ScalarAsync<long>("SELECT payer_total_fen FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
+        await SettlementKit.WaitUntilAsync(async () => await _kit.Redis.StreamLengthAsync(_kit.Prefix + StreamNames.Sync) == 2);
         Assert.DoesNotContain(_provider.Queries, q => q == fresh.OutTradeNo);
         Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = fresh.OrderId }));
         await worker.StopAsync();
@@ -87,6 +89,28 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attempt_settlement_keeps_refusing_is_asked_about_with_growing_pauses_then_marked()
+    {
+        var campaign = await _kit.CampaignAsync();
+        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        // The provider's amount disagrees with the attempt's: settlement refuses it every time.
+        _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200007777", 9800, 9800, DateTimeOffset.UtcNow, "wx", "mch");
+
+        using var worker = await StartAsync(queryAfter: "00:00:00.050", maxRefusals: 3);
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<DateTime?>(
+            "SELECT reconcile_stopped_at FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }) is not null);
+        Assert.Equal(3, await _kit.ScalarAsync<int>("SELECT reconcile_refusals FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
+        var asked = _provider.Queries.Count(q => q == outTradeNo);
+        // Many more sweeps: a marked attempt is asked about no more.
+        await Task.Delay(1000);
+        Assert.Equal(3, asked);
+        Assert.Equal(asked, _provider.Queries.Count(q => q == outTradeNo));
+        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
+        Assert.Empty(await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Payments));
+        await worker.StopAsync();
+    }
+
+    [Fact]
     public async Task A_sweep_is_skipped_while_another_instance_holds_the_lock()
     {
         var campaign = await _kit.CampaignAsync();
@@ -103,13 +127,14 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await worker.StopAsync();
     }
 
-    private Task<Microsoft.Extensions.Hosting.IHost> StartAsync() =>
+    private Task<Microsoft.Extensions.Hosting.IHost> StartAsync(string queryAfter = "00:05:00", int maxRefusals = 5) =>
         SettlementKit.StartWorkerAsync(new Dictionary<string, string?>(_kit.Settings("recon"))
         {
             ["Reconciliation:Enabled"] = "true",
-            ["Reconciliation:Interval"] = "00:00:00.100",
-            ["Reconciliation:QueryAfter"] = "00:05:00",
+            ["Reconciliation:Interval"] = "00:00:00.050",
+            ["Reconciliation:QueryAfter"] = queryAfter,
             ["Reconciliation:ExpireAfter"] = "02:00:00",
+            ["Reconciliation:MaxRefusals"] = maxRefusals.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }, services => services.AddSingleton<IPaymentProvider>(_provider));
 
     private sealed class FakeProvider : IPaymentProvider

@@ -4,6 +4,7 @@ using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Settlement.Settling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Dmh.IntegrationTests.Settlement;
@@ -191,6 +192,64 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_payment_for_an_attempt_never_prepaid_is_dead_lettered_at_once_and_logged()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 1m);
+        var referrer = await _kit.ParticipantAsync();
+        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        await using (var connection = await _db.DataSource.OpenConnectionAsync())
+        {
+            // The attempt row exists but prepay never answered: nobody can have paid it.
+            await connection.ExecuteAsync("UPDATE payments SET status = 'created' WHERE out_trade_no = @outTradeNo", new { outTradeNo });
+        }
+
+        var logs = new CapturedLogs();
+        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w", claimIdle: "01:00:00"), s => s.AddSingleton<ILoggerProvider>(logs));
+        await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters") == 1 && await _kit.PendingAsync() == 0);
+        var letter = await _kit.ScalarAsync<string>("SELECT CONCAT(deliveries, ' ', error) FROM dead_letters");
+        Assert.StartsWith("1 ", letter, StringComparison.Ordinal);
+        Assert.Contains("never prepaid", letter, StringComparison.Ordinal);
+        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
+        Assert.Equal("created", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
+        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        Assert.Contains(logs.Errors, e => e.Contains(outTradeNo, StringComparison.Ordinal) && e.Contains("never prepaid", StringComparison.Ordinal));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Payments_are_not_dead_lettered_while_MySQL_is_unreachable()
+    {
+        var campaign = await _kit.CampaignAsync(fixedYuan: 1m);
+        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), await _kit.ParticipantAsync(), 9900);
+        await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+
+        // MaxDeliveries 1: before issue 15 the second delivery of the outage dead-lettered the payment.
+        var outage = _kit.Settings("w-outage", claimIdle: "00:00:00.100", maxDeliveries: 1);
+        outage["Database:ConnectionString"] = "Server=127.0.0.1;Port=1;User ID=dmh;Password=none;Database=dmh;Connect Timeout=2";
+        outage["Settlement:Consumer:ErrorBackoff"] = "00:00:00.020";
+        outage["Settlement:Consumer:MaxUnavailableBackoff"] = "00:00:00.100";
+        var logs = new CapturedLogs();
+        using (var worker = await SettlementKit.StartWorkerAsync(outage, s => s.AddSingleton<ILoggerProvider>(logs)))
+        {
+            await SettlementKit.WaitUntilAsync(() => Task.FromResult(logs.Warnings.Count(w => w.Contains("postponed", StringComparison.Ordinal) && w.Contains(outTradeNo, StringComparison.Ordinal)) >= 4));
+            await worker.StopAsync();
+        }
+
+        Assert.Equal(0, await _kit.Redis.StreamLengthAsync(_kit.Prefix + StreamNames.DeadLetters));
+        var pending = await _kit.Redis.StreamPendingMessagesAsync(_kit.Prefix + StreamNames.Payments, GroupNames.Settlement, 10, RedisValue.Null);
+        Assert.True(Assert.Single(pending).DeliveryCount <= 1, $"delivery count {pending[0].DeliveryCount}");
+
+        // MySQL is back: the payment settles, nothing was dead-lettered.
+        using var recovered = await SettlementKit.StartWorkerAsync(_kit.Settings("w-back", claimIdle: "00:00:00.100", maxDeliveries: 1));
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid"
+            && await _kit.PendingAsync() == 0);
+        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+        await recovered.StopAsync();
+    }
+
+    [Fact]
     public async Task Four_workers_settle_2000_payments_for_50_referrers_with_exact_balances_and_versions()
     {
         var campaign = await _kit.CampaignAsync("percentage", 0m, 1500);
@@ -254,6 +313,32 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         {
             await worker.StopAsync();
             worker.Dispose();
+        }
+    }
+
+    /// <summary>Formatted log lines of a worker, by level.</summary>
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Text)> _lines = new();
+
+        public IEnumerable<string> Errors => _lines.Where(l => l.Level >= LogLevel.Error).Select(l => l.Text);
+
+        public IEnumerable<string> Warnings => _lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Text);
+
+        public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<(LogLevel, string)> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue((logLevel, formatter(state, exception)));
         }
     }
 }

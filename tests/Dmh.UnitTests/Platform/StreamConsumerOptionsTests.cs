@@ -26,4 +26,19 @@ public sealed class StreamConsumerOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.NextIdlePause(TimeSpan.Zero));
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.NextIdlePause(TimeSpan.FromMilliseconds(10)));
     }
+
+    [Fact]
+    public void While_the_database_stays_unreachable_the_pause_doubles_from_the_error_backoff_up_to_the_maximum()
+    {
+        var options = new StreamConsumerOptions { ErrorBackoff = TimeSpan.FromSeconds(1), MaxUnavailableBackoff = TimeSpan.FromSeconds(5) };
+        var pauses = new List<TimeSpan>();
+        var pause = TimeSpan.Zero;
+        for (var i = 0; i < 5; i++)
+        {
+            pause = options.NextUnavailableBackoff(pause);
+            pauses.Add(pause);
+        }
+
+        Assert.Equal(new[] { 1, 2, 4, 5, 5 }, pauses.Select(p => (int)p.TotalSeconds));
+    }
 }
