@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Dmh.Contracts;
 using Dmh.Ingress.Payments;
 using Dmh.IntegrationTests.Infrastructure;
@@ -155,7 +156,7 @@ public sealed class RedisAclTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Ingress_runs_sign_in_throttling_and_SMS_codes_as_its_own_user()
+    public async Task Ingress_runs_sign_in_throttling_SMS_codes_and_WeChat_sign_in_states_as_its_own_user()
     {
         await using var factory = new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, _prefix, new Dictionary<string, string?>
         {
@@ -169,8 +170,20 @@ public sealed class RedisAclTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         var sms = await client.PostAsJsonAsync("/api/v1/auth/sms/send", new { campaignId = 1, phone = "13800138077" });
         Assert.Equal(HttpStatusCode.NoContent, sms.StatusCode);
+        // The phone's own limit refuses a second code at once; its place in the send budgets is given back (DECR).
+        var again = await client.PostAsJsonAsync("/api/v1/auth/sms/send", new { campaignId = 1, phone = "13800138077" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
         var login = await client.PostAsJsonAsync("/api/v1/auth/sms/login", new { phone = "13800138077", code = "000000" });
         Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+
+        // WeChat sign-in: the state is marked used (SET NX) before the code goes to WeChat, which is not here (502).
+        using var stateAnswer = await client.GetAsync("/api/v1/auth/wechat/state");
+        Assert.True(stateAnswer.IsSuccessStatusCode, await stateAnswer.Content.ReadAsStringAsync());
+        var state = await stateAnswer.Content.ReadFromJsonAsync<JsonElement>();
+        var wechat = await client.PostAsJsonAsync("/api/v1/auth/wechat", new { code = "any-code", state = state.GetProperty("state").GetString() });
+        Assert.NotEqual(HttpStatusCode.BadRequest, wechat.StatusCode);
+        var replay = await client.PostAsJsonAsync("/api/v1/auth/wechat", new { code = "any-code", state = state.GetProperty("state").GetString() });
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
 
         Assert.Empty(await DeniedAsync("ingress"));
     }
