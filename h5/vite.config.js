@@ -43,8 +43,27 @@ function preloadLandingPage(moduleFiles) {
   }
 }
 
+/**
+ * uni-h5's framework CSS preloads navigation-bar shadow images from DCloud's CDN (a `shadow-preload`
+ * animation on body:after). DMH's pages draw their own navigation bar, so the images are never shown,
+ * and the request would fail offline and need the CDN in the page's CSP: drop those URLs.
+ */
+function dropDcloudCdnImages() {
+  return {
+    name: 'dmh-drop-dcloud-cdn-images',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const asset of Object.values(bundle)) {
+        if (asset.type === 'asset' && asset.fileName.endsWith('.css') && typeof asset.source === 'string') {
+          asset.source = asset.source.replace(/url\((['"]?)https:\/\/cdn\.dcloud\.net\.cn\/[^)'"]*\1\)/g, 'none')
+        }
+      }
+    }
+  }
+}
+
 // Served by Dmh.Ingress under /h5/ (hash router), so every asset URL starts with /h5/.
 export default defineConfig({
   base: '/h5/',
-  plugins: [uni(), preloadLandingPage(['pages/campaign/index.vue'])]
+  plugins: [uni(), preloadLandingPage(['pages/campaign/index.vue']), dropDcloudCdnImages()]
 })

@@ -31,12 +31,8 @@ public sealed partial class FrontendSecurityHeaders(IFileProvider files, Fronten
             connect.Add(origin);
         }
 
+        // h5/vite.config.js drops the CDN images uni-h5's CSS would preload, so no page needs another image origin.
         var images = new List<string>(options.ImageSources);
-        if (h5)
-        {
-            // uni-h5's own CSS preloads its navigation-bar shadow images from DCloud's CDN.
-            images.Add("https://cdn.dcloud.net.cn");
-        }
 
         // The H5 page validates the campaign's form with Ajv, which compiles each schema into a function.
         return new PageSources(scripts, connect, images, Eval: h5);
