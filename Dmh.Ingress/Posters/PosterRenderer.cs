@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Dmh.Ingress.Uploads;
 using Microsoft.Extensions.Options;
 using QRCoder;
 using SkiaSharp;
@@ -32,10 +33,12 @@ internal sealed class PosterRenderer : IDisposable
 
     private readonly SKTypeface _regular;
     private readonly SKTypeface _bold;
+    private readonly long _maxCoverPixels;
 
-    public PosterRenderer(IOptions<PosterOptions> options)
+    public PosterRenderer(IOptions<PosterOptions> options, IOptions<UploadOptions> uploads)
     {
         var o = options.Value;
+        _maxCoverPixels = uploads.Value.MaxCoverPixels;
         _regular = LoadSimplifiedChinese(o.FontFile);
         _bold = string.IsNullOrWhiteSpace(o.BoldFontFile) ? _regular : LoadSimplifiedChinese(o.BoldFontFile);
     }
@@ -183,7 +186,7 @@ internal sealed class PosterRenderer : IDisposable
         return first ?? throw new InvalidOperationException($"Posters: cannot load a font from '{path}'.");
     }
 
-    private static bool DrawCover(SKCanvas canvas, byte[]? cover)
+    private bool DrawCover(SKCanvas canvas, byte[]? cover)
     {
         if (cover is null)
         {
@@ -192,7 +195,9 @@ internal sealed class PosterRenderer : IDisposable
 
         using var data = SKData.CreateCopy(cover);
         using var codec = SKCodec.Create(data);
-        if (codec is null || codec.Info.Width == 0 || codec.Info.Height == 0)
+        // A cover stored before uploads were capped (or put on disk by hand) may declare any size:
+        // judge it by its header, as the upload does, before anything decodes it.
+        if (codec is null || codec.Info.Width == 0 || codec.Info.Height == 0 || (long)codec.Info.Width * codec.Info.Height > _maxCoverPixels)
         {
             return false;
         }
