@@ -5,7 +5,6 @@ using Dmh.Contracts;
 using Dmh.Ingress.Payments;
 using Dmh.IntegrationTests.Infrastructure;
 using Dmh.IntegrationTests.Settlement;
-using Dmh.Platform.Payments;
 using Dmh.Platform.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
