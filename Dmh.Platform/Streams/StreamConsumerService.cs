@@ -15,9 +15,10 @@ namespace Dmh.Platform.Streams;
 /// longer than <see cref="StreamConsumerOptions.ClaimIdle"/> (dead consumers, failed handling).
 /// An entry delivered more than <see cref="StreamConsumerOptions.MaxDeliveries"/> times, rejected by
 /// the handler, or found deleted from the stream while pending is copied to the dead-letter stream and
-/// recorded through the host's <see cref="IDeadLetterStore"/>, then acked, so one poison entry never blocks the rest and no entry vanishes unseen. While the
-/// handler's database is unreachable the loop backs off and gives the deliveries back (issue 15, M4),
-/// so an outage does not dead-letter every entry in flight.
+/// recorded through the host's <see cref="IDeadLetterStore"/>, then acked, so one poison entry never
+/// blocks the rest and no entry vanishes unseen. While the handler's database is unreachable the loop
+/// backs off and gives the deliveries back (issue 15, M4), so an outage does not dead-letter every
+/// entry in flight.
 /// The loop catches and backs off on every error: an unhandled exception would stop the host.
 /// </summary>
 public sealed class StreamConsumerService<THandler>(
