@@ -1,6 +1,6 @@
 namespace Dmh.Contracts;
 
-/// <summary>orders.status.</summary>
+/// <summary>orders.status: written by Ingress and by Settlement (paid on settling, closed by reconciliation).</summary>
 public static class OrderStatus
 {
     /// <summary>Created, not paid yet; can be paid (again).</summary>
@@ -13,7 +13,7 @@ public static class OrderStatus
     public const string Refunded = "refunded";
 }
 
-/// <summary>orders.pay_status.</summary>
+/// <summary>orders.pay_status: written by Ingress and by Settlement.</summary>
 public static class PayStatus
 {
     /// <summary>No successful payment.</summary>
@@ -50,28 +50,11 @@ public static class SyncStatus
     public const string Failed = "failed";
 }
 
-/// <summary>campaigns.status.</summary>
-public static class CampaignStatus
+/// <summary>campaigns.reward_type: written by Ingress (the campaign's reward rule), read by Settlement.</summary>
+public static class RewardTypes
 {
-    /// <summary>Being edited, not public.</summary>
-    public const string Draft = "draft";
-    /// <summary>Published, before its start time.</summary>
-    public const string Scheduled = "scheduled";
-    /// <summary>Published and within its time window.</summary>
-    public const string Active = "active";
-    /// <summary>Published, past its end time.</summary>
-    public const string Ended = "ended";
-    /// <summary>Taken offline by an operator.</summary>
-    public const string Disabled = "disabled";
-}
-
-/// <summary>Admin roles.</summary>
-public static class AdminRoles
-{
-    /// <summary>Everything, including admin accounts.</summary>
-    public const string Admin = "admin";
-    /// <summary>Campaigns, orders, sync.</summary>
-    public const string Operator = "operator";
-    /// <summary>Read only.</summary>
-    public const string Viewer = "viewer";
+    /// <summary>A fixed amount per paid referral (campaigns.reward_rule, yuan); the default.</summary>
+    public const string Fixed = "fixed";
+    /// <summary>Basis points of the order price (campaigns.reward_bps), rounded down to the fen.</summary>
+    public const string Percentage = "percentage";
 }

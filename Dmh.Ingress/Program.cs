@@ -15,7 +15,7 @@ using Dmh.Ingress.Stats;
 using Dmh.Ingress.Uploads;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,9 +1,9 @@
 using Dmh.Contracts;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.Streams;
-using Dmh.Platform.WechatPay;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Settling;
+using Dmh.WechatPay;
 
 // Settlement's continuations only wait on MySQL and Redis: see InlineSocketCompletions.
 InlineSocketCompletions.EnableUnlessConfigured();

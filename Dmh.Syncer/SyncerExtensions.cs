@@ -1,4 +1,5 @@
 using Dmh.Contracts;
+using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.Security;
 using Dmh.Platform.Streams;
@@ -33,6 +34,7 @@ public static class SyncerExtensions
         builder.Services.AddSingleton<SyncStore>();
 
         builder.AddStreamConsumer<SyncHandler>("Syncer:Consumer", StreamNames.Sync, GroupNames.Syncer);
+        builder.AddDeadLetterTable();
         // Whether sync runs is decided from the final configuration when the host starts (test hosts
         // and later configuration sources are applied after this method runs), so the consumer loop
         // and the stream's maintenance job are started by SyncWorkers rather than registered as hosted services of their own.

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 

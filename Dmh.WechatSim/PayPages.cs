@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.Extensions.Options;
 
 namespace Dmh.WechatSim;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
-using Dmh.Contracts;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Microsoft.AspNetCore.Authentication.JwtBearer;

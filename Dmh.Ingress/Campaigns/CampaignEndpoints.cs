@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using System.Text.Json;
+using Dmh.Contracts;
 using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;

@@ -1,3 +1,4 @@
+using Dmh.Contracts;
 using Dmh.Ingress.Http;
 
 namespace Dmh.Ingress.Campaigns;
@@ -38,12 +39,6 @@ public static class CampaignStatus
         Ended => "ended",
         _ => "disabled",
     };
-}
-
-public static class RewardTypes
-{
-    public const string Fixed = "fixed";
-    public const string Percentage = "percentage";
 }
 
 /// <summary>Rules on a campaign's money fields, free of I/O.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using Dapper;
+using Dmh.Contracts;
 using Dmh.Platform;
 using MySqlConnector;
 

@@ -1,4 +1,4 @@
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;

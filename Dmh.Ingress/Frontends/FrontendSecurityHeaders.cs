@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.Extensions.FileProviders;
 
 namespace Dmh.Ingress.Frontends;

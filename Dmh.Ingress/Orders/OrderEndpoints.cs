@@ -8,7 +8,7 @@ using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.Sync;
-using Dmh.Platform.Payments;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using CampaignState = Dmh.Ingress.Campaigns.CampaignStatus;

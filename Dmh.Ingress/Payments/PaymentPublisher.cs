@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Dmh.Contracts;
-using Dmh.Platform.Payments;
 using Dmh.Platform.Redis;
 using Dmh.Platform.Streams;
 using StackExchange.Redis;

@@ -12,9 +12,6 @@ namespace Dmh.Ingress.Sync;
 /// <summary>Sync status and retry for admins (docs/API.md, "Orders, rewards, sync, stats").</summary>
 public static class SyncEndpoints
 {
-    /// <summary>Written by Dmh.Syncer's sweeper (OutboxSweeper.HealthKey).</summary>
-    public const string TargetHealthKey = "dmh:sync:target-health";
-
     public sealed record SyncEntry(string Entity, long EntityId, string Status, int Attempts, string? LastError, DateTimeOffset? SyncedAt, DateTimeOffset UpdatedAt);
 
     public sealed record SyncStatusResponse(long OrderId, IReadOnlyList<SyncEntry> Entries);
@@ -75,13 +72,13 @@ public static class SyncEndpoints
         var synced = counts.GetValueOrDefault(SyncStatus.Synced);
         var failed = counts.GetValueOrDefault(SyncStatus.Failed);
         var now = time.GetUtcNow();
-        var health = await redis.GetDatabase().HashGetAllAsync(keys.For(TargetHealthKey));
+        var health = await redis.GetDatabase().HashGetAllAsync(keys.For(SyncTargetHealth.Key));
         var fields = health.ToDictionary(h => (string)h.Name!, h => (string?)h.Value);
         var target = new TargetState(
-            fields.GetValueOrDefault("type"),
-            fields.TryGetValue("healthy", out var healthy) ? healthy == "1" : null,
-            string.IsNullOrEmpty(fields.GetValueOrDefault("error")) ? null : fields["error"],
-            DateTimeOffset.TryParse(fields.GetValueOrDefault("checkedAt"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at) ? at : null);
+            fields.GetValueOrDefault(SyncTargetHealth.Fields.Type),
+            fields.TryGetValue(SyncTargetHealth.Fields.Healthy, out var healthy) ? healthy == "1" : null,
+            string.IsNullOrEmpty(fields.GetValueOrDefault(SyncTargetHealth.Fields.Error)) ? null : fields[SyncTargetHealth.Fields.Error],
+            DateTimeOffset.TryParse(fields.GetValueOrDefault(SyncTargetHealth.Fields.CheckedAt), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at) ? at : null);
         return TypedResults.Ok(new SyncSummary(
             new SyncCounts(counts.GetValueOrDefault(SyncStatus.Pending), synced, failed),
             synced + failed == 0 ? null : Math.Round((double)synced / (synced + failed), 4),

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MySqlConnector;

@@ -1,4 +1,6 @@
+using Dmh.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -21,6 +23,13 @@ public static class DatabaseExtensions
             return new MySqlDataSourceBuilder(Normalize(options.ConnectionString)).Build();
         });
         builder.Services.AddSingleton<Migrator>();
+        return builder;
+    }
+
+    /// <summary>The dead_letters table as the stream consumers' <see cref="IDeadLetterStore"/> (a worker host's choice).</summary>
+    public static IHostApplicationBuilder AddDeadLetterTable(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<IDeadLetterStore, DeadLetterTable>();
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dmh.Platform.Database;
 using Dmh.Platform.Redis;
+using Dmh.Platform.Streams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -42,6 +43,7 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddDmhDatabase();
         builder.AddDmhRedis();
+        builder.AddStreamPublisher();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks()
             .AddCheck<MySqlHealthCheck>("mysql", tags: [ReadyTag])

@@ -1,4 +1,3 @@
-using Dmh.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -8,7 +7,7 @@ namespace Dmh.Platform.Redis;
 
 public static class RedisExtensions
 {
-    /// <summary>Registers one shared multiplexer, key naming and the stream publisher.</summary>
+    /// <summary>Registers one shared multiplexer and key naming.</summary>
     public static IHostApplicationBuilder AddDmhRedis(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RedisOptions>()
@@ -28,7 +27,6 @@ public static class RedisExtensions
             return ConnectionMultiplexer.Connect(options);
         });
         builder.Services.AddSingleton<RedisKeys>();
-        builder.Services.AddSingleton<StreamPublisher>();
         return builder;
     }
 }

@@ -1,10 +1,8 @@
-using Dapper;
 using Dmh.Contracts;
 using Dmh.Platform.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using Prometheus;
 using StackExchange.Redis;
 
@@ -17,9 +15,10 @@ namespace Dmh.Platform.Streams;
 /// longer than <see cref="StreamConsumerOptions.ClaimIdle"/> (dead consumers, failed handling).
 /// An entry delivered more than <see cref="StreamConsumerOptions.MaxDeliveries"/> times, rejected by
 /// the handler, or found deleted from the stream while pending is copied to the dead-letter stream and
-/// table, then acked, so one poison entry never blocks the rest and no entry vanishes unseen. While the
-/// handler's database is unreachable the loop backs off and gives the deliveries back (issue 15, M4),
-/// so an outage does not dead-letter every entry in flight.
+/// recorded through the host's <see cref="IDeadLetterStore"/>, then acked, so one poison entry never
+/// blocks the rest and no entry vanishes unseen. While the handler's database is unreachable the loop
+/// backs off and gives the deliveries back (issue 15, M4), so an outage does not dead-letter every
+/// entry in flight.
 /// The loop catches and backs off on every error: an unhandled exception would stop the host.
 /// </summary>
 public sealed class StreamConsumerService<THandler>(
@@ -27,7 +26,7 @@ public sealed class StreamConsumerService<THandler>(
     RedisKeys keys,
     IOptionsMonitor<StreamConsumerOptions> optionsMonitor,
     THandler handler,
-    MySqlDataSource dataSource,
+    IDeadLetterStore deadLetters,
     TimeProvider time,
     ILogger<StreamConsumerService<THandler>> logger) : BackgroundService
     where THandler : IStreamHandler
@@ -371,28 +370,21 @@ public sealed class StreamConsumerService<THandler>(
 
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            await connection.ExecuteAsync("""
-                INSERT IGNORE INTO dead_letters (stream, entry_id, group_name, consumer, deliveries, message_type, message_key, payload, error)
-                VALUES (@Stream, @EntryId, @Group, @Consumer, @Deliveries, @Type, @Key, @Payload, @Error)
-                """,
-                new
-                {
-                    _options.Stream,
-                    EntryId = (string?)entryId,
-                    _options.Group,
-                    Consumer = consumer,
-                    Deliveries = deliveries,
-                    envelope?.Type,
-                    envelope?.Key,
-                    Payload = envelope?.Payload ?? (values.Length > 0 ? string.Join(", ", values.Select(v => $"{v.Name}={v.Value}")) : null),
-                    Error = error,
-                });
+            await deadLetters.RecordAsync(new DeadLetter(
+                _options.Stream,
+                entryId.ToString(),
+                _options.Group,
+                consumer,
+                deliveries,
+                envelope?.Type,
+                envelope?.Key,
+                envelope?.Payload ?? (values.Length > 0 ? string.Join(", ", values.Select(v => $"{v.Name}={v.Value}")) : null),
+                error), CancellationToken.None);
         }
-        catch (MySqlException ex)
+        catch (Exception ex)
         {
-            // The dead-letter stream already holds it; the table is the operators' view.
-            logger.LogError(ex, "Could not record dead letter {EntryId} in MySQL", (string?)entryId);
+            // The dead-letter stream already holds it; the store is the operators' view.
+            logger.LogError(ex, "Could not record dead letter {EntryId} in the dead-letter store", (string?)entryId);
         }
 
         Messages.WithLabels(_options.Stream, _options.Group, "dead_lettered").Inc();

@@ -4,7 +4,7 @@ public static class ReconciliationExtensions
 {
     /// <summary>
     /// Registers the job when <c>Reconciliation:Enabled</c> is true. It needs an
-    /// <see cref="Dmh.Platform.Payments.IPaymentProvider"/> from DI (WeChat Pay's <c>AddWechatPay()</c>).
+    /// <see cref="Dmh.WechatPay.IPaymentProvider"/> from DI (WeChat Pay's <c>AddWechatPay()</c>).
     /// </summary>
     public static IHostApplicationBuilder AddReconciliation(this IHostApplicationBuilder builder)
     {

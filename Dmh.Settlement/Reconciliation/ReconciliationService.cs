@@ -1,8 +1,8 @@
 using Dapper;
 using Dmh.Contracts;
-using Dmh.Platform.Payments;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Settling;
+using Dmh.WechatPay;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 using Prometheus;

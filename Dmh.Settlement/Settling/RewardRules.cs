@@ -1,3 +1,4 @@
+using Dmh.Contracts;
 using Dmh.Platform;
 
 namespace Dmh.Settlement.Settling;
@@ -5,13 +6,10 @@ namespace Dmh.Settlement.Settling;
 /// <summary>The campaign's reward rule (DECISIONS.md: fixed amount by default, or basis points of the order price).</summary>
 public static class RewardRules
 {
-    public const string Fixed = "fixed";
-    public const string Percentage = "percentage";
-
     /// <summary>The reward in fen for one paid order; rounded down to the fen for percentage rules.</summary>
     public static long AmountFen(string rewardType, decimal fixedYuan, int basisPoints, long orderTotalFen) => rewardType switch
     {
-        Percentage => basisPoints <= 0 || orderTotalFen <= 0 ? 0 : Money.BasisPointsOf(orderTotalFen, basisPoints),
+        RewardTypes.Percentage => basisPoints <= 0 || orderTotalFen <= 0 ? 0 : Money.BasisPointsOf(orderTotalFen, basisPoints),
         _ => fixedYuan <= 0 ? 0 : Money.YuanToFen(fixedYuan),
     };
 

@@ -1,3 +1,5 @@
+using Dmh.Platform.Database;
+using Dmh.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dmh.Settlement.Settling;
@@ -15,6 +17,9 @@ public static class SettlementExtensions
         // settlement service has no right to publish to the payments stream).
         builder.Services.TryAddSingleton<PaymentSettlementHandler>();
         builder.Services.AddSingleton<IPaymentSettler>(sp => sp.GetRequiredService<PaymentSettlementHandler>());
+        // Settling publishes the sync requests; entries given up on go to the dead_letters table.
+        builder.AddStreamPublisher();
+        builder.AddDeadLetterTable();
         return builder;
     }
 }

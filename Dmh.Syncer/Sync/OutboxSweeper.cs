@@ -26,9 +26,6 @@ public sealed class OutboxSweeper(
     TimeProvider time,
     ILogger<OutboxSweeper> logger) : BackgroundService
 {
-    /// <summary>Redis hash Ingress reads: type, healthy, error, checkedAt.</summary>
-    public const string HealthKey = "dmh:sync:target-health";
-
     private readonly ExternalSyncOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -132,13 +129,13 @@ public sealed class OutboxSweeper(
             error = ex.Message;
         }
 
-        await redis.GetDatabase().HashSetAsync(keys.For(HealthKey),
+        await redis.GetDatabase().HashSetAsync(keys.For(SyncTargetHealth.Key),
         [
-            new("type", _options.Database.Type),
-            new("healthy", error is null ? "1" : "0"),
-            new("error", error ?? ""),
-            new("checkedAt", time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+            new(SyncTargetHealth.Fields.Type, _options.Database.Type),
+            new(SyncTargetHealth.Fields.Healthy, error is null ? "1" : "0"),
+            new(SyncTargetHealth.Fields.Error, error ?? ""),
+            new(SyncTargetHealth.Fields.CheckedAt, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
         ]);
-        await redis.GetDatabase().KeyExpireAsync(keys.For(HealthKey), _options.Sweeper.Interval * 4 + TimeSpan.FromSeconds(30));
+        await redis.GetDatabase().KeyExpireAsync(keys.For(SyncTargetHealth.Key), _options.Sweeper.Interval * 4 + TimeSpan.FromSeconds(30));
     }
 }

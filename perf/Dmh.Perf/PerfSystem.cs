@@ -5,10 +5,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapper;
-using Dmh.Platform.Payments;
-using Dmh.Platform.Redis;
-using Dmh.Platform.WechatPay;
-using Microsoft.Extensions.Options;
+using Dmh.Ingress.Payments;
+using Dmh.WechatPay;
 using MySqlConnector;
 using StackExchange.Redis;
 
@@ -25,7 +23,7 @@ public sealed class PerfSystem : IAsyncDisposable
     private static readonly TimeSpan PrepayLifetime = new WechatPayOptions().PrepayLifetime;
 
     private readonly ConnectionMultiplexer _redis;
-    private readonly AttemptAmounts _amounts;
+    private readonly string _keyPrefix = Environment.GetEnvironmentVariable("Redis__KeyPrefix") ?? "";
 
     private PerfSystem(Uri baseUrl, HttpClient admin, MySqlDataSource db, ConnectionMultiplexer redis, NotifySigner signer)
     {
@@ -33,10 +31,6 @@ public sealed class PerfSystem : IAsyncDisposable
         Admin = admin;
         Db = db;
         _redis = redis;
-        _amounts = new AttemptAmounts(redis, new RedisKeys(Options.Create(new RedisOptions
-        {
-            KeyPrefix = Environment.GetEnvironmentVariable("Redis__KeyPrefix") ?? "",
-        })));
         Signer = signer;
     }
 
@@ -154,7 +148,7 @@ public sealed class PerfSystem : IAsyncDisposable
                 "INSERT INTO payments (order_id, attempt, out_trade_no, channel, amount_fen, status) VALUES " +
                 string.Join(",", batchAttempts.Select(a => string.Create(CultureInfo.InvariantCulture, $"({a.OrderId}, 1, '{a.OutTradeNo}', 'h5', {a.AmountFen}, 'prepaid')"))),
                 cancellationToken: ct));
-            await Task.WhenAll(batchAttempts.Select(a => _amounts.RememberAsync(a.OutTradeNo, a.AmountFen, PrepayLifetime)));
+            await AttemptAmounts.SeedAsync(_redis, _keyPrefix, batchAttempts.Select(a => (a.OutTradeNo, a.AmountFen)), PrepayLifetime);
             attempts.AddRange(batchAttempts);
         }
 

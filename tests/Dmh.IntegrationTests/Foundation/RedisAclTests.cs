@@ -5,7 +5,6 @@ using Dmh.Contracts;
 using Dmh.Ingress.Payments;
 using Dmh.IntegrationTests.Infrastructure;
 using Dmh.IntegrationTests.Settlement;
-using Dmh.Platform.Payments;
 using Dmh.Platform.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -108,8 +107,8 @@ public sealed class RedisAclTests : IAsyncLifetime
         await db.StreamAddAsync(Key(StreamNames.Sync), "type", "x");
         await AssertNoPermAsync(() => db.KeyExpireAsync(Key(StreamNames.Sync), TimeSpan.FromSeconds(1)));
         // As the outbox sweeper writes it (several fields: HMSET).
-        await db.HashSetAsync(Key("dmh:sync:target-health"), [new("type", "mysql"), new("healthy", "1")]);
-        await db.KeyExpireAsync(Key("dmh:sync:target-health"), TimeSpan.FromSeconds(30));
+        await db.HashSetAsync(Key(SyncTargetHealth.Key), [new(SyncTargetHealth.Fields.Type, "mysql"), new(SyncTargetHealth.Fields.Healthy, "1")]);
+        await db.KeyExpireAsync(Key(SyncTargetHealth.Key), TimeSpan.FromSeconds(30));
     }
 
     [Fact]

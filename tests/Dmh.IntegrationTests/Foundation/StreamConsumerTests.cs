@@ -245,6 +245,7 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         builder.AddDmhRedis();
         builder.Services.AddSingleton(handler);
         builder.AddStreamConsumer<RecordingHandler>("Test:Consumer", Stream, Group);
+        builder.AddDeadLetterTable();
         var host = builder.Build();
         await host.StartAsync();
         return host;

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Dmh.IntegrationTests.Infrastructure;
-using Dmh.Platform.Payments;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

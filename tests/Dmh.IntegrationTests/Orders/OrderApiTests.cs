@@ -1,3 +1,4 @@
+using Dmh.WechatPay;
 using Microsoft.Extensions.Configuration;
 using System.Collections.Concurrent;
 using System.Net;
@@ -8,7 +9,6 @@ using Dapper;
 using Dmh.Ingress.Orders;
 using Dmh.IntegrationTests.Admins;
 using Dmh.IntegrationTests.Infrastructure;
-using Dmh.Platform.Payments;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Dapper;
 using Dmh.Contracts;
 using Dmh.IntegrationTests.Infrastructure;
-using Dmh.Platform.Payments;
+using Dmh.WechatPay;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 

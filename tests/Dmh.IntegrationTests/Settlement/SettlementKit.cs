@@ -1,4 +1,3 @@
-using Dmh.Platform.WechatPay;
 using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
@@ -8,6 +7,7 @@ using Dmh.Platform.Redis;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Settling;
+using Dmh.WechatPay;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

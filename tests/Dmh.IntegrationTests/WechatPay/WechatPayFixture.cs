@@ -45,23 +45,23 @@ public sealed class WechatPayFixture : IAsyncLifetime
             trade_type = tradeType, trade_state = "SUCCESS", success_time = "2026-11-25T18:00:00.123+08:00",
             amount = new { total = totalFen, payer_total = totalFen, currency, payer_currency = currency },
         });
-        var nonce = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce(12);
+        var nonce = Dmh.WechatPay.WechatPayCrypto.NewNonce(12);
         var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
         {
             id = "EV-" + Guid.NewGuid().ToString("N"), event_type = "TRANSACTION.SUCCESS", resource_type = "encrypt-resource", summary = "支付成功",
             resource = new
             {
                 original_type = "transaction", algorithm = "AEAD_AES_256_GCM", associated_data = "transaction", nonce,
-                ciphertext = Dmh.Platform.WechatPay.WechatPayCrypto.Encrypt(System.Text.Encoding.UTF8.GetBytes(WechatPayTestKeys.ApiV3Key), nonce, "transaction", plain),
+                ciphertext = Dmh.WechatPay.WechatPayCrypto.Encrypt(System.Text.Encoding.UTF8.GetBytes(WechatPayTestKeys.ApiV3Key), nonce, "transaction", plain),
             },
         });
-        var ts = Dmh.Platform.WechatPay.WechatPayCrypto.UnixSeconds(DateTimeOffset.UtcNow);
-        var n = Dmh.Platform.WechatPay.WechatPayCrypto.NewNonce();
+        var ts = Dmh.WechatPay.WechatPayCrypto.UnixSeconds(DateTimeOffset.UtcNow);
+        var n = Dmh.WechatPay.WechatPayCrypto.NewNonce();
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders/payment/notify") { Content = new ByteArrayContent(body) };
         request.Headers.Add("Wechatpay-Timestamp", ts);
         request.Headers.Add("Wechatpay-Nonce", n);
         request.Headers.Add("Wechatpay-Serial", File.ReadAllText(Path.Combine(_keyDirectory, "wechatpay_public_key_id")).Trim());
-        request.Headers.Add("Wechatpay-Signature", Dmh.Platform.WechatPay.WechatPayCrypto.Sign(key, Dmh.Platform.WechatPay.WechatPayCrypto.ResponseMessage(ts, n, body)));
+        request.Headers.Add("Wechatpay-Signature", Dmh.WechatPay.WechatPayCrypto.Sign(key, Dmh.WechatPay.WechatPayCrypto.ResponseMessage(ts, n, body)));
         return request;
     }
 

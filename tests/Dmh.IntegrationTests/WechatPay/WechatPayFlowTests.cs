@@ -4,8 +4,8 @@ using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
 using Dmh.IntegrationTests.Infrastructure;
+using Dmh.Ingress.Payments;
 using Dmh.Ingress.Security;
-using Dmh.Platform.Payments;
 using Dmh.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dmh.Perf;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 
 namespace Dmh.UnitTests.Perf;
 

@@ -1,3 +1,4 @@
+using Dmh.Contracts;
 using Dmh.Settlement.Settling;
 
 namespace Dmh.UnitTests.Settlement;
@@ -12,7 +13,7 @@ public sealed class RewardRuleTests
     [InlineData(12345, 1, 1)]
     [InlineData(9900, 0, 0)]
     public void Percentage_rewards_are_basis_points_of_the_order_price_rounded_down_to_the_fen(long totalFen, int bps, long expected) =>
-        Assert.Equal(expected, RewardRules.AmountFen(RewardRules.Percentage, 999m, bps, totalFen));
+        Assert.Equal(expected, RewardRules.AmountFen(RewardTypes.Percentage, 999m, bps, totalFen));
 
     [Theory]
     [InlineData("10.00", 1000)]
@@ -20,7 +21,7 @@ public sealed class RewardRuleTests
     [InlineData("0.01", 1)]
     [InlineData("0", 0)]
     public void Fixed_rewards_are_the_configured_amount_whatever_the_price(string yuan, long expected) =>
-        Assert.Equal(expected, RewardRules.AmountFen(RewardRules.Fixed, decimal.Parse(yuan, System.Globalization.CultureInfo.InvariantCulture), 5000, 9900));
+        Assert.Equal(expected, RewardRules.AmountFen(RewardTypes.Fixed, decimal.Parse(yuan, System.Globalization.CultureInfo.InvariantCulture), 5000, 9900));
 
     [Fact]
     public void Unknown_rule_types_fall_back_to_the_fixed_amount() =>

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 
 namespace Dmh.UnitTests.WechatPay;
 

@@ -1,4 +1,4 @@
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 
 namespace Dmh.UnitTests.WechatPay;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>The outcome of checking a WeChat Pay signature.</summary>
 public enum SignatureCheck

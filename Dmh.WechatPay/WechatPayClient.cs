@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Dmh.Platform.Payments;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>
 /// WeChat Pay v3 as <see cref="IPaymentProvider"/>: signed calls, answers accepted only with a valid

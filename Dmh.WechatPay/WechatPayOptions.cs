@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>
 /// WeChat Pay v3 merchant settings (section <c>WechatPay</c>). The local default points at the

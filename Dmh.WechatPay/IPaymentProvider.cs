@@ -1,4 +1,4 @@
-namespace Dmh.Platform.Payments;
+namespace Dmh.WechatPay;
 
 /// <summary>
 /// The payment provider as DMH uses it: WeChat Pay v3 in production, the local simulator (which

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>A notify's outer body (docs/wechatpay-v3.md §2).</summary>
 public sealed record NotifyEnvelope(string? Id, string? CreateTime, string? ResourceType, string? EventType, string? Summary, EncryptedResource? Resource)

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>
 /// Every key the merchant side uses, parsed once at start (no file I/O on the request path):

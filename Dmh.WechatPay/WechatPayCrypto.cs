@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>
 /// The byte-level pieces of WeChat Pay v3 (docs/wechatpay-v3.md §1, §2, §4, §5): message layouts,

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>What reading a notify found.</summary>
 public enum NotifyOutcome

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 
-namespace Dmh.Platform.WechatPay;
+namespace Dmh.WechatPay;
 
 /// <summary>Signs merchant calls (docs/wechatpay-v3.md §4) and the JSAPI paySign (§5).</summary>
 public sealed class WechatPaySigner(WechatPayKeys keys, IOptions<WechatPayOptions> options, TimeProvider time)

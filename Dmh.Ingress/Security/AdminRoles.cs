@@ -1,0 +1,12 @@
+namespace Dmh.Ingress.Security;
+
+/// <summary>admin_users.role, carried in the admin token's role claim.</summary>
+public static class AdminRoles
+{
+    /// <summary>Everything, including admin accounts.</summary>
+    public const string Admin = "admin";
+    /// <summary>Campaigns, orders, sync.</summary>
+    public const string Operator = "operator";
+    /// <summary>Read only.</summary>
+    public const string Viewer = "viewer";
+}
