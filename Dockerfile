@@ -3,6 +3,7 @@ FROM node:20-bookworm AS frontends
 WORKDIR /src
 COPY admin/ admin/
 COPY h5/ h5/
+COPY packages/ packages/
 RUN for d in admin h5; do \
       if [ -f "$d/package.json" ]; then (cd "$d" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm run build); fi; \
     done; mkdir -p admin/dist h5/dist/build/h5

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Dmh.Contracts;
 using Dmh.Ingress.Campaigns;
+using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures.js';
-import { apiLogin, useSession, authHeader, unique, writeResult, confirmBox } from './helpers.js';
+import { apiLogin, useSession, authHeader, unique, writeResult, confirmBox, createCampaignApi } from './helpers.js';
 
 function wall(days, time) {
   const d = new Date(Date.now() + days * 86400000 + 8 * 3600000).toISOString().slice(0, 10);
@@ -132,4 +132,36 @@ test('server field errors are shown next to the field', async ({ page, request }
   await page.getByTestId('save').click();
   await expect(page.locator('.el-form-item', { has: page.getByTestId('name') }).locator('.el-form-item__error')).toHaveText('活动名称已存在');
   await expect(page.locator('.el-form-item', { has: page.getByTestId('price') }).locator('.el-form-item__error')).toHaveText('价格超出范围');
+});
+
+test('the preview shows a choice field with the widget the H5 page renders', async ({ page, request, context }) => {
+  const session = await apiLogin(request);
+  await useSession(page, session);
+  // Choices without x-widget, as a schema written through the API may have: the page picks the widget.
+  const campaign = await createCampaignApi(request, session.token, {
+    formSchema: {
+      type: 'object',
+      properties: {
+        size: { title: '尺码', type: 'string', enum: ['S', 'M', 'L'], 'x-order': 1 },
+        city: { title: '城市', type: 'string', enum: ['北京', '上海', '广州', '深圳', '杭州'], 'x-order': 2 },
+      },
+    },
+  });
+  const published = await request.post(`/api/v1/campaigns/${campaign.id}/publish`, { headers: authHeader(session.token) });
+  expect(published.ok(), await published.text()).toBeTruthy();
+
+  const h5 = await context.newPage();
+  await h5.goto(`/h5/#/pages/campaign/index?id=${campaign.id}`);
+  await expect(h5.locator('[data-form-ready="1"]')).toBeVisible();
+  await expect(h5.locator('[data-field="size"]')).toHaveAttribute('data-widget', 'radio');
+  await expect(h5.locator('[data-field="size"] uni-radio')).toHaveCount(3);
+  await expect(h5.locator('[data-field="city"]')).toHaveAttribute('data-widget', 'select');
+  await h5.close();
+
+  await page.goto(`/admin/#/campaigns/${campaign.id}`);
+  const field = (label) => page.getByTestId('form-preview').getByTestId('preview-field').filter({ hasText: label });
+  await expect(field('尺码').locator('.el-radio')).toHaveCount(3);
+  await expect(field('尺码').locator('.el-select')).toHaveCount(0);
+  await expect(field('城市').locator('.el-select')).toBeVisible();
+  await expect(field('城市').locator('.el-radio')).toHaveCount(0);
 });

@@ -2,28 +2,9 @@
  * Maps the campaign's JSON Schema (draft-07, docs/API.md "Dynamic forms") to the fields the page
  * renders, and the page's model back to the `formData` the order carries.
  */
-const WIDGETS = ['text', 'textarea', 'number', 'phone', 'email', 'date', 'select', 'radio', 'checkbox']
+import { widgetFor } from '@dmh/form-vocabulary'
+
 const NUMERIC = /^-?\d+(\.\d+)?$/
-
-function inferWidget(prop) {
-  const t = prop.type
-  if (t === 'array') return 'checkbox'
-  if (Array.isArray(prop.enum)) return prop.enum.length <= 4 ? 'radio' : 'select'
-  if (prop.format === 'email') return 'email'
-  if (prop.format === 'date') return 'date'
-  if (t === 'number' || t === 'integer') return 'number'
-  if (typeof prop.maxLength === 'number' && prop.maxLength > 100) return 'textarea'
-  return 'text'
-}
-
-function widgetFor(prop) {
-  const w = prop['x-widget']
-  const isArrayEnum = prop.type === 'array' && prop.items && Array.isArray(prop.items.enum)
-  if (isArrayEnum) return 'checkbox'
-  if (Array.isArray(prop.enum)) return w === 'select' || w === 'radio' ? w : inferWidget(prop)
-  if (w && WIDGETS.includes(w) && w !== 'select' && w !== 'radio' && w !== 'checkbox') return w
-  return inferWidget(prop)
-}
 
 export function buildFields(schema) {
   const props = (schema && schema.properties) || {}

@@ -17,7 +17,7 @@ public static class TestEnvironment
 
     public static string Postgres => Get("DMH_TEST_POSTGRES");
 
-    public static string RepoRoot => FindRepoRoot() ?? throw new InvalidOperationException("Cannot find the repository root (Dmh.sln).");
+    public static string RepoRoot => RepositoryFiles.Root;
 
     public static string Get(string name)
     {
@@ -34,7 +34,7 @@ public static class TestEnvironment
 
     private static Dictionary<string, string> LoadEnvFile()
     {
-        var root = FindRepoRoot();
+        var root = RepositoryFiles.TryRoot;
         var file = root is null ? null : Path.Combine(root, ".dmh", "env");
         if (file is null || !File.Exists(file))
         {
@@ -45,18 +45,5 @@ public static class TestEnvironment
             .Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
             .Select(l => l.Split('=', 2))
             .ToDictionary(p => p[0], p => p[1]);
-    }
-
-    private static string? FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Dmh.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
     }
 }

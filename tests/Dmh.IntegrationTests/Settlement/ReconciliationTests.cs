@@ -4,85 +4,67 @@ using Dmh.Contracts;
 using Dmh.IntegrationTests.Infrastructure;
 using Dmh.WechatPay;
 using Microsoft.Extensions.DependencyInjection;
-using StackExchange.Redis;
 
 namespace Dmh.IntegrationTests.Settlement;
 
 /// <summary>The reconciliation job with a fake provider (an external service); MySQL and Redis are real.</summary>
-public sealed class ReconciliationTests : IAsyncLifetime
+public sealed class ReconciliationTests : SettlementTestBase
 {
-    private TestDatabase _db = null!;
-    private ConnectionMultiplexer _redis = null!;
-    private SettlementKit _kit = null!;
     private readonly FakeProvider _provider = new();
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-        _kit = new SettlementKit(_db, _redis, TestKeys.NewRedisPrefix());
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _kit.DeleteKeysAsync();
-        await _redis.DisposeAsync();
-        await _db.DisposeAsync();
-    }
 
     [Fact]
     public async Task Success_at_the_provider_settles_once_without_publishing_to_the_payments_stream()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 8m);
-        var referrer = await _kit.ParticipantAsync();
-        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900, DateTime.UtcNow.AddMinutes(-10));
-        var fresh = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        var campaign = await Kit.CampaignAsync(fixedYuan: 8m);
+        var referrer = await Kit.ParticipantAsync();
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900, DateTime.UtcNow.AddMinutes(-10));
+        var fresh = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
         _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200009999", 9900, 9000, DateTimeOffset.UtcNow, "wx", "mch");
         _provider.States[fresh.OutTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200008888", 9900, 9900, DateTimeOffset.UtcNow, "wx", "mch");
 
         using var worker = await StartAsync();
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid");
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid");
         // A few more sweeps: a paid attempt is no longer asked about, and the duplicate would be a no-op anyway.
         await Task.Delay(500);
-        Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE order_id = @orderId", new { orderId }));
-        Assert.Equal(8m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal("4200009999", await _kit.ScalarAsync<string>("SELECT trade_no FROM orders WHERE id = @orderId", new { orderId }));
+        Assert.Equal(1, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE order_id = @orderId", new { orderId }));
+        Assert.Equal(8m, await Kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal("4200009999", await Kit.ScalarAsync<string>("SELECT trade_no FROM orders WHERE id = @orderId", new { orderId }));
         // Settled through the settlement handler directly: Settlement's Redis user may not add to the payments stream.
-        Assert.Empty(await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Payments));
-        Assert.Equal(9000, await _kit.ScalarAsync<long>("SELECT payer_total_fen FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
-        await SettlementKit.WaitUntilAsync(async () => await _kit.Redis.StreamLengthAsync(_kit.Prefix + StreamNames.Sync) == 2);
+        Assert.Empty(await Kit.Redis.StreamRangeAsync(Kit.Prefix + StreamNames.Payments));
+        Assert.Equal(9000, await Kit.ScalarAsync<long>("SELECT payer_total_fen FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
+        await SettlementKit.WaitUntilAsync(async () => await Kit.Redis.StreamLengthAsync(Kit.Prefix + StreamNames.Sync) == 2);
         Assert.DoesNotContain(_provider.Queries, q => q == fresh.OutTradeNo);
-        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = fresh.OrderId }));
+        Assert.Equal("unpaid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = fresh.OrderId }));
         await worker.StopAsync();
     }
 
     [Fact]
     public async Task Notpay_past_expiry_closes_at_the_provider_then_locally_and_order_not_exist_leaves_the_order()
     {
-        var campaign = await _kit.CampaignAsync();
-        var expired = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
-        var young = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
-        var unknown = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
-        var refunded = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
+        var campaign = await Kit.CampaignAsync();
+        var expired = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
+        var young = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        var unknown = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
+        var refunded = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddHours(-3));
         _provider.States[expired.OutTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
         _provider.States[young.OutTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
         _provider.States[unknown.OutTradeNo] = new TradeQueryResult(TradeQueryResult.OrderNotExist, null, null, null, null, null, null);
         _provider.States[refunded.OutTradeNo] = new TradeQueryResult(TradeQueryResult.Refund, "42000077", 9900, 9900, null, null, null);
 
         using var worker = await StartAsync();
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = expired.OrderId }) == "closed");
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = expired.OrderId }) == "closed");
         await SettlementKit.WaitUntilAsync(() => Task.FromResult(_provider.Queries.Contains(unknown.OutTradeNo) && _provider.Queries.Contains(refunded.OutTradeNo)));
         // Several more sweeps: each attempt is asked about once per QueryAfter, not on every sweep.
         await Task.Delay(500);
         Assert.Equal(1, _provider.Queries.Count(q => q == unknown.OutTradeNo));
 
         Assert.Equal([expired.OutTradeNo], _provider.Closed.ToArray());
-        Assert.Equal("closed", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = expired.OutTradeNo }));
-        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = expired.OrderId }));
+        Assert.Equal("closed", await Kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = expired.OutTradeNo }));
+        Assert.Equal("unpaid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = expired.OrderId }));
         foreach (var untouched in new[] { young, unknown, refunded })
         {
-            Assert.Equal("pending", await _kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = untouched.OrderId }));
-            Assert.Equal("prepaid", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = untouched.OutTradeNo }));
+            Assert.Equal("pending", await Kit.ScalarAsync<string>("SELECT status FROM orders WHERE id = @id", new { id = untouched.OrderId }));
+            Assert.Equal("prepaid", await Kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @o", new { o = untouched.OutTradeNo }));
         }
 
         await worker.StopAsync();
@@ -91,32 +73,32 @@ public sealed class ReconciliationTests : IAsyncLifetime
     [Fact]
     public async Task An_attempt_settlement_keeps_refusing_is_asked_about_with_growing_pauses_then_marked()
     {
-        var campaign = await _kit.CampaignAsync();
-        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        var campaign = await Kit.CampaignAsync();
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
         // The provider's amount disagrees with the attempt's: settlement refuses it every time.
         _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200007777", 9800, 9800, DateTimeOffset.UtcNow, "wx", "mch");
 
         using var worker = await StartAsync(queryAfter: "00:00:00.050", maxRefusals: 3);
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<DateTime?>(
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<DateTime?>(
             "SELECT reconcile_stopped_at FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }) is not null);
-        Assert.Equal(3, await _kit.ScalarAsync<int>("SELECT reconcile_refusals FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
+        Assert.Equal(3, await Kit.ScalarAsync<int>("SELECT reconcile_refusals FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
         var asked = _provider.Queries.Count(q => q == outTradeNo);
         // Many more sweeps: a marked attempt is asked about no more.
         await Task.Delay(1000);
         Assert.Equal(3, asked);
         Assert.Equal(asked, _provider.Queries.Count(q => q == outTradeNo));
-        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
-        Assert.Empty(await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Payments));
+        Assert.Equal("unpaid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
+        Assert.Empty(await Kit.Redis.StreamRangeAsync(Kit.Prefix + StreamNames.Payments));
         await worker.StopAsync();
     }
 
     [Fact]
     public async Task A_sweep_is_skipped_while_another_instance_holds_the_lock()
     {
-        var campaign = await _kit.CampaignAsync();
-        var (_, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        var campaign = await Kit.CampaignAsync();
+        var (_, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
         _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
-        await using var holder = await _db.DataSource.OpenConnectionAsync();
+        await using var holder = await Db.DataSource.OpenConnectionAsync();
         Assert.Equal(1, await holder.ExecuteScalarAsync<long>("SELECT GET_LOCK(CONCAT('dmh_reconciliation:', DATABASE()), 0)"));
 
         using var worker = await StartAsync();
@@ -128,7 +110,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     private Task<Microsoft.Extensions.Hosting.IHost> StartAsync(string queryAfter = "00:05:00", int maxRefusals = 5) =>
-        SettlementKit.StartWorkerAsync(new Dictionary<string, string?>(_kit.Settings("recon"))
+        SettlementKit.StartWorkerAsync(new Dictionary<string, string?>(Kit.Settings("recon"))
         {
             ["Reconciliation:Enabled"] = "true",
             ["Reconciliation:Interval"] = "00:00:00.050",

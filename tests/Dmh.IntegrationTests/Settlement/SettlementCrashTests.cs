@@ -2,66 +2,47 @@ using System.Diagnostics;
 using System.Text;
 using Dapper;
 using Dmh.IntegrationTests.Infrastructure;
-using StackExchange.Redis;
 
 namespace Dmh.IntegrationTests.Settlement;
 
 /// <summary>A real Dmh.Settlement process dies between commit and XACK; another instance takes over.</summary>
-public sealed class SettlementCrashTests : IAsyncLifetime
+public sealed class SettlementCrashTests : SettlementTestBase
 {
-    private TestDatabase _db = null!;
-    private ConnectionMultiplexer _redis = null!;
-    private SettlementKit _kit = null!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-        _kit = new SettlementKit(_db, _redis, TestKeys.NewRedisPrefix());
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _kit.DeleteKeysAsync();
-        await _redis.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_worker_killed_between_commit_and_ack_loses_nothing_and_settles_nothing_twice()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 1.5m);
+        var campaign = await Kit.CampaignAsync(fixedYuan: 1.5m);
         var referrers = new List<long>();
         for (var i = 0; i < 10; i++)
         {
-            referrers.Add(await _kit.ParticipantAsync());
+            referrers.Add(await Kit.ParticipantAsync());
         }
 
-        var registrant = await _kit.ParticipantAsync();
+        var registrant = await Kit.ParticipantAsync();
         for (var i = 0; i < 200; i++)
         {
-            var (_, outTradeNo) = await _kit.OrderAsync(campaign, registrant, referrers[i % 10], 9900);
-            await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+            var (_, outTradeNo) = await Kit.OrderAsync(campaign, registrant, referrers[i % 10], 9900);
+            await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
         }
 
         // The victim reads every entry in one batch, commits 50 (a few more in flight may commit too)
         // and dies by the chaos hook before acknowledging any of them.
-        var (exitCode, output) = await RunVictimAsync(new Dictionary<string, string?>(_kit.Settings("victim", claimIdle: "01:00:00"))
+        var (exitCode, output) = await RunVictimAsync(new Dictionary<string, string?>(Kit.Settings("victim", claimIdle: "01:00:00"))
         {
             ["Settlement:Faults:ExitAfterCommitCount"] = "50",
             ["Settlement:MaxParallelism"] = "8",
             ["Settlement:Consumer:BatchSize"] = "500",
         });
         Assert.True(exitCode != 0, $"the victim should have died; output:\n{output}");
-        var paidByVictim = await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'");
+        var paidByVictim = await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'");
         Assert.InRange(paidByVictim, 50, 199);
-        Assert.Equal(200, await _kit.PendingAsync());
+        Assert.Equal(200, await Kit.PendingAsync());
 
-        using var survivor = await SettlementKit.StartWorkerAsync(_kit.Settings("survivor", claimIdle: "00:00:00.500"));
+        using var survivor = await SettlementKit.StartWorkerAsync(Kit.Settings("survivor", claimIdle: "00:00:00.500"));
         await SettlementKit.WaitUntilAsync(async () =>
-            await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 200 && await _kit.PendingAsync() == 0);
+            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 200 && await Kit.PendingAsync() == 0);
 
-        await using var check = await _db.DataSource.OpenConnectionAsync();
+        await using var check = await Db.DataSource.OpenConnectionAsync();
         Assert.Equal(200, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
         Assert.Equal(200, await check.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT order_id) FROM rewards"));
         var balances = (await check.QueryAsync<(decimal Balance, long Version, decimal Sum, long Count)>("""
@@ -73,7 +54,7 @@ public sealed class SettlementCrashTests : IAsyncLifetime
         Assert.All(balances, b => Assert.Equal((b.Sum, b.Count), (b.Balance, b.Version)));
         // Outbox rows the victim committed but never published are published by the takeover's duplicate path.
         await SettlementKit.WaitUntilAsync(async () =>
-            await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE published_at IS NULL") == 0);
+            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE published_at IS NULL") == 0);
         Assert.Equal(400, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sync_records"));
         Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
         await survivor.StopAsync();

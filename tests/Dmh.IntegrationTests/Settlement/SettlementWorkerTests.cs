@@ -1,6 +1,5 @@
 using Dapper;
 using Dmh.Contracts;
-using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Settlement.Settling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,58 +9,40 @@ using StackExchange.Redis;
 namespace Dmh.IntegrationTests.Settlement;
 
 /// <summary>The settlement worker against the real Redis and MariaDB.</summary>
-public sealed class SettlementWorkerTests : IAsyncLifetime
+public sealed class SettlementWorkerTests : SettlementTestBase
 {
-    private TestDatabase _db = null!;
-    private ConnectionMultiplexer _redis = null!;
-    private SettlementKit _kit = null!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-        _kit = new SettlementKit(_db, _redis, TestKeys.NewRedisPrefix());
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _kit.DeleteKeysAsync();
-        await _redis.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Fact]
     public async Task Duplicate_notify_delivered_five_times_concurrently_and_sequentially_settles_once()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 12.34m);
-        var referrer = await _kit.ParticipantAsync();
-        var concurrent = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
-        var sequential = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        var campaign = await Kit.CampaignAsync(fixedYuan: 12.34m);
+        var referrer = await Kit.ParticipantAsync();
+        var concurrent = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        var sequential = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
 
-        using var a = await SettlementKit.StartWorkerAsync(_kit.Settings("a"));
-        using var b = await SettlementKit.StartWorkerAsync(_kit.Settings("b"));
+        using var a = await SettlementKit.StartWorkerAsync(Kit.Settings("a"));
+        using var b = await SettlementKit.StartWorkerAsync(Kit.Settings("b"));
         var payment = SettlementKit.Payment(concurrent.OutTradeNo, 9900);
-        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _kit.PublishAsync(payment)));
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Kit.PublishAsync(payment)));
         var again = SettlementKit.Payment(sequential.OutTradeNo, 9900);
         for (var i = 0; i < 5; i++)
         {
-            await _kit.PublishAsync(again);
-            await SettlementKit.WaitUntilAsync(async () => await _kit.PendingAsync() == 0);
+            await Kit.PublishAsync(again);
+            await SettlementKit.WaitUntilAsync(async () => await Kit.PendingAsync() == 0);
         }
 
-        await SettlementKit.WaitUntilAsync(async () => await _kit.PendingAsync() == 0
-            && await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 2);
-        Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(24.68m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+        await SettlementKit.WaitUntilAsync(async () => await Kit.PendingAsync() == 0
+            && await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 2);
+        Assert.Equal(2, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(24.68m, await Kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(2, await Kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(0, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
 
         // Direct, truly simultaneous transactions on a third order: still one reward.
-        var direct = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
+        var direct = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
         var store = a.Services.GetRequiredService<SettlementStore>();
         var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => SettleAsync(store, SettlementKit.Payment(direct.OutTradeNo, 9900))));
         Assert.Single(results, r => r.Outcome == SettleOutcome.Settled);
-        Assert.Equal(3, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(3, await Kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
         await a.StopAsync();
         await b.StopAsync();
     }
@@ -69,11 +50,11 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     [Fact]
     public async Task A_balance_changed_after_settlement_read_it_is_a_version_conflict_retried_on_the_committed_version()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 10m);
-        var referrer = await _kit.ParticipantAsync();
-        var first = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
-        var second = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
-        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
+        var campaign = await Kit.CampaignAsync(fixedYuan: 10m);
+        var referrer = await Kit.ParticipantAsync();
+        var first = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        var second = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w"));
         var store = worker.Services.GetRequiredService<SettlementStore>();
         await SettleAsync(store, SettlementKit.Payment(first.OutTradeNo, 9900));
         var conflictsBefore = SettlementMetrics.LockConflicts.Value;
@@ -81,19 +62,19 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         // Another writer changes the balance and holds it uncommitted: settlement reads the committed
         // version 1 without waiting, then its UPDATE ... WHERE version = 1 waits for the row, finds
         // version 2 once the writer commits, and must read again and retry rather than lose either change.
-        await using var other = _db.OpenConnection();
+        await using var other = Db.OpenConnection();
         await using var tx = await other.BeginTransactionAsync();
         await other.ExecuteAsync("UPDATE user_balances SET balance = balance + 5, total_reward = total_reward + 5, version = version + 1 WHERE user_id = @referrer",
             new { referrer }, tx);
         var settling = SettleAsync(store, SettlementKit.Payment(second.OutTradeNo, 9900));
-        await _db.WaitForLockWaitAsync(settling, "UPDATE user_balances");
+        await Db.WaitForLockWaitAsync(settling, "UPDATE user_balances");
         await tx.CommitAsync();
         var result = await settling;
 
         Assert.Equal(SettleOutcome.Settled, result.Outcome);
-        Assert.Equal(25m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(3, await _kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(2, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(25m, await Kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(3, await Kit.ScalarAsync<long>("SELECT version FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(2, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
         Assert.True(SettlementMetrics.LockConflicts.Value > conflictsBefore, "the conflict was counted");
         await worker.StopAsync();
     }
@@ -101,22 +82,22 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     /// <summary>One settlement on a connection of its own, as a worker lane runs it.</summary>
     private async Task<SettleResult> SettleAsync(SettlementStore store, PaymentSucceeded payment)
     {
-        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
         return await store.SettleAsync(connection, payment, default);
     }
 
     [Fact]
     public async Task A_settled_order_is_paid_with_code_payment_outbox_and_sync_requests()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 5m);
-        var referrer = await _kit.ParticipantAsync();
-        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
-        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
-        await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900, "4200000001"));
+        var campaign = await Kit.CampaignAsync(fixedYuan: 5m);
+        var referrer = await Kit.ParticipantAsync();
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w"));
+        await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900, "4200000001"));
 
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>(
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<long>(
             "SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND published_at IS NOT NULL", new { orderId }) == 2);
-        await using var c = await _db.DataSource.OpenConnectionAsync();
+        await using var c = await Db.DataSource.OpenConnectionAsync();
         var order = await c.QuerySingleAsync<(string Status, string PayStatus, string TradeNo, string Code, string SyncStatus, DateTime? PaidAt)>(
             "SELECT status, pay_status, trade_no, registration_code, sync_status, paid_at FROM orders WHERE id = @orderId", new { orderId });
         Assert.Equal(("paid", "paid", "4200000001", "pending"), (order.Status, order.PayStatus, order.TradeNo, order.SyncStatus));
@@ -127,7 +108,7 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
         Assert.Equal(("succeeded", "4200000001"), (payment.Status, payment.TransactionId));
         Assert.NotNull(payment.ReceivedAt);
         var rewardId = await c.ExecuteScalarAsync<long>("SELECT id FROM rewards WHERE order_id = @orderId", new { orderId });
-        var sync = await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.Sync);
+        var sync = await Kit.Redis.StreamRangeAsync(Kit.Prefix + StreamNames.Sync);
         Assert.Equal(new[] { $"order:{orderId}", $"reward:{rewardId}" }, sync.Select(e => (string)e["key"]!).Order());
         Assert.All(sync, e => Assert.Equal(MessageTypes.SyncRequested, (string)e["type"]!));
         Assert.Equal(2, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND status = 'pending'", new { orderId }));
@@ -137,55 +118,55 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     [Fact]
     public async Task No_referrer_and_self_referral_pay_the_order_without_reward_and_percentage_rounds_down()
     {
-        var fixedCampaign = await _kit.CampaignAsync(fixedYuan: 10m);
-        var percentCampaign = await _kit.CampaignAsync("percentage", 0m, 1234);
-        var self = await _kit.ParticipantAsync();
-        var referrer = await _kit.ParticipantAsync();
-        var noReferrer = await _kit.OrderAsync(fixedCampaign, await _kit.ParticipantAsync(), 0, 9900);
-        var selfReferral = await _kit.OrderAsync(fixedCampaign, self, self, 9900);
-        var percent = await _kit.OrderAsync(percentCampaign, await _kit.ParticipantAsync(), referrer, 9999);
+        var fixedCampaign = await Kit.CampaignAsync(fixedYuan: 10m);
+        var percentCampaign = await Kit.CampaignAsync("percentage", 0m, 1234);
+        var self = await Kit.ParticipantAsync();
+        var referrer = await Kit.ParticipantAsync();
+        var noReferrer = await Kit.OrderAsync(fixedCampaign, await Kit.ParticipantAsync(), 0, 9900);
+        var selfReferral = await Kit.OrderAsync(fixedCampaign, self, self, 9900);
+        var percent = await Kit.OrderAsync(percentCampaign, await Kit.ParticipantAsync(), referrer, 9999);
 
-        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w"));
-        await _kit.PublishAsync(SettlementKit.Payment(noReferrer.OutTradeNo, 9900));
-        await _kit.PublishAsync(SettlementKit.Payment(selfReferral.OutTradeNo, 9900));
-        await _kit.PublishAsync(SettlementKit.Payment(percent.OutTradeNo, 9999));
+        using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w"));
+        await Kit.PublishAsync(SettlementKit.Payment(noReferrer.OutTradeNo, 9900));
+        await Kit.PublishAsync(SettlementKit.Payment(selfReferral.OutTradeNo, 9900));
+        await Kit.PublishAsync(SettlementKit.Payment(percent.OutTradeNo, 9999));
 
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 3);
-        Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 3);
+        Assert.Equal(1, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
         // 9999 fen × 12.34 % = 1233.8766 fen → 1233 fen.
-        Assert.Equal(12.33m, await _kit.ScalarAsync<decimal>("SELECT amount FROM rewards WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(12.33m, await _kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
-        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM user_balances WHERE user_id = @self", new { self }));
-        Assert.Equal(1, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @id", new { id = noReferrer.OrderId }));
+        Assert.Equal(12.33m, await Kit.ScalarAsync<decimal>("SELECT amount FROM rewards WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(12.33m, await Kit.ScalarAsync<decimal>("SELECT balance FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal(0, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM user_balances WHERE user_id = @self", new { self }));
+        Assert.Equal(1, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @id", new { id = noReferrer.OrderId }));
         await worker.StopAsync();
     }
 
     [Fact]
     public async Task A_poison_payment_is_dead_lettered_after_max_deliveries_while_others_flow()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 1m);
-        var referrer = await _kit.ParticipantAsync();
+        var campaign = await Kit.CampaignAsync(fixedYuan: 1m);
+        var referrer = await Kit.ParticipantAsync();
         var good = new List<string>();
         for (var i = 0; i < 20; i++)
         {
-            good.Add((await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900)).OutTradeNo);
+            good.Add((await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900)).OutTradeNo);
         }
 
-        var wrongAmount = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
-        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w", claimIdle: "00:00:00.200", maxDeliveries: 3));
-        await _kit.PublishAsync(SettlementKit.Payment("NO-SUCH-ATTEMPT", 9900));
-        await _kit.PublishAsync(SettlementKit.Payment(wrongAmount.OutTradeNo, 1));
-        await _kit.Redis.StreamAddAsync(_kit.Prefix + StreamNames.Payments, [new NameValueEntry("garbage", "1")]);
+        var wrongAmount = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w", claimIdle: "00:00:00.200", maxDeliveries: 3));
+        await Kit.PublishAsync(SettlementKit.Payment("NO-SUCH-ATTEMPT", 9900));
+        await Kit.PublishAsync(SettlementKit.Payment(wrongAmount.OutTradeNo, 1));
+        await Kit.Redis.StreamAddAsync(Kit.Prefix + StreamNames.Payments, [new NameValueEntry("garbage", "1")]);
         foreach (var outTradeNo in good)
         {
-            await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+            await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
         }
 
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters") == 3
-            && await _kit.PendingAsync() == 0);
-        Assert.Equal(20, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
-        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = wrongAmount.OrderId }));
-        var errors = (await (await _db.DataSource.OpenConnectionAsync()).QueryAsync<string>("SELECT error FROM dead_letters")).ToList();
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters") == 3
+            && await Kit.PendingAsync() == 0);
+        Assert.Equal(20, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        Assert.Equal("unpaid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @id", new { id = wrongAmount.OrderId }));
+        var errors = (await (await Db.DataSource.OpenConnectionAsync()).QueryAsync<string>("SELECT error FROM dead_letters")).ToList();
         Assert.Contains(errors, e => e.Contains("No payment attempt", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("disagrees", StringComparison.Ordinal));
         await worker.StopAsync();
@@ -194,26 +175,26 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     [Fact]
     public async Task A_payment_for_an_attempt_never_prepaid_is_dead_lettered_at_once_and_logged()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 1m);
-        var referrer = await _kit.ParticipantAsync();
-        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), referrer, 9900);
-        await using (var connection = await _db.DataSource.OpenConnectionAsync())
+        var campaign = await Kit.CampaignAsync(fixedYuan: 1m);
+        var referrer = await Kit.ParticipantAsync();
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
         {
             // The attempt row exists but prepay never answered: nobody can have paid it.
             await connection.ExecuteAsync("UPDATE payments SET status = 'created' WHERE out_trade_no = @outTradeNo", new { outTradeNo });
         }
 
         var logs = new CapturedLogs();
-        using var worker = await SettlementKit.StartWorkerAsync(_kit.Settings("w", claimIdle: "01:00:00"), s => s.AddSingleton<ILoggerProvider>(logs));
-        await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+        using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w", claimIdle: "01:00:00"), s => s.AddSingleton<ILoggerProvider>(logs));
+        await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
 
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters") == 1 && await _kit.PendingAsync() == 0);
-        var letter = await _kit.ScalarAsync<string>("SELECT CONCAT(deliveries, ' ', error) FROM dead_letters");
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters") == 1 && await Kit.PendingAsync() == 0);
+        var letter = await Kit.ScalarAsync<string>("SELECT CONCAT(deliveries, ' ', error) FROM dead_letters");
         Assert.StartsWith("1 ", letter, StringComparison.Ordinal);
         Assert.Contains("never prepaid", letter, StringComparison.Ordinal);
-        Assert.Equal("unpaid", await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
-        Assert.Equal("created", await _kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
-        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        Assert.Equal("unpaid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
+        Assert.Equal("created", await Kit.ScalarAsync<string>("SELECT status FROM payments WHERE out_trade_no = @outTradeNo", new { outTradeNo }));
+        Assert.Equal(0, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
         Assert.Contains(logs.Errors, e => e.Contains(outTradeNo, StringComparison.Ordinal) && e.Contains("never prepaid", StringComparison.Ordinal));
         await worker.StopAsync();
     }
@@ -221,12 +202,12 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
     [Fact]
     public async Task Payments_are_not_dead_lettered_while_MySQL_is_unreachable()
     {
-        var campaign = await _kit.CampaignAsync(fixedYuan: 1m);
-        var (orderId, outTradeNo) = await _kit.OrderAsync(campaign, await _kit.ParticipantAsync(), await _kit.ParticipantAsync(), 9900);
-        await _kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+        var campaign = await Kit.CampaignAsync(fixedYuan: 1m);
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), await Kit.ParticipantAsync(), 9900);
+        await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
 
         // MaxDeliveries 1: before issue 15 the second delivery of the outage dead-lettered the payment.
-        var outage = _kit.Settings("w-outage", claimIdle: "00:00:00.100", maxDeliveries: 1);
+        var outage = Kit.Settings("w-outage", claimIdle: "00:00:00.100", maxDeliveries: 1);
         outage["Database:ConnectionString"] = "Server=127.0.0.1;Port=1;User ID=dmh;Password=none;Database=dmh;Connect Timeout=2";
         outage["Settlement:Consumer:ErrorBackoff"] = "00:00:00.020";
         outage["Settlement:Consumer:MaxUnavailableBackoff"] = "00:00:00.100";
@@ -237,30 +218,30 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
             await worker.StopAsync();
         }
 
-        Assert.Equal(0, await _kit.Redis.StreamLengthAsync(_kit.Prefix + StreamNames.DeadLetters));
-        var pending = await _kit.Redis.StreamPendingMessagesAsync(_kit.Prefix + StreamNames.Payments, GroupNames.Settlement, 10, RedisValue.Null);
+        Assert.Equal(0, await Kit.Redis.StreamLengthAsync(Kit.Prefix + StreamNames.DeadLetters));
+        var pending = await Kit.Redis.StreamPendingMessagesAsync(Kit.Prefix + StreamNames.Payments, GroupNames.Settlement, 10, RedisValue.Null);
         Assert.True(Assert.Single(pending).DeliveryCount <= 1, $"delivery count {pending[0].DeliveryCount}");
 
         // MySQL is back: the payment settles, nothing was dead-lettered.
-        using var recovered = await SettlementKit.StartWorkerAsync(_kit.Settings("w-back", claimIdle: "00:00:00.100", maxDeliveries: 1));
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid"
-            && await _kit.PendingAsync() == 0);
-        Assert.Equal(0, await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+        using var recovered = await SettlementKit.StartWorkerAsync(Kit.Settings("w-back", claimIdle: "00:00:00.100", maxDeliveries: 1));
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid"
+            && await Kit.PendingAsync() == 0);
+        Assert.Equal(0, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
         await recovered.StopAsync();
     }
 
     [Fact]
     public async Task Four_workers_settle_2000_payments_for_50_referrers_with_exact_balances_and_versions()
     {
-        var campaign = await _kit.CampaignAsync("percentage", 0m, 1500);
+        var campaign = await Kit.CampaignAsync("percentage", 0m, 1500);
         var referrers = new List<long>();
         for (var i = 0; i < 50; i++)
         {
-            referrers.Add(await _kit.ParticipantAsync());
+            referrers.Add(await Kit.ParticipantAsync());
         }
 
-        var registrant = await _kit.ParticipantAsync();
-        await using (var c = await _db.DataSource.OpenConnectionAsync())
+        var registrant = await Kit.ParticipantAsync();
+        await using (var c = await Db.DataSource.OpenConnectionAsync())
         {
             // Bulk seed: 2,000 orders and attempts, prices 1.00..20.99 yuan so rewards vary.
             var rows = Enumerable.Range(0, 2000).Select(i => (Referrer: referrers[i % 50], Fen: 100 + (i * 37 % 2000))).ToList();
@@ -276,23 +257,23 @@ public sealed class SettlementWorkerTests : IAsyncLifetime
                 """);
         }
 
-        var payments = (await (await _db.DataSource.OpenConnectionAsync()).QueryAsync<(string OutTradeNo, long Fen)>(
+        var payments = (await (await Db.DataSource.OpenConnectionAsync()).QueryAsync<(string OutTradeNo, long Fen)>(
             "SELECT out_trade_no, amount_fen FROM payments WHERE out_trade_no LIKE 'B%'")).ToList();
         Assert.Equal(2000, payments.Count);
         var workers = new List<IHost>();
         for (var i = 0; i < 4; i++)
         {
-            workers.Add(await SettlementKit.StartWorkerAsync(_kit.Settings($"settlement-w{i}")));
+            workers.Add(await SettlementKit.StartWorkerAsync(Kit.Settings($"settlement-w{i}")));
         }
 
         // Every payment twice (a notify and a callback), from concurrent publishers.
         await Parallel.ForEachAsync(payments.Concat(payments), new ParallelOptions { MaxDegreeOfParallelism = 16 },
-            async (p, _) => await _kit.PublishAsync(SettlementKit.Payment(p.OutTradeNo, p.Fen)));
+            async (p, _) => await Kit.PublishAsync(SettlementKit.Payment(p.OutTradeNo, p.Fen)));
 
         await SettlementKit.WaitUntilAsync(async () =>
-            await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE phone LIKE 'bulk-%' AND pay_status = 'paid'") == 2000
-            && await _kit.PendingAsync() == 0, seconds: 120);
-        await using var check = await _db.DataSource.OpenConnectionAsync();
+            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE phone LIKE 'bulk-%' AND pay_status = 'paid'") == 2000
+            && await Kit.PendingAsync() == 0, seconds: 120);
+        await using var check = await Db.DataSource.OpenConnectionAsync();
         var balances = (await check.QueryAsync<(long UserId, decimal Balance, decimal Total, long Version, decimal Sum, long Count)>("""
             SELECT b.user_id, b.balance, b.total_reward, b.version, SUM(r.amount), COUNT(r.id)
             FROM user_balances b JOIN rewards r ON r.user_id = b.user_id

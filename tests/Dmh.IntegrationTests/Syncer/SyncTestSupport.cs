@@ -19,53 +19,9 @@ public enum TargetKind
     Postgres,
 }
 
-/// <summary>A customer database of its own for one test class, on the shared target servers, with the documented DDL.</summary>
+/// <summary>A customer database of its own for one test class, on the shared target servers, with the DDL docs/sync gives customers.</summary>
 public sealed class TargetDatabase : IAsyncDisposable
 {
-    public const string MySqlDdl = """
-        CREATE TABLE dmh_orders (
-            id            BIGINT AUTO_INCREMENT PRIMARY KEY,
-            dmh_order_id  BIGINT        NOT NULL,
-            student_phone VARCHAR(20)   NULL,
-            student_name  VARCHAR(64)   NULL,
-            order_amount  DECIMAL(10,2) NULL,
-            register_time DATETIME(3)   NULL,
-            created_at    DATETIME(3)   NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-            UNIQUE KEY uk_dmh_orders_dmh_order_id (dmh_order_id)
-        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-        CREATE TABLE dmh_rewards (
-            id             BIGINT AUTO_INCREMENT PRIMARY KEY,
-            dmh_reward_id  BIGINT        NOT NULL,
-            dmh_order_id   BIGINT        NULL,
-            referrer_phone VARCHAR(20)   NULL,
-            reward_amount  DECIMAL(10,2) NULL,
-            settled_time   DATETIME(3)   NULL,
-            created_at     DATETIME(3)   NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-            UNIQUE KEY uk_dmh_rewards_dmh_reward_id (dmh_reward_id)
-        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-        """;
-
-    public const string PostgresDdl = """
-        CREATE TABLE dmh_orders (
-            id            BIGSERIAL PRIMARY KEY,
-            dmh_order_id  BIGINT        NOT NULL UNIQUE,
-            student_phone VARCHAR(20)   NULL,
-            student_name  VARCHAR(64)   NULL,
-            order_amount  NUMERIC(10,2) NULL,
-            register_time TIMESTAMPTZ   NULL,
-            created_at    TIMESTAMPTZ   NOT NULL DEFAULT now()
-        );
-        CREATE TABLE dmh_rewards (
-            id             BIGSERIAL PRIMARY KEY,
-            dmh_reward_id  BIGINT        NOT NULL UNIQUE,
-            dmh_order_id   BIGINT        NULL,
-            referrer_phone VARCHAR(20)   NULL,
-            reward_amount  NUMERIC(10,2) NULL,
-            settled_time   TIMESTAMPTZ   NULL,
-            created_at     TIMESTAMPTZ   NOT NULL DEFAULT now()
-        );
-        """;
-
     private TargetDatabase(TargetKind kind, string name, string host, int port, string user, string password, string connectionString)
     {
         Kind = kind;
@@ -107,7 +63,7 @@ public sealed class TargetDatabase : IAsyncDisposable
             var target = new TargetDatabase(kind, name, server.Server, (int)server.Port, server.UserID, server.Password, server.ConnectionString);
             await using var db = target.Open();
             await db.OpenAsync();
-            await db.ExecuteAsync(MySqlDdl);
+            await db.ExecuteAsync(RepositoryFiles.ReadText("docs/sync/mysql.sql"));
             return target;
         }
         else
@@ -124,7 +80,7 @@ public sealed class TargetDatabase : IAsyncDisposable
             var target = new TargetDatabase(kind, name, server.Host!, server.Port, server.Username!, server.Password!, server.ConnectionString);
             await using var db = target.Open();
             await db.OpenAsync();
-            await db.ExecuteAsync(PostgresDdl);
+            await db.ExecuteAsync(RepositoryFiles.ReadText("docs/sync/postgresql.sql"));
             return target;
         }
     }

@@ -1,46 +1,25 @@
 using System.Diagnostics;
 using Dmh.Contracts;
 using Dmh.IntegrationTests.Infrastructure;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Dmh.IntegrationTests.Syncer;
 
 /// <summary>A real Dmh.Syncer process killed with SIGKILL mid-stream; another instance takes over.</summary>
-public sealed class SyncerCrashTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SyncerCrashTests(ITestOutputHelper output) : SyncTestBase(TargetKind.MySql)
 {
-    private readonly string _prefix = TestKeys.NewRedisPrefix();
-    private TestDatabase _db = null!;
-    private TargetDatabase _target = null!;
-    private ConnectionMultiplexer _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestDatabase.CreateAsync();
-        _target = await TargetDatabase.CreateAsync(TargetKind.MySql);
-        _redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _redis.GetDatabase().KeyDeleteAsync([_prefix + StreamNames.Sync, _prefix + StreamNames.DeadLetters, _prefix + "dmh:sync:target-health"]);
-        await _redis.DisposeAsync();
-        await _target.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_syncer_killed_mid_batch_loses_nothing_and_duplicates_nothing_after_another_instance_takes_over()
     {
-        var orders = await SyncSeed.OrdersAsync(_db, 10_000);
-        var settings = _target.SyncSettings();
+        var orders = await SyncSeed.OrdersAsync(Db, 10_000);
+        var settings = Target.SyncSettings();
         settings["Syncer:Consumer:BatchSize"] = "200";
         settings["Syncer:Consumer:ConsumerName"] = "victim";
         using var victim = StartProcess(settings);
         try
         {
-            await SyncSeed.PublishAsync(_redis.GetDatabase(), _prefix, SyncEntities.Order, orders);
-            await SyncSeed.WaitUntilAsync(async () => await _target.ScalarAsync("SELECT COUNT(*) FROM dmh_orders") >= 1_500);
+            await SyncSeed.PublishAsync(Redis.GetDatabase(), Prefix, SyncEntities.Order, orders);
+            await SyncSeed.WaitUntilAsync(async () => await Target.ScalarAsync("SELECT COUNT(*) FROM dmh_orders") >= 1_500);
         }
         finally
         {
@@ -49,18 +28,18 @@ public sealed class SyncerCrashTests(ITestOutputHelper output) : IAsyncLifetime
             await victim.WaitForExitAsync();
         }
 
-        var atKill = await SyncSeed.StatusCountsAsync(_db);
-        output.WriteLine($"at SIGKILL: target {await _target.ScalarAsync("SELECT COUNT(*) FROM dmh_orders")} rows, "
+        var atKill = await SyncSeed.StatusCountsAsync(Db);
+        output.WriteLine($"at SIGKILL: target {await Target.ScalarAsync("SELECT COUNT(*) FROM dmh_orders")} rows, "
             + $"sync_records synced {atKill.GetValueOrDefault(SyncStatus.Synced)}, pending {atKill.GetValueOrDefault(SyncStatus.Pending)}");
 
         settings["Syncer:Consumer:ConsumerName"] = "survivor";
-        await using var survivor = new ServiceFactory<Dmh.Syncer.EntryPoint>(_db, _prefix, settings);
+        await using var survivor = new ServiceFactory<Dmh.Syncer.EntryPoint>(Db, Prefix, settings);
         _ = survivor.Services;
-        await SyncSeed.WaitUntilAsync(async () => (await SyncSeed.StatusCountsAsync(_db)).GetValueOrDefault(SyncStatus.Synced) == 10_000);
+        await SyncSeed.WaitUntilAsync(async () => (await SyncSeed.StatusCountsAsync(Db)).GetValueOrDefault(SyncStatus.Synced) == 10_000);
 
-        Assert.Equal(10_000, await _target.ScalarAsync("SELECT COUNT(*) FROM dmh_orders"));
-        Assert.Equal(10_000, await _target.ScalarAsync("SELECT COUNT(DISTINCT dmh_order_id) FROM dmh_orders"));
-        await SyncSeed.WaitUntilAsync(async () => (await _redis.GetDatabase().StreamPendingAsync(_prefix + StreamNames.Sync, GroupNames.Syncer)).PendingMessageCount == 0);
+        Assert.Equal(10_000, await Target.ScalarAsync("SELECT COUNT(*) FROM dmh_orders"));
+        Assert.Equal(10_000, await Target.ScalarAsync("SELECT COUNT(DISTINCT dmh_order_id) FROM dmh_orders"));
+        await SyncSeed.WaitUntilAsync(async () => (await Redis.GetDatabase().StreamPendingAsync(Prefix + StreamNames.Sync, GroupNames.Syncer)).PendingMessageCount == 0);
     }
 
     private Process StartProcess(Dictionary<string, string?> settings)
@@ -78,9 +57,9 @@ public sealed class SyncerCrashTests(ITestOutputHelper output) : IAsyncLifetime
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["ASPNETCORE_ENVIRONMENT"] = "Testing",
-            ["Database:ConnectionString"] = _db.ConnectionString,
+            ["Database:ConnectionString"] = Db.ConnectionString,
             ["Redis:Configuration"] = TestEnvironment.Redis,
-            ["Redis:KeyPrefix"] = _prefix,
+            ["Redis:KeyPrefix"] = Prefix,
             ["Security:DataKey"] = TestKeys.DataKey,
         };
         foreach (var (key, value) in env)

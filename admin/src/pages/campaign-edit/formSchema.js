@@ -2,25 +2,13 @@
 // (`title`, `type`, `x-widget`, `x-order`, `required` at object level, enum / array of enum for
 // choices). Pure functions, no Vue, so the H5 renderer's contract is tested in isolation.
 
+import { WIDGETS, WIDGET_VALUES, WIDGET_LABELS, CHOICE_WIDGETS, widgetFor } from '@dmh/form-vocabulary';
+
 export const SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
 
-export const WIDGETS = [
-  { value: 'text', label: '单行文本' },
-  { value: 'textarea', label: '多行文本' },
-  { value: 'number', label: '数字' },
-  { value: 'phone', label: '手机号' },
-  { value: 'email', label: '邮箱' },
-  { value: 'date', label: '日期' },
-  { value: 'select', label: '下拉单选' },
-  { value: 'radio', label: '单选' },
-  { value: 'checkbox', label: '多选' },
-];
+export { WIDGETS, WIDGET_LABELS, CHOICE_WIDGETS };
+const WIDGET_SET = new Set(WIDGET_VALUES);
 
-export const WIDGET_LABELS = Object.fromEntries(WIDGETS.map((w) => [w.value, w.label]));
-const WIDGET_SET = new Set(WIDGETS.map((w) => w.value));
-
-/** Widgets whose value is one or more of `options`. */
-export const CHOICE_WIDGETS = ['select', 'radio', 'checkbox'];
 /** Widgets that take minLength / maxLength. */
 export const LENGTH_WIDGETS = ['text', 'textarea', 'phone', 'email'];
 /** Widgets that take a pattern. */
@@ -216,15 +204,6 @@ export function emptySchema() {
   return fieldsToSchema([]);
 }
 
-function inferWidget(p) {
-  if (p.type === 'array') return 'checkbox';
-  if (p.type === 'number' || p.type === 'integer') return 'number';
-  if (Array.isArray(p.enum)) return 'select';
-  if (p.format === 'email') return 'email';
-  if (p.format === 'date') return 'date';
-  return 'text';
-}
-
 const TYPE_OF_WIDGET = (w) => (w === 'number' ? ['number', 'integer'] : w === 'checkbox' ? ['array'] : ['string']);
 
 function optionalInt(p, name, key) {
@@ -267,8 +246,9 @@ export function schemaToFields(schema) {
     if (!p || typeof p !== 'object' || Array.isArray(p)) throw new FormSchemaError(`字段 ${key} 的定义须为对象`);
     if (!FIELD_KEY_RE.test(key)) throw new FormSchemaError(`字段标识 ${key} 无效`);
     if (FORBIDDEN_KEYS.includes(key.toLowerCase())) throw new FormSchemaError('手机号是订单固定字段，不能出现在表单中');
-    const widget = p['x-widget'] ?? inferWidget(p);
-    if (!WIDGET_SET.has(widget)) throw new FormSchemaError(`字段 ${key} 的 x-widget 不受支持：${widget}`);
+    if (p['x-widget'] !== undefined && !WIDGET_SET.has(p['x-widget'])) throw new FormSchemaError(`字段 ${key} 的 x-widget 不受支持：${p['x-widget']}`);
+    // The widget the H5 page shows, so the preview shows the same.
+    const widget = widgetFor(p);
     if (p.type !== undefined && !TYPE_OF_WIDGET(widget).includes(p.type))
       throw new FormSchemaError(`字段 ${key} 的 type ${p.type} 与控件 ${widget} 不符`);
     if (p['x-order'] !== undefined && (typeof p['x-order'] !== 'number' || !Number.isFinite(p['x-order'])))

@@ -130,7 +130,7 @@ describe('schemaToFields', () => {
     expect(schemaToFields(s).map((f) => f.required)).toEqual([false, true]);
   });
 
-  it('infers widgets when x-widget is missing', () => {
+  it('infers widgets when x-widget is missing, as the H5 page does', () => {
     const s = {
       type: 'object',
       properties: {
@@ -139,11 +139,18 @@ describe('schemaToFields', () => {
         e: { type: 'string', format: 'email' },
         d: { type: 'string', format: 'date' },
         s: { type: 'string', enum: ['x', 'y'] },
+        l: { type: 'string', enum: ['1', '2', '3', '4', '5'] },
         m: { type: 'array', items: { type: 'string', enum: ['x'] } },
+        a: { type: 'string', maxLength: 500 },
       },
     };
-    expect(schemaToFields(s).map((f) => f.widget)).toEqual(['text', 'number', 'email', 'date', 'select', 'checkbox']);
+    expect(schemaToFields(s).map((f) => f.widget)).toEqual(['text', 'number', 'email', 'date', 'radio', 'select', 'checkbox', 'textarea']);
     expect(schemaToFields(s)[0].label).toBe('t');
+  });
+
+  it('shows a choice widget without options as the H5 page does, as a text box', () => {
+    const s = { type: 'object', properties: { a: { title: 'A', type: 'string', 'x-widget': 'radio' } } };
+    expect(schemaToFields(s)[0]).toMatchObject({ key: 'a', widget: 'text', options: [] });
   });
 
   it('accepts null and a JSON string', () => {
@@ -162,7 +169,7 @@ describe('schemaToFields', () => {
     ['an invalid key', { type: 'object', properties: { '1a': { type: 'string' } } }],
     ['an unknown widget', { type: 'object', properties: { a: { type: 'string', 'x-widget': 'slider' } } }],
     ['a type that does not fit the widget', { type: 'object', properties: { a: { type: 'string', 'x-widget': 'number' } } }],
-    ['a choice without enum', { type: 'object', properties: { a: { type: 'string', 'x-widget': 'radio' } } }],
+    ['a checkbox whose options are not in items', { type: 'object', properties: { a: { type: 'array', enum: ['x'], 'x-widget': 'checkbox' } } }],
     ['a checkbox without items', { type: 'object', properties: { a: { type: 'array', 'x-widget': 'checkbox' } } }],
     ['a bad pattern', { type: 'object', properties: { a: { type: 'string', pattern: '([' } } }],
     ['a negative maxLength', { type: 'object', properties: { a: { type: 'string', maxLength: -1 } } }],

@@ -1,4 +1,4 @@
-namespace Dmh.IntegrationTests.Infrastructure;
+namespace Dmh.TestSupport;
 
 /// <summary>Fixed RSA keys for tests only (never used outside tests; real keys come from .dmh/keys or the deployment).</summary>
 public static class WechatPayTestKeys

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using NJsonSchema;
 using NJsonSchema.Validation;
 
-namespace Dmh.Ingress.Orders;
+namespace Dmh.Ingress.Forms;
 
 /// <summary>
 /// Checks a registration's form data against the campaign's stored JSON Schema (draft-07, NJsonSchema),
