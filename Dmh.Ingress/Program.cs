@@ -60,6 +60,7 @@ app.MapOpenApi().ManagementOnly();
 app.MapPosterEndpoints();
 app.MapFrontends();
 app.MapPaymentEndpoints();
+app.MapPaymentNotifyEndpoints();
 app.MapWechatAuthEndpoints();
 app.MapRewardEndpoints();
 app.MapDeadLetterEndpoints();
