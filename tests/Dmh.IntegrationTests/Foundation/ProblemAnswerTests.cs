@@ -120,7 +120,7 @@ public sealed class ProblemAnswerTests : IAsyncLifetime
             }
         }
 
-        Assert.Empty(failures);
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }
 
     [Fact]

@@ -18,24 +18,23 @@ public sealed partial class EndpointStyleTests
     [Fact]
     public void Problems_are_built_only_by_the_Problems_helper()
     {
-        var offences =
+        var offences = (
             from file in IngressSources()
             where !Relative(file).Equals("Dmh.Ingress/Http/Problems.cs", StringComparison.Ordinal)
             from line in File.ReadLines(file).Select((text, index) => (Text: text, Number: index + 1))
-            from builder in ProblemBuilders
-            where line.Text.Contains(builder, StringComparison.Ordinal)
-            select $"{Relative(file)}:{line.Number}: {builder} (use Dmh.Ingress.Http.Problems)";
-        Assert.Empty(offences);
+            where ProblemBuilders.Any(b => line.Text.Contains(b, StringComparison.Ordinal))
+            select $"{Relative(file)}:{line.Number}: {line.Text.Trim()}").ToList();
+        Assert.True(offences.Count == 0, "Build problems with Dmh.Ingress.Http.Problems:" + Environment.NewLine + string.Join(Environment.NewLine, offences));
     }
 
     [Fact]
     public void Endpoint_handlers_return_typed_results_not_IResult()
     {
-        var offences =
+        var offences = (
             from file in IngressSources()
             from Match m in IResultMethod().Matches(File.ReadAllText(file))
-            select $"{Relative(file)}: {m.Value.Trim()} (return a Results<…> union of TypedResults)";
-        Assert.Empty(offences);
+            select $"{Relative(file)}: {m.Value.Trim()}").ToList();
+        Assert.True(offences.Count == 0, "Return a Results<…> union of TypedResults, not IResult:" + Environment.NewLine + string.Join(Environment.NewLine, offences));
     }
 
     [Fact]
