@@ -138,6 +138,40 @@ public sealed class ProblemAnswerTests : IAsyncLifetime
         Assert.Null(await ProblemFailureAsync(limited, 429));
     }
 
+    [Fact]
+    public async Task The_WeChat_notify_answers_in_WeChat_format_also_when_its_body_is_too_large()
+    {
+        await using var factory = new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, TestKeys.NewRedisPrefix());
+        using var client = factory.CreateClient();
+        var huge = Encoding.UTF8.GetBytes("{\"x\":\"" + new string('x', 70_000) + "\"}");
+
+        using var withLength = new ByteArrayContent(huge);
+        withLength.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        await AssertWechatFailAsync(await client.PostAsync("/api/v1/orders/payment/notify", withLength), 413);
+
+        // No Content-Length to check up front: the reader stops at the limit.
+        using var chunked = new StreamContent(new MemoryStream(huge));
+        chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var chunkedRequest = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders/payment/notify") { Content = chunked };
+        chunkedRequest.Headers.TransferEncodingChunked = true;
+        await AssertWechatFailAsync(await client.SendAsync(chunkedRequest), 413);
+
+        using var unsigned = new StringContent("{}", Encoding.UTF8, "application/json");
+        await AssertWechatFailAsync(await client.PostAsync("/api/v1/orders/payment/notify", unsigned), 401);
+    }
+
+    private static async Task AssertWechatFailAsync(HttpResponseMessage response, int status)
+    {
+        using (response)
+        {
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("FAIL", body.GetProperty("code").GetString());
+            Assert.False(string.IsNullOrEmpty(body.GetProperty("message").GetString()));
+        }
+    }
+
     /// <summary>Null when the answer is a problem of this status with a DMH type, else what is wrong.</summary>
     private static async Task<string?> ProblemFailureAsync(HttpResponseMessage response, int status)
     {
