@@ -20,6 +20,7 @@ using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddProblems();
 builder.AddManagementPort();
 builder.AddClientAddress();
 builder.Services.AddHsts(o => o.MaxAge = TimeSpan.FromDays(365));
@@ -59,6 +60,7 @@ app.MapOpenApi().ManagementOnly();
 app.MapPosterEndpoints();
 app.MapFrontends();
 app.MapPaymentEndpoints();
+app.MapPaymentNotifyEndpoints();
 app.MapWechatAuthEndpoints();
 app.MapRewardEndpoints();
 app.MapDeadLetterEndpoints();

@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Streams;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +31,7 @@ public static class DeadLetterEndpoints
     {
         if (page < 1 || pageSize < 1 || pageSize > 100)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "page must be ≥ 1 and pageSize 1..100", type: "invalid-paging");
+            return Problems.InvalidPaging("page must be ≥ 1 and pageSize 1..100.");
         }
 
         const string Filter = """
@@ -59,13 +60,13 @@ public static class DeadLetterEndpoints
                 new { Id = id }, cancellationToken: ct));
         if (row is not { } letter)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"Dead letter {id} not found", type: "not-found");
+            return Problems.NotFound($"Dead letter {id}");
         }
 
         if (string.IsNullOrEmpty(letter.Type) || letter.Payload is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
-                title: "This entry was malformed (no type or payload): there is no envelope to replay", type: "not-replayable");
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "not-replayable",
+                "This entry was malformed (no type or payload): there is no envelope to replay");
         }
 
         // Claim the replay first so two clicks publish once; undone if the publish fails.
@@ -73,7 +74,7 @@ public static class DeadLetterEndpoints
         if (await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE dead_letters SET replayed_at = @Now WHERE id = @Id AND replayed_at IS NULL", new { Now = now, Id = id }, cancellationToken: ct)) == 0)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"Dead letter {id} was replayed already", type: "already-replayed");
+            return Problems.Of(StatusCodes.Status409Conflict, "already-replayed", $"Dead letter {id} was replayed already");
         }
 
         try

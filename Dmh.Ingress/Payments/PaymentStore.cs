@@ -122,9 +122,10 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
         // A notify may already have recorded the final state: never move back to processing.
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE refunds SET refund_id = COALESCE(@wechatRefundId, refund_id), last_error = @error,
-                   status = CASE WHEN status IN ('success', 'abnormal', 'closed') THEN status ELSE @status END
+                   status = CASE WHEN status IN (@success, @abnormal, @closed) THEN status ELSE @status END
             WHERE id = @refundId
-            """, new { refundId, wechatRefundId, status, error }, cancellationToken: ct));
+            """, new { refundId, wechatRefundId, status, error, success = RefundStatus.Success, abnormal = RefundStatus.Abnormal, closed = RefundStatus.Closed },
+            cancellationToken: ct));
     }
 
     /// <summary>Records a verified refund notify; false when no such refund is stored (WeChat should retry).</summary>
@@ -144,7 +145,7 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
                    notified_at = @now, last_error = NULL
             WHERE out_refund_no = @outRefundNo
             """, new { outRefundNo, refundId, status, successTime = successTime?.UtcDateTime, now = now.UtcDateTime }, tx, cancellationToken: ct));
-        if (status == "success")
+        if (status == RefundStatus.Success)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE orders SET status = @refunded, pay_status = @payRefunded WHERE id = @orderId AND pay_status = @paid",

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,7 +39,7 @@ public static class PosterEndpoints
         long OrderId, string PayStatus, string Phone, string? Name, string? ChannelId,
         long CampaignId, string CampaignName, string? CoverUrl, string? ReferralCode);
 
-    internal static async Task<Results<FileContentHttpResult, ProblemHttpResult, ValidationProblem>> GenerateAsync(
+    internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GenerateAsync(
         [FromBody] PosterRequest? request,
         [FromHeader(Name = OrderAccessTokens.HeaderName)] string? token,
         OrderAccessTokens tokens,
@@ -51,20 +52,18 @@ public static class PosterEndpoints
     {
         if (request?.OrderId is not > 0)
         {
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["orderId"] = ["orderId must be a positive order id."] },
-                title: "Invalid request");
+            return Problems.Validation("orderId", "orderId must be a positive order id.");
         }
 
         var orderId = request.OrderId.Value;
         if (string.IsNullOrWhiteSpace(token))
         {
-            return Problem(StatusCodes.Status401Unauthorized, "Order token required", $"Send the order's access token in {OrderAccessTokens.HeaderName}.");
+            return Problems.Of(StatusCodes.Status401Unauthorized, "invalid-order-token", "Order token required", $"Send the order's access token in {OrderAccessTokens.HeaderName}.");
         }
 
         if (!await tokens.IsValidAsync(token, orderId, ct))
         {
-            return Problem(StatusCodes.Status403Forbidden, "Order token rejected", "The access token does not belong to this order.");
+            return Problems.Forbidden("Order token rejected", "The access token does not belong to this order.");
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -82,17 +81,17 @@ public static class PosterEndpoints
             new { orderId }, cancellationToken: ct));
         if (row is null)
         {
-            return Problem(StatusCodes.Status404NotFound, "Order not found", $"Order {orderId} does not exist.");
+            return Problems.NotFound($"Order {orderId}");
         }
 
         if (row.PayStatus != "paid")
         {
-            return Problem(StatusCodes.Status409Conflict, "Order not paid", "A poster is available once the registration is paid.");
+            return Problems.Of(StatusCodes.Status409Conflict, "not-paid", "Order not paid", "A poster is available once the registration is paid.");
         }
 
         if (string.IsNullOrEmpty(row.ReferralCode))
         {
-            return Problem(StatusCodes.Status409Conflict, "Referral code not assigned", "The registration has no referral code yet; try again shortly.");
+            return Problems.Of(StatusCodes.Status409Conflict, "referral-code-pending", "Referral code not assigned", "The registration has no referral code yet; try again shortly.");
         }
 
         var content = new PosterContent(
@@ -171,7 +170,4 @@ public static class PosterEndpoints
             return null;
         }
     }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail);
 }

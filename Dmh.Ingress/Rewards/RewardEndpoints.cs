@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Dmh.Platform;
@@ -78,7 +79,7 @@ public static class RewardEndpoints
             "SELECT referral_code FROM participants WHERE id = @Id", new { Id = id }, cancellationToken: ct));
         if (code is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Participant not found", type: "not-found");
+            return Problems.NotFound("The participant");
         }
 
         var balance = await ReadBalanceAsync(connection, id, ct);
@@ -110,11 +111,11 @@ public static class RewardEndpoints
     private static bool MayRead(ClaimsPrincipal user, long userId) => user.IsAdmin() || user.ParticipantId() == userId;
 
     private static ProblemHttpResult Forbidden() =>
-        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed to read this participant's rewards", type: "forbidden");
+        Problems.Forbidden("Not allowed to read this participant's rewards");
 
     private static ProblemHttpResult? BadPage(int page, int pageSize) =>
         page < 1 || pageSize < 1 || pageSize > MaxPageSize
-            ? TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"page must be ≥ 1 and pageSize 1..{MaxPageSize}", type: "invalid-paging")
+            ? Problems.InvalidPaging($"page must be ≥ 1 and pageSize 1..{MaxPageSize}.")
             : null;
 
     private static async Task<Balance> ReadBalanceAsync(MySqlConnection connection, long userId, CancellationToken ct)

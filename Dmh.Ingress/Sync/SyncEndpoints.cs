@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Redis;
 using Dmh.Platform.Streams;
@@ -46,7 +47,7 @@ public static class SyncEndpoints
         await using var connection = await db.OpenConnectionAsync();
         if (await connection.ExecuteScalarAsync<long?>("SELECT id FROM orders WHERE id = @orderId", new { orderId }) is null)
         {
-            return TypedResults.Problem(statusCode: 404, title: "Order not found", detail: $"No order {orderId}.");
+            return Problems.NotFound($"Order {orderId}");
         }
 
         var rows = await connection.QueryAsync<EntryRow>("""
@@ -93,7 +94,7 @@ public static class SyncEndpoints
         var size = pageSize ?? 20;
         if (p < 1 || size < 1 || size > 200)
         {
-            return TypedResults.Problem(statusCode: 400, title: "Invalid paging", detail: "page ≥ 1 and 1 ≤ pageSize ≤ 200.");
+            return Problems.InvalidPaging("page ≥ 1 and 1 ≤ pageSize ≤ 200.");
         }
 
         await using var connection = await db.OpenConnectionAsync();
@@ -111,7 +112,7 @@ public static class SyncEndpoints
         await using var connection = await db.OpenConnectionAsync();
         if (await connection.ExecuteScalarAsync<long?>("SELECT id FROM orders WHERE id = @orderId", new { orderId }) is null)
         {
-            return TypedResults.Problem(statusCode: 404, title: "Order not found", detail: $"No order {orderId}.");
+            return Problems.NotFound($"Order {orderId}");
         }
 
         var requeued = await RequeueAsync(connection, publisher, time, "order_id = @orderId AND status IN ('failed', 'pending')", new { orderId });

@@ -118,7 +118,7 @@ public static class UploadEndpoints
         return TypedResults.Ok(new UploadResponse(UrlPrefix + name));
     }
 
-    public static IResult Serve(string path, HttpContext http, IFileStore store)
+    public static Results<PhysicalFileHttpResult, ProblemHttpResult> Serve(string path, HttpContext http, IFileStore store)
     {
         if (!ContentTypes.TryGetValue(Path.GetExtension(path), out var contentType) || store.Find(path) is not { } file)
         {

@@ -73,14 +73,14 @@ public static class WechatAuthEndpoints
         return TypedResults.Ok(new WechatStateResponse(state, expires));
     }
 
-    private static async Task<Results<Ok<WechatLoginResponse>, ProblemHttpResult, ValidationProblem>> LoginAsync(
+    private static async Task<Results<Ok<WechatLoginResponse>, ProblemHttpResult>> LoginAsync(
         WechatLoginRequest? request, HttpContext http, OAuthStates states, WechatOAuthClient oauth, TokenService tokens, MySqlDataSource dataSource,
         ILogger<WechatOAuthClient> logger, CancellationToken ct)
     {
         var code = request?.Code?.Trim();
         if (string.IsNullOrEmpty(code) || code.Length > 128)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["code"] = ["The OAuth code is required (at most 128 characters)."] });
+            return Problems.Validation("code", "The OAuth code is required (at most 128 characters).");
         }
 
         // Before the code is exchanged: a code that arrives with a state this browser was not given
@@ -104,31 +104,31 @@ public static class WechatAuthEndpoints
         catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             logger.LogWarning(ex, "WeChat OAuth exchange failed");
-            return TypedResults.Problem("WeChat did not answer the sign-in; try again.", statusCode: 502, title: "WeChat sign-in unavailable", type: "wechat-unavailable");
+            return Problems.Of(StatusCodes.Status502BadGateway, "wechat-unavailable", "WeChat sign-in unavailable", "WeChat did not answer the sign-in; try again.");
         }
 
         if (answer.Errcode is { } errcode and not 0)
         {
             if (errcode == WechatOAuthClient.InvalidCode)
             {
-                return TypedResults.Problem("The sign-in code was already used or has expired; start the WeChat sign-in again.",
-                    statusCode: 400, title: "Invalid WeChat code", type: "invalid-code");
+                return Problems.Of(StatusCodes.Status400BadRequest, "invalid-code", "Invalid WeChat code",
+                    "The sign-in code was already used or has expired; start the WeChat sign-in again.");
             }
 
             logger.LogWarning("WeChat OAuth exchange answered {Errcode} {Errmsg}", errcode, answer.Errmsg);
-            return TypedResults.Problem($"WeChat refused the sign-in ({errcode}).", statusCode: 502, title: "WeChat sign-in failed", type: "wechat-error");
+            return Problems.Of(StatusCodes.Status502BadGateway, "wechat-error", "WeChat sign-in failed", $"WeChat refused the sign-in ({errcode}).");
         }
 
         if (string.IsNullOrEmpty(answer.Openid))
         {
-            return TypedResults.Problem("WeChat answered without an openid.", statusCode: 502, title: "WeChat sign-in failed", type: "wechat-error");
+            return Problems.Of(StatusCodes.Status502BadGateway, "wechat-error", "WeChat sign-in failed", "WeChat answered without an openid.");
         }
 
         if (answer.IsSnapshotuser == 1)
         {
             // A page shared as a "snapshot" (朋友圈快照页): no real user behind it.
-            return TypedResults.Problem("Open the page in WeChat (not the snapshot preview) to sign in.", statusCode: 403,
-                title: "Snapshot page", type: "snapshot-user");
+            return Problems.Of(StatusCodes.Status403Forbidden, "snapshot-user", "Snapshot page",
+                "Open the page in WeChat (not the snapshot preview) to sign in.");
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(ct);

@@ -348,7 +348,7 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
         var fresh = (await f.Api.GetFromJsonAsync<JsonElement>("/api/v1/auth/wechat/state")).GetProperty("state").GetString();
         var again = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state = fresh });
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
-        Assert.Equal("invalid-code", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        Assert.Equal(Dmh.Ingress.Http.Problems.TypeBase + "invalid-code", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
     }
 
     [Fact]
@@ -469,7 +469,7 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
         var (code, state) = await f.AuthorizeAsync(f.Api, "", "&sim_snapshot=1");
         var login = await f.Api.PostAsJsonAsync("/api/v1/auth/wechat", new { code, state });
         Assert.Equal(HttpStatusCode.Forbidden, login.StatusCode);
-        Assert.Equal("snapshot-user", (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        Assert.Equal(Dmh.Ingress.Http.Problems.TypeBase + "snapshot-user", (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
     }
 
     [Fact]
