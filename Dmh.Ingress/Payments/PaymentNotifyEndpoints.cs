@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Dmh.Contracts;
 using Dmh.Ingress.Http;
-using Dmh.Platform.Payments;
-using Dmh.Platform.WechatPay;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Prometheus;
