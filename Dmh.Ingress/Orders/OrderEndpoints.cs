@@ -9,7 +9,6 @@ using Dmh.Ingress.Security;
 using Dmh.Ingress.Sync;
 using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
-using CampaignState = Dmh.Ingress.Campaigns.CampaignStatus;
 
 namespace Dmh.Ingress.Orders;
 
@@ -74,7 +73,7 @@ public static class OrderEndpoints
             return Problems.NotFound("The campaign");
         }
 
-        var state = CampaignState.PublicState(CampaignState.Derive(campaign.Status, campaign.StartTime, campaign.EndTime, time.GetUtcNow()));
+        var state = CampaignStatus.PublicState(CampaignStatus.Derive(campaign.Status, campaign.StartTime, campaign.EndTime, time.GetUtcNow()));
         if (state != "live")
         {
             return Problems.Of(StatusCodes.Status409Conflict, "campaign-not-live", "The campaign is not open for registration.",

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Dmh.Contracts;
+using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Security;
@@ -8,7 +9,6 @@ using Dmh.Platform;
 using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using CampaignState = Dmh.Ingress.Campaigns.CampaignStatus;
 
 namespace Dmh.Ingress.Payments;
 
@@ -83,7 +83,7 @@ public static class PaymentEndpoints
             return Problems.Of(StatusCodes.Status409Conflict, "already-paid", "This order is already paid.");
         }
 
-        if (CampaignState.Derive(order.CampaignStatus, order.StartTime, order.EndTime, time.GetUtcNow()) != CampaignState.Active)
+        if (CampaignStatus.Derive(order.CampaignStatus, order.StartTime, order.EndTime, time.GetUtcNow()) != CampaignStatus.Active)
         {
             return Problems.Of(StatusCodes.Status409Conflict, "campaign-not-live", "The campaign is not open for payment.",
                 "活动已结束或已下线，无法支付 (the campaign has ended or is offline).");

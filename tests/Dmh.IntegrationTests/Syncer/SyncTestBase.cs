@@ -24,7 +24,7 @@ public abstract class SyncTestBase(TargetKind kind) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Redis.GetDatabase().KeyDeleteAsync([Prefix + StreamNames.Sync, Prefix + StreamNames.DeadLetters, Prefix + "dmh:sync:target-health"]);
+        await Redis.GetDatabase().KeyDeleteAsync([Prefix + StreamNames.Sync, Prefix + StreamNames.DeadLetters, Prefix + SyncTargetHealth.Key]);
         await Redis.DisposeAsync();
         await Target.DisposeAsync();
         await Db.DisposeAsync();
