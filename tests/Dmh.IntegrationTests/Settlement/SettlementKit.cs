@@ -1,4 +1,3 @@
-using Dmh.Platform.WechatPay;
 using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
@@ -6,6 +5,7 @@ using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Platform.Database;
 using Dmh.Platform.Redis;
 using Dmh.Platform.Streams;
+using Dmh.Platform.WechatPay;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Settling;
 using Microsoft.Extensions.Configuration;
