@@ -12,7 +12,7 @@ export default function dmhLint({ js, vue, prettier, globals }, { browserGlobals
         'no-unused-vars': ['error', { args: 'after-used', caughtErrors: 'none', ignoreRestSiblings: true }],
         eqeqeq: ['error', 'always', { null: 'ignore' }],
         'no-var': 'error',
-        'prefer-const': 'error',
+        'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       },
     },
     // uni-app names each page's file index.vue (pages.json points at the folder).
