@@ -5,4 +5,7 @@ import globals from 'globals';
 import dmhLint from '../eslint.shared.mjs';
 
 // uni-app's globals on the page.
-export default dmhLint({ js, vue, prettier, globals }, { browserGlobals: { uni: 'readonly', getCurrentPages: 'readonly', getApp: 'readonly' } });
+export default dmhLint(
+  { js, vue, prettier, globals },
+  { browserGlobals: { uni: 'readonly', getCurrentPages: 'readonly', getApp: 'readonly' } },
+);

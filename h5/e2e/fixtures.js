@@ -1,4 +1,4 @@
-import { test as base, expect } from '@playwright/test'
+import { test as base, expect } from '@playwright/test';
 
 /**
  * `test` with one automatic check: no page of the test may break Ingress's Content-Security-Policy.
@@ -7,20 +7,20 @@ import { test as base, expect } from '@playwright/test'
 export const test = base.extend({
   cspViolations: [
     async ({ context }, use) => {
-      const violations = []
+      const violations = [];
       await context.addInitScript(() => {
         document.addEventListener('securitypolicyviolation', (e) =>
-          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} on ${location.href}`)
-        )
-      })
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} on ${location.href}`),
+        );
+      });
       context.on('console', (msg) => {
-        if (/Content Security Policy|CSP violation/i.test(msg.text())) violations.push(msg.text())
-      })
-      await use(violations)
-      expect(violations, 'Content-Security-Policy violations').toEqual([])
+        if (/Content Security Policy|CSP violation/i.test(msg.text())) violations.push(msg.text());
+      });
+      await use(violations);
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
     },
-    { auto: true }
-  ]
-})
+    { auto: true },
+  ],
+});
 
-export { expect }
+export { expect };
