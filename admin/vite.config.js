@@ -6,10 +6,7 @@ import { ElementPlusResolver } from 'unplugin-vue-components/resolvers';
 // The admin console is served by Dmh.Ingress under /admin/ (hash routing, so no server fallback is needed).
 export default defineConfig({
   base: '/admin/',
-  plugins: [
-    vue(),
-    Components({ dts: false, resolvers: [ElementPlusResolver({ importStyle: 'css' })] }),
-  ],
+  plugins: [vue(), Components({ dts: false, resolvers: [ElementPlusResolver({ importStyle: 'css' })] })],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

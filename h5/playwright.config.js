@@ -1,4 +1,4 @@
-import { defineConfig } from '@playwright/test'
+import { defineConfig } from '@playwright/test';
 
 // Browser tests against a running Dmh.Ingress (serves /h5/ from h5/dist/build/h5 and the API) and
 // the WeChat simulator. Debian's chromium; never a downloaded browser.
@@ -31,8 +31,8 @@ export default defineConfig({
         '--no-first-run',
         '--disable-background-networking',
         '--disable-component-update',
-        '--disable-sync'
-      ]
-    }
-  }
-})
+        '--disable-sync',
+      ],
+    },
+  },
+});

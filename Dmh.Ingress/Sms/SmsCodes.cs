@@ -1,7 +1,7 @@
-using Dmh.Ingress.Orders;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Dmh.Ingress.Orders;
 using Dmh.Platform.Redis;
 using Dmh.Platform.Security;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
-using Dmh.Ingress.Orders;
 using Dmh.Ingress.Http;
+using Dmh.Ingress.Orders;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Redis;

@@ -23,8 +23,7 @@ public sealed class DependencyUnavailableException(string message, Exception? in
                 case DependencyUnavailableException:
                 case SocketException:
                 case IOException:
-                case MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ConnectionCountError
-                    or MySqlErrorCode.ServerShutdown }:
+                case MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ConnectionCountError or MySqlErrorCode.ServerShutdown }:
                     return true;
             }
         }

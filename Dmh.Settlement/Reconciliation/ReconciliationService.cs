@@ -86,12 +86,12 @@ public sealed class ReconciliationService(
                 ORDER BY id
                 LIMIT @Limit
                 """, new
-                {
-                    Now = now.UtcDateTime,
-                    QueryBefore = (now - _options.QueryAfter).UtcDateTime,
-                    NotBefore = (now - _options.MaxAge).UtcDateTime,
-                    Limit = _options.BatchSize,
-                }, cancellationToken: ct))).ToList();
+            {
+                Now = now.UtcDateTime,
+                QueryBefore = (now - _options.QueryAfter).UtcDateTime,
+                NotBefore = (now - _options.MaxAge).UtcDateTime,
+                Limit = _options.BatchSize,
+            }, cancellationToken: ct))).ToList();
 
             if (due.Count > 0)
             {

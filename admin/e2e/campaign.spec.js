@@ -64,7 +64,12 @@ test('create a campaign with three form fields and a reward rule, publish it and
   const schema = JSON.parse(schemaText);
   expect(Object.keys(schema.properties)).toEqual(['name', 'topics', 'mode']);
   expect(schema.required).toEqual(['name', 'mode']);
-  expect(schema.properties.topics).toMatchObject({ type: 'array', 'x-widget': 'checkbox', 'x-order': 2, items: { enum: ['选项1', '选项2', '选项3'] } });
+  expect(schema.properties.topics).toMatchObject({
+    type: 'array',
+    'x-widget': 'checkbox',
+    'x-order': 2,
+    items: { enum: ['选项1', '选项2', '选项3'] },
+  });
   expect(schema.properties.mode).toMatchObject({ type: 'string', 'x-widget': 'radio', 'x-order': 3, enum: ['线上', '线下'] });
 
   // save + publish in one go
@@ -75,7 +80,11 @@ test('create a campaign with three form fields and a reward rule, publish it and
   await expect(dialog.getByTestId('h5-qr')).toBeVisible();
   const h5Url = await dialog.getByTestId('h5-url').inputValue();
   const elapsedMs = Date.now() - started;
-  writeResult('create-campaign-wall-time.json', { flow: 'create campaign with 3 form fields, reward rule, publish, H5 link shown', elapsedMs, at: new Date().toISOString() });
+  writeResult('create-campaign-wall-time.json', {
+    flow: 'create campaign with 3 form fields, reward rule, publish, H5 link shown',
+    elapsedMs,
+    at: new Date().toISOString(),
+  });
   test.info().annotations.push({ type: 'create-campaign-wall-time-ms', description: String(elapsedMs) });
 
   expect(h5Url).toMatch(/\/h5\//);
@@ -118,7 +127,12 @@ test('server field errors are shown next to the field', async ({ page, request }
       ? route.fulfill({
           status: 422,
           contentType: 'application/problem+json',
-          body: JSON.stringify({ type: 'about:blank', title: 'One or more validation errors occurred.', status: 422, errors: { name: ['活动名称已存在'], priceFen: ['价格超出范围'] } }),
+          body: JSON.stringify({
+            type: 'about:blank',
+            title: 'One or more validation errors occurred.',
+            status: 422,
+            errors: { name: ['活动名称已存在'], priceFen: ['价格超出范围'] },
+          }),
         })
       : route.continue(),
   );
@@ -130,8 +144,12 @@ test('server field errors are shown next to the field', async ({ page, request }
   await inputs.nth(1).fill(wall(2, '00:00'));
   await inputs.nth(1).press('Enter');
   await page.getByTestId('save').click();
-  await expect(page.locator('.el-form-item', { has: page.getByTestId('name') }).locator('.el-form-item__error')).toHaveText('活动名称已存在');
-  await expect(page.locator('.el-form-item', { has: page.getByTestId('price') }).locator('.el-form-item__error')).toHaveText('价格超出范围');
+  await expect(page.locator('.el-form-item', { has: page.getByTestId('name') }).locator('.el-form-item__error')).toHaveText(
+    '活动名称已存在',
+  );
+  await expect(page.locator('.el-form-item', { has: page.getByTestId('price') }).locator('.el-form-item__error')).toHaveText(
+    '价格超出范围',
+  );
 });
 
 test('the preview shows a choice field with the widget the H5 page renders', async ({ page, request, context }) => {

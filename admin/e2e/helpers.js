@@ -36,7 +36,10 @@ export async function signIn(page, username = ADMIN_USER, password = ADMIN_PASSW
 export const authHeader = (token) => ({ Authorization: `Bearer ${token}` });
 
 export function unique(prefix = 'E2E') {
-  return `${prefix} ${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}-${Math.floor(Math.random() * 1000)}`;
+  return `${prefix} ${new Date()
+    .toISOString()
+    .replace(/[-:T.Z]/g, '')
+    .slice(0, 14)}-${Math.floor(Math.random() * 1000)}`;
 }
 
 /** An ISO time `days` from now with +08:00, seconds dropped. */

@@ -13,7 +13,9 @@ test.beforeAll(async ({ request }) => {
   const pub = await request.post(`/api/v1/campaigns/${campaign.id}/publish`, { headers: authHeader(session.token) });
   expect(pub.ok()).toBeTruthy();
   phone = `139${String(Date.now()).slice(-8)}`;
-  const res = await request.post('/api/v1/orders', { data: { campaignId: campaign.id, phone, formData: { name: '订单测试' }, cId: 'e2e_channel' } });
+  const res = await request.post('/api/v1/orders', {
+    data: { campaignId: campaign.id, phone, formData: { name: '订单测试' }, cId: 'e2e_channel' },
+  });
   expect(res.status(), await res.text()).toBe(201);
   orderId = (await res.json()).id;
 });

@@ -1,7 +1,7 @@
-using HdrHistogram;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using HdrHistogram;
 
 namespace Dmh.Perf;
 

@@ -91,8 +91,12 @@ nmywHFjMUKfsHv8jW80Huv50wM5ScIJ8bcG35qTkylrBGNDeF0I7RSC7K4ZUboBd
 """;
 
     public const string ApiV3Key = "0123456789abcdef0123456789abcdef";
-    public const string AppId = "wxd3f5a7c9e1b2d4f6";
-    public const string MchId = "1900000109";
+
+    /// <summary>The simulator's merchant (scripts/services.conf): WeChat's sample ids.</summary>
+    public static string AppId => DefaultSettings()["WechatPay:AppId"]!;
+
+    public static string MchId => DefaultSettings()["WechatPay:MchId"]!;
+
     public const string MerchantSerialNo = "3775B6A45ACD588826D15E583A95F5DD4B2A2B11";
     public const string PublicKeyId = "PUB_KEY_ID_0114232134912410000000000000";
     public const string AppSecret = "test-app-secret";
@@ -113,22 +117,17 @@ nmywHFjMUKfsHv8jW80Huv50wM5ScIJ8bcG35qTkylrBGNDeF0I7RSC7K4ZUboBd
     /// WechatPay settings every hosted service gets by default (a valid configuration that is never called);
     /// tests that talk to the simulator override them.
     /// </summary>
-    public static Dictionary<string, string?> DefaultSettings() => new()
+    public static Dictionary<string, string?> DefaultSettings() => ServiceSettings.Section("wechatpay", new Dictionary<string, string>
     {
-        ["WechatPay:BaseUrl"] = "http://127.0.0.1:1",
-        ["WechatPay:AllowInsecureHttp"] = "true",
-        ["WechatPay:AppId"] = AppId,
-        ["WechatPay:MchId"] = MchId,
-        ["WechatPay:MerchantSerialNo"] = MerchantSerialNo,
-        ["WechatPay:MerchantPrivateKeyFile"] = Path.Combine(KeyDirectory, "apiclient_key.pem"),
-        ["WechatPay:ApiV3Key"] = ApiV3Key,
-        ["WechatPay:PublicKeyId"] = PublicKeyId,
-        ["WechatPay:PublicKeyFile"] = Path.Combine(KeyDirectory, "wechatpay_public_key.pem"),
-        ["WechatPay:NotifyUrl"] = "http://127.0.0.1:1/api/v1/orders/payment/notify",
-        ["WechatPay:AppSecret"] = AppSecret,
-        ["WechatPay:OAuthBaseUrl"] = "http://127.0.0.1:1",
-        ["WechatPay:OAuthAuthorizeUrl"] = "http://127.0.0.1:1/connect/oauth2/authorize",
-    };
+        ["sim"] = "http://127.0.0.1:1",
+        ["ingress"] = "http://127.0.0.1:1",
+        ["apiV3Key"] = ApiV3Key,
+        ["merchantSerialNo"] = MerchantSerialNo,
+        ["merchantKeys"] = KeyDirectory,
+        ["simKeys"] = KeyDirectory,
+        ["simPublicKeyId"] = PublicKeyId,
+        ["appSecret"] = AppSecret,
+    });
 
     private static void WriteIfChanged(string path, string content)
     {

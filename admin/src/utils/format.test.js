@@ -1,5 +1,16 @@
 import { describe, it, expect } from 'vitest';
-import { fenToYuan, formatMoney, yuanToFen, percentageRewardFen, rewardExample, basisPointsToPercent, isoToWall, wallToIso, dateRangeToQuery, formatPercent } from './format.js';
+import {
+  fenToYuan,
+  formatMoney,
+  yuanToFen,
+  percentageRewardFen,
+  rewardExample,
+  basisPointsToPercent,
+  isoToWall,
+  wallToIso,
+  dateRangeToQuery,
+  formatPercent,
+} from './format.js';
 import { normalizeErrors, buildQuery } from '../api/http.js';
 
 describe('money', () => {

@@ -1,5 +1,5 @@
-import { request } from './http.js'
+import { request } from './http.js';
 
 export async function getCampaignForm(id) {
-  return (await request('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/form`)).data
+  return (await request('GET', `/api/v1/campaigns/${encodeURIComponent(id)}/form`)).data;
 }

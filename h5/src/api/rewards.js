@@ -1,5 +1,5 @@
-import { request } from './http.js'
+import { request } from './http.js';
 
 export async function getMyRewards(sessionToken) {
-  return (await request('GET', '/api/v1/me/rewards', { sessionToken })).data
+  return (await request('GET', '/api/v1/me/rewards', { sessionToken })).data;
 }

@@ -1,4 +1,4 @@
-import { getCampaignForm } from '../api/campaigns.js'
+import { getCampaignForm } from '../api/campaigns.js';
 
 /**
  * The campaign form, from the request index.html started before the app's JS arrived (on a 150 ms
@@ -6,11 +6,11 @@ import { getCampaignForm } from '../api/campaigns.js'
  * prefetch is repeated through the API module so the page gets a proper ApiError.
  */
 export function takePrefetchedForm(id) {
-  const p = typeof window !== 'undefined' ? window.__dmhFormPrefetch : null
-  if (!p || p.id !== String(id)) return getCampaignForm(id)
-  window.__dmhFormPrefetch = null
+  const p = typeof window !== 'undefined' ? window.__dmhFormPrefetch : null;
+  if (!p || p.id !== String(id)) return getCampaignForm(id);
+  window.__dmhFormPrefetch = null;
   return p.promise.then(
     (res) => (res.ok ? res.json() : getCampaignForm(id)),
-    () => getCampaignForm(id)
-  )
+    () => getCampaignForm(id),
+  );
 }

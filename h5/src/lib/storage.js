@@ -1,39 +1,39 @@
 // localStorage can throw (Safari private mode, storage full, disabled cookies): never let it break the page.
 function backend(store) {
-  if (store) return store
+  if (store) return store;
   try {
-    return typeof localStorage !== 'undefined' ? localStorage : null
+    return typeof localStorage !== 'undefined' ? localStorage : null;
   } catch {
-    return null
+    return null;
   }
 }
 
 export function readJson(key, store) {
-  const s = backend(store)
-  if (!s) return null
+  const s = backend(store);
+  if (!s) return null;
   try {
-    const raw = s.getItem(key)
-    return raw == null ? null : JSON.parse(raw)
+    const raw = s.getItem(key);
+    return raw == null ? null : JSON.parse(raw);
   } catch {
-    return null
+    return null;
   }
 }
 
 export function writeJson(key, value, store) {
-  const s = backend(store)
-  if (!s) return
+  const s = backend(store);
+  if (!s) return;
   try {
-    s.setItem(key, JSON.stringify(value))
+    s.setItem(key, JSON.stringify(value));
   } catch {
     /* quota or disabled storage: attribution is best effort */
   }
 }
 
 export function remove(key, store) {
-  const s = backend(store)
-  if (!s) return
+  const s = backend(store);
+  if (!s) return;
   try {
-    s.removeItem(key)
+    s.removeItem(key);
   } catch {
     /* ignore */
   }

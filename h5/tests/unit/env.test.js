@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest'
-import { detectEnv, payChannelFor } from '../../src/lib/env.js'
+import { describe, it, expect } from 'vitest';
+import { detectEnv, payChannelFor } from '../../src/lib/env.js';
 
 const UA = {
   wechat:
@@ -12,31 +12,31 @@ const UA = {
     'Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 aweme/27.0.0 JsSdk/2.0 NetType/WIFI Channel/App Store',
   safari:
     'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
-  chrome: 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36'
-}
+  chrome: 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36',
+};
 
 describe('detectEnv', () => {
   it('recognises WeChat on iOS and Android', () => {
-    expect(detectEnv(UA.wechat)).toBe('wechat')
-    expect(detectEnv(UA.wechatAndroid)).toBe('wechat')
-  })
+    expect(detectEnv(UA.wechat)).toBe('wechat');
+    expect(detectEnv(UA.wechatAndroid)).toBe('wechat');
+  });
 
   it('recognises Douyin by aweme or BytedanceWebview', () => {
-    expect(detectEnv(UA.douyin)).toBe('douyin')
-    expect(detectEnv(UA.douyinIos)).toBe('douyin')
-    expect(detectEnv('Mozilla/5.0 BytedanceWebview/abc')).toBe('douyin')
-  })
+    expect(detectEnv(UA.douyin)).toBe('douyin');
+    expect(detectEnv(UA.douyinIos)).toBe('douyin');
+    expect(detectEnv('Mozilla/5.0 BytedanceWebview/abc')).toBe('douyin');
+  });
 
   it('treats everything else as other', () => {
-    expect(detectEnv(UA.safari)).toBe('other')
-    expect(detectEnv(UA.chrome)).toBe('other')
-    expect(detectEnv('')).toBe('other')
-    expect(detectEnv(undefined)).toBe('other')
-  })
+    expect(detectEnv(UA.safari)).toBe('other');
+    expect(detectEnv(UA.chrome)).toBe('other');
+    expect(detectEnv('')).toBe('other');
+    expect(detectEnv(undefined)).toBe('other');
+  });
 
   it('pays with JSAPI inside WeChat and H5 pay elsewhere', () => {
-    expect(payChannelFor('wechat')).toBe('jsapi')
-    expect(payChannelFor('douyin')).toBe('h5')
-    expect(payChannelFor('other')).toBe('h5')
-  })
-})
+    expect(payChannelFor('wechat')).toBe('jsapi');
+    expect(payChannelFor('douyin')).toBe('h5');
+    expect(payChannelFor('other')).toBe('h5');
+  });
+});

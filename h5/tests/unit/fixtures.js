@@ -16,9 +16,9 @@ export const schema = {
       minItems: 1,
       maxItems: 2,
       'x-widget': 'checkbox',
-      'x-order': 6
+      'x-order': 6,
     },
     age: { type: 'integer', title: '年龄', minimum: 6, maximum: 18, 'x-widget': 'number', 'x-order': 7 },
-    school: { type: 'string', title: '学校', pattern: '^[\\u4e00-\\u9fa5]+$', 'x-order': 8 }
-  }
-}
+    school: { type: 'string', title: '学校', pattern: '^[\\u4e00-\\u9fa5]+$', 'x-order': 8 },
+  },
+};

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Dapper;
 using Dmh.IntegrationTests.Admins;
 using Dmh.IntegrationTests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -43,19 +42,19 @@ public sealed class CampaignApiTests : IAsyncLifetime
 
     private static object Body(string name = "春季训练营", long priceFen = 9900, object? reward = null, object? formSchema = null,
         DateTimeOffset? start = null, DateTimeOffset? end = null) => new
-    {
-        name,
-        description = "描述",
-        startTime = start ?? Now.AddDays(-1),
-        endTime = end ?? Now.AddDays(5),
-        priceFen,
-        reward = reward ?? new { type = "fixed", amountFen = 1000 },
-        payment = new { description = "报名费" },
-        requireSms = false,
-        formSchema = formSchema ?? JsonDocument.Parse("""
+        {
+            name,
+            description = "描述",
+            startTime = start ?? Now.AddDays(-1),
+            endTime = end ?? Now.AddDays(5),
+            priceFen,
+            reward = reward ?? new { type = "fixed", amountFen = 1000 },
+            payment = new { description = "报名费" },
+            requireSms = false,
+            formSchema = formSchema ?? JsonDocument.Parse("""
             {"type":"object","required":["name"],"properties":{"name":{"type":"string","title":"姓名","maxLength":20,"x-widget":"text","x-order":1}}}
             """).RootElement,
-    };
+        };
 
     [Fact]
     public async Task Admin_creates_reads_updates_publishes_disables_and_deletes_a_campaign()

@@ -5,7 +5,6 @@ using Dapper;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Security;
 using Dmh.IntegrationTests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

@@ -1,4 +1,3 @@
-using Dmh.IntegrationTests.Admins;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -6,6 +5,7 @@ using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
 using Dmh.Ingress.Security;
+using Dmh.IntegrationTests.Admins;
 using Dmh.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;

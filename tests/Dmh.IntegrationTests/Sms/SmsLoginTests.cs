@@ -4,7 +4,6 @@ using System.Text.Json;
 using Dapper;
 using Dmh.Ingress.Sms;
 using Dmh.IntegrationTests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using Dapper;
 using Dmh.Contracts;
-using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Ingress.Security;
+using Dmh.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

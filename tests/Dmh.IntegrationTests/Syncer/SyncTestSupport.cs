@@ -119,18 +119,16 @@ public sealed class TargetDatabase : IAsyncDisposable
     }
 
     /// <summary>ExternalSync settings pointing at this database (or at <paramref name="port"/>, e.g. a proxy), password encrypted with the test data key.</summary>
-    public Dictionary<string, string?> SyncSettings(int? port = null) => new()
+    public Dictionary<string, string?> SyncSettings(int? port = null) => new(ServiceSettings.Section("syncer", new Dictionary<string, string>
     {
-        ["ExternalSync:Enabled"] = "true",
-        ["ExternalSync:Database:Type"] = Kind == TargetKind.MySql ? "mysql" : "postgresql",
-        ["ExternalSync:Database:Host"] = Host,
-        ["ExternalSync:Database:Port"] = (port ?? Port).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["ExternalSync:Database:User"] = User,
-        ["ExternalSync:Database:Password"] = new SecretProtector(TestKeys.DataKey).Protect(Password),
-        ["ExternalSync:Database:Database"] = Name,
-        // The local test servers have no TLS: the explicit opt-out (production verifies the certificate).
-        ["ExternalSync:Database:SslMode"] = "None",
-        ["ExternalSync:Database:AllowInsecureConnection"] = "true",
+        ["targetType"] = Kind == TargetKind.MySql ? "mysql" : "postgresql",
+        ["targetHost"] = Host,
+        ["targetPort"] = (port ?? Port).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["targetUser"] = User,
+        ["targetPassword"] = new SecretProtector(TestKeys.DataKey).Protect(Password),
+        ["targetDatabase"] = Name,
+    }))
+    {
         ["ExternalSync:Database:ConnectTimeoutSeconds"] = "3",
         ["ExternalSync:RetryDelay"] = "00:00:00.300",
         ["ExternalSync:MaxRetryDelay"] = "00:00:01",

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Dapper;
 using Dmh.Contracts;
-using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Ingress.Security;
+using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Platform.Streams;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -73,34 +73,28 @@ public sealed class WechatPayFixture : IAsyncLifetime
         var ingressPort = FreePort();
         SimUrl = $"http://127.0.0.1:{simPort}";
         IngressUrl = $"http://127.0.0.1:{ingressPort}";
-        Simulator = new SimulatorFactory(new Dictionary<string, string?>
+        var fill = new Dictionary<string, string>
         {
-            ["Simulator:KeyDirectory"] = _keyDirectory,
-            ["Simulator:PublicUrl"] = SimUrl,
-            ["Simulator:ApiV3Key"] = WechatPayTestKeys.ApiV3Key,
-            ["Simulator:MerchantPublicKeyFile"] = Path.Combine(WechatPayTestKeys.KeyDirectory, "apiclient_public_key.pem"),
-            ["Simulator:MerchantSerialNo"] = WechatPayTestKeys.MerchantSerialNo,
-            ["Simulator:AppId"] = WechatPayTestKeys.AppId,
-            ["Simulator:MchId"] = WechatPayTestKeys.MchId,
-            ["Simulator:AppSecret"] = WechatPayTestKeys.AppSecret,
-            // 15 s → 1.5 ms: the whole 24-hour schedule takes under 10 s.
-            ["Simulator:TimeCompression"] = "0.0001",
-            ["Simulator:RefundDelay"] = "00:00:00.200",
-        });
+            ["sim"] = SimUrl,
+            ["ingress"] = IngressUrl,
+            ["simKeys"] = _keyDirectory,
+            ["merchantKeys"] = WechatPayTestKeys.KeyDirectory,
+            ["merchantSerialNo"] = WechatPayTestKeys.MerchantSerialNo,
+            ["apiV3Key"] = WechatPayTestKeys.ApiV3Key,
+            ["appSecret"] = WechatPayTestKeys.AppSecret,
+        };
+        var simulatorSettings = ServiceSettings.Section("wechatsim", fill);
+        // 15 s → 1.5 ms: the whole 24-hour schedule takes under 10 s.
+        simulatorSettings["Simulator:TimeCompression"] = "0.0001";
+        simulatorSettings["Simulator:RefundDelay"] = "00:00:00.200";
+        Simulator = new SimulatorFactory(simulatorSettings);
         Simulator.UseKestrel(simPort);
         Simulator.StartServer();
 
-        IngressSettings = new Dictionary<string, string?>
-        {
-            ["WechatPay:BaseUrl"] = SimUrl,
-            ["WechatPay:PublicKeyId"] = (await File.ReadAllTextAsync(Path.Combine(_keyDirectory, "wechatpay_public_key_id"))).Trim(),
-            ["WechatPay:PublicKeyFile"] = Path.Combine(_keyDirectory, "wechatpay_public_key.pem"),
-            // Both modes, as during WeChat's migration from platform certificates to the public key.
-            ["WechatPay:UsePlatformCertificates"] = "true",
-            ["WechatPay:NotifyUrl"] = IngressUrl + "/api/v1/orders/payment/notify",
-            ["WechatPay:OAuthBaseUrl"] = SimUrl,
-            ["WechatPay:OAuthAuthorizeUrl"] = SimUrl + "/connect/oauth2/authorize",
-        };
+        fill["simPublicKeyId"] = (await File.ReadAllTextAsync(Path.Combine(_keyDirectory, "wechatpay_public_key_id"))).Trim();
+        IngressSettings = ServiceSettings.Section("wechatpay", fill);
+        // Both modes, as during WeChat's migration from platform certificates to the public key.
+        IngressSettings["WechatPay:UsePlatformCertificates"] = "true";
         Ingress = new ServiceFactory<Dmh.Ingress.EntryPoint>(Db, Prefix, IngressSettings);
         Ingress.UseKestrel(ingressPort);
         Ingress.StartServer();

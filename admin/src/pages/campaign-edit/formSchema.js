@@ -125,7 +125,8 @@ export function validateFields(fields) {
     if (LENGTH_WIDGETS.includes(f.widget)) {
       if (!isBlank(f.minLength) && !isNonNegInt(f.minLength)) add('minLength', '最少字数须为非负整数');
       if (!isBlank(f.maxLength) && !(Number.isInteger(f.maxLength) && f.maxLength >= 1)) add('maxLength', '最多字数须为正整数');
-      if (isNonNegInt(f.minLength) && Number.isInteger(f.maxLength) && f.minLength > f.maxLength) add('maxLength', '最多字数不能小于最少字数');
+      if (isNonNegInt(f.minLength) && Number.isInteger(f.maxLength) && f.minLength > f.maxLength)
+        add('maxLength', '最多字数不能小于最少字数');
     }
     if (PATTERN_WIDGETS.includes(f.widget) && !isBlank(f.pattern)) {
       if (typeof f.pattern !== 'string' || !compiles(f.pattern)) add('pattern', '正则表达式无效');
@@ -143,7 +144,8 @@ export function validateFields(fields) {
       if (!isBlank(f.minItems) && !isNonNegInt(f.minItems)) add('minItems', '最少选择数须为非负整数');
       if (!isBlank(f.maxItems) && !(Number.isInteger(f.maxItems) && f.maxItems >= 1)) add('maxItems', '最多选择数须为正整数');
       if (isNonNegInt(f.minItems) && f.minItems > count) add('minItems', '最少选择数不能多于选项数');
-      if (isNonNegInt(f.minItems) && Number.isInteger(f.maxItems) && f.minItems > f.maxItems) add('maxItems', '最多选择数不能小于最少选择数');
+      if (isNonNegInt(f.minItems) && Number.isInteger(f.maxItems) && f.minItems > f.maxItems)
+        add('maxItems', '最多选择数不能小于最少选择数');
     }
   });
   return errors;

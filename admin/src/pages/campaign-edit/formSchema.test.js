@@ -37,7 +37,18 @@ describe('fieldsToSchema', () => {
     expect(s.$schema).toBe(SCHEMA_DRAFT);
     expect(s.type).toBe('object');
     expect(s.required).toEqual(['name', 'age', 'city']);
-    expect(Object.keys(s.properties)).toEqual(['name', 'company', 'intro', 'age', 'backupPhone', 'mail', 'birthday', 'city', 'size', 'topics']);
+    expect(Object.keys(s.properties)).toEqual([
+      'name',
+      'company',
+      'intro',
+      'age',
+      'backupPhone',
+      'mail',
+      'birthday',
+      'city',
+      'size',
+      'topics',
+    ]);
     for (const p of Object.values(s.properties)) expect(p).not.toHaveProperty('required');
   });
 
@@ -81,7 +92,9 @@ describe('fieldsToSchema', () => {
   });
 
   it('trims labels and options and drops keywords that do not belong to the widget', () => {
-    const p = fieldsToSchema([field({ key: 'c', label: '  城市 ', widget: 'select', options: [' 北京 ', '上海'], maxLength: 5, pattern: 'x' })]).properties.c;
+    const p = fieldsToSchema([
+      field({ key: 'c', label: '  城市 ', widget: 'select', options: [' 北京 ', '上海'], maxLength: 5, pattern: 'x' }),
+    ]).properties.c;
     expect(p.title).toBe('城市');
     expect(p.enum).toEqual(['北京', '上海']);
     expect(p).not.toHaveProperty('maxLength');
@@ -243,7 +256,17 @@ describe('the schema as the H5 page validates it (Ajv, draft-07)', () => {
   ajv.addVocabulary(['x-widget', 'x-order']);
   addFormats(ajv, ['email', 'date']);
   const validate = ajv.compile(fieldsToSchema(sample()));
-  const good = { name: '张三', company: '某某科技', age: 30, backupPhone: '13800138000', mail: 'a@b.cn', birthday: '1990-01-31', city: '上海', size: 'M', topics: ['A'] };
+  const good = {
+    name: '张三',
+    company: '某某科技',
+    age: 30,
+    backupPhone: '13800138000',
+    mail: 'a@b.cn',
+    birthday: '1990-01-31',
+    city: '上海',
+    size: 'M',
+    topics: ['A'],
+  };
 
   it('compiles in strict mode with the x- keywords declared', () => {
     expect(validate(good)).toBe(true);

@@ -23,7 +23,14 @@ export function trendOption(series) {
     series: [
       { name: '报名', type: 'line', smooth: true, data: series.map((x) => x.registrations || 0) },
       { name: '支付', type: 'line', smooth: true, data: series.map((x) => x.payments || 0) },
-      { name: '奖励（元）', type: 'bar', yAxisIndex: 1, barMaxWidth: 18, data: series.map((x) => Number(fenToYuan(x.rewardsFen || 0))), itemStyle: { opacity: 0.6 } },
+      {
+        name: '奖励（元）',
+        type: 'bar',
+        yAxisIndex: 1,
+        barMaxWidth: 18,
+        data: series.map((x) => Number(fenToYuan(x.rewardsFen || 0))),
+        itemStyle: { opacity: 0.6 },
+      },
     ],
   };
 }

@@ -1,0 +1,127 @@
+# shellcheck shell=bash
+# Sourced by ./dmh: ./dmh test runs the suites and adds up their counts into one closing line.
+
+PASSED=0
+FAILED=0
+SUMMARY=""
+
+record() { # record SUITE PASSED FAILED SECONDS
+  PASSED=$((PASSED + $2)); FAILED=$((FAILED + $3))
+  SUMMARY="$SUMMARY$(printf '  %-24s %5s passed %5s failed %6ss' "$1" "$2" "$3" "$4")"$'\n'
+}
+
+run_dotnet_tests() {
+  local results="$STATE/test-results/dotnet"
+  rm -rf "$results"; mkdir -p "$results"
+  local project
+  for project in "$ROOT"/tests/*/*.csproj; do
+    grep -q '<IsTestProject>true</IsTestProject>' "$project" || continue # e.g. tests/Dmh.TestSupport, a library
+    local name start p f; name=$(basename "$project" .csproj); start=$SECONDS
+    say "dotnet test $name"
+    dotnet test "$project" -c "$CONFIGURATION" --no-build --nologo \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+      --results-directory "$results" 2>&1 | tee "$LOGS/test-$name.log" | grep -E '^\s+(Failed|Passed|Skipped) |error|Total tests' || true
+    local trx="$results/$name.trx"
+    if [ -f "$trx" ]; then
+      p=$(grep -o '<Counters [^>]*>' "$trx" | sed -E 's/.* passed="([0-9]+)".*/\1/')
+      f=$(grep -o '<Counters [^>]*>' "$trx" | sed -E 's/.*[^a-zA-Z]failed="([0-9]+)".*/\1/')
+      local notrun; notrun=$(grep -o '<Counters [^>]*>' "$trx" | sed -E 's/.* notExecuted="([0-9]+)".*/\1/')
+      # A skipped test is a defect here (rule: start the server instead), so it counts as failed.
+      f=$((f + notrun))
+    else
+      p=0; f=1
+      say "$name produced no results (log: $LOGS/test-$name.log)"
+    fi
+    record "$name" "$p" "$f" $((SECONDS - start))
+  done
+}
+
+run_node_suite() { # run_node_suite LABEL DIR SCRIPT: a vitest or playwright script, counted from its JSON report
+  local label=$1 dir="$ROOT/$2" script=$3 start=$SECONDS
+  [ -f "$dir/package.json" ] && grep -q "\"$script\"" "$dir/package.json" || return 0
+  local out="$STATE/test-results/$label.json"
+  rm -f "$out"; mkdir -p "$(dirname "$out")"
+  say "npm run $script ($2)"
+  local tool; tool=$(node -e 'console.log(require(process.argv[1]).scripts[process.argv[2]])' "$dir/package.json" "$script")
+  (
+    cd "$dir"
+    export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    case "$tool" in
+      *vitest*) npm run --silent "$script" -- --reporter=default --reporter=json --outputFile.json="$out" ;;
+      *playwright*) PLAYWRIGHT_JSON_OUTPUT_NAME="$out" npm run --silent "$script" -- --reporter=list,json ;;
+      *) npm run --silent "$script" ;;
+    esac
+  ) >"$LOGS/test-$label.log" 2>&1 || true
+  local counts
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  counts=$(node -e '
+    const fs = require("fs"); const f = process.argv[1];
+    if (!fs.existsSync(f)) { console.log("0 1"); process.exit(0); }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    if (r.numPassedTests !== undefined) {            // vitest; a suite that failed to load counts once
+      const broken = (r.testResults || []).filter(t => t.status === "failed" && !(t.assertionResults || []).some(a => a.status === "failed")).length;
+      console.log(`${r.numPassedTests} ${r.numFailedTests + (r.numPendingTests || 0) + (r.numTodoTests || 0) + broken}`);
+    } else if (r.stats) {                             // playwright; skipped is a defect here, not a pass
+      const s = r.stats; console.log(`${s.expected} ${s.unexpected + s.flaky + s.skipped + (r.errors?.length ? 1 : 0)}`);
+    } else { console.log("0 1"); }' "$out")
+  grep -E "✓|✗|×|passed|failed" "$LOGS/test-$label.log" | tail -5 >&2 || true
+  [ "${counts#* }" != "0" ] && tail -40 "$LOGS/test-$label.log" >&2
+  record "$label" "${counts% *}" "${counts#* }" $((SECONDS - start))
+}
+
+lint_step() { # lint_step NAME DIR COMMAND...: one pass, or one fail with the tool's findings
+  local name=$1 dir=$2 start=$SECONDS; shift 2
+  say "lint: $name"
+  if (cd "$dir" && "$@") >"$LOGS/lint-$name.log" 2>&1; then
+    record "lint $name" 1 0 $((SECONDS - start))
+  else
+    tail -40 "$LOGS/lint-$name.log" >&2
+    record "lint $name" 0 1 $((SECONDS - start))
+  fi
+}
+
+shellcheck_all() { shellcheck dmh scripts/*.sh redis/*.sh .ci/run; }
+
+run_lint() { # the rules tools enforce (README, "Lint"); the Release build fails on C# analyzer and style warnings too
+  lint_step shellcheck "$ROOT" shellcheck_all
+  # What the build does not see as well: using order, whitespace the formatter would change.
+  lint_step dotnet-format "$ROOT" dotnet format Dmh.sln --verify-no-changes --severity warn --no-restore
+  local app
+  for app in admin h5; do
+    node_modules "$app"
+    lint_step "eslint-$app" "$ROOT/$app" npm run --silent lint:eslint
+    lint_step "prettier-$app" "$ROOT/$app" npm run --silent lint:format
+  done
+}
+
+cmd_test() {
+  local suites="${*:-lint dotnet admin-unit h5-unit admin-e2e h5-e2e}"
+  local t0=$SECONDS servers_were_up=0
+  prepare
+  alive redis && alive mariadb-dmh && servers_were_up=1
+  start_servers
+  load_env
+  build_dotnet
+  case " $suites " in *" lint "*) run_lint ;; esac
+  case " $suites " in *" dotnet "*) run_dotnet_tests ;; esac
+  case " $suites " in *" admin-unit "*) build_frontend admin; run_node_suite admin-unit admin test:unit ;; esac
+  case " $suites " in *" h5-unit "*) build_frontend h5; run_node_suite h5-unit h5 test:unit ;; esac
+  case " $suites " in
+    *"-e2e "*)
+      build_frontend admin; build_frontend h5
+      # Test the build just made, never services left running from an earlier ./dmh up.
+      stop_services
+      start_services
+      export DMH_BASE_URL="http://127.0.0.1:$INGRESS_PORT" DMH_SIM_URL="http://127.0.0.1:$SIM_PORT"
+      export DMH_ADMIN_USER=admin DMH_ADMIN_PASSWORD; DMH_ADMIN_PASSWORD=$(secret admin-password 12)
+      case " $suites " in *" admin-e2e "*) run_node_suite admin-e2e admin test:e2e ;; esac
+      case " $suites " in *" h5-e2e "*) run_node_suite h5-e2e h5 test:e2e ;; esac
+      stop_services
+      ;;
+  esac
+  # Leave the machine as found: servers this run started are stopped again.
+  [ "$servers_were_up" = 1 ] || stop_all
+  printf '\nSuites (%ss in all):\n%s' $((SECONDS - t0)) "$SUMMARY" >&2
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+}
