@@ -1,8 +1,8 @@
-import { defineConfig } from 'vite'
-import uniPlugin from '@dcloudio/vite-plugin-uni'
+import { defineConfig } from 'vite';
+import uniPlugin from '@dcloudio/vite-plugin-uni';
 
 // The plugin is CommonJS; under "type": "module" its default export arrives wrapped.
-const uni = uniPlugin.default ?? uniPlugin
+const uni = uniPlugin.default ?? uniPlugin;
 
 /**
  * uni-app loads every page as an async chunk, so the landing page's code would only be requested
@@ -11,36 +11,36 @@ const uni = uniPlugin.default ?? uniPlugin
  * alongside the entry bundle. Other pages (success with the poster, rewards) stay lazy.
  */
 function preloadLandingPage(moduleFiles) {
-  let base = '/'
+  let base = '/';
   return {
     name: 'dmh-preload-landing-page',
     apply: 'build',
     configResolved(config) {
-      base = config.base
+      base = config.base;
     },
     transformIndexHtml: {
       order: 'post',
       handler(html, ctx) {
-        const bundle = ctx.bundle
-        if (!bundle) return html
-        const chunks = Object.values(bundle).filter((c) => c.type === 'chunk')
-        const roots = moduleFiles.map((f) => chunks.find((c) => c.facadeModuleId && c.facadeModuleId.split('?')[0].endsWith(f)))
-        const js = new Set()
-        const css = new Set()
+        const bundle = ctx.bundle;
+        if (!bundle) return html;
+        const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
+        const roots = moduleFiles.map((f) => chunks.find((c) => c.facadeModuleId && c.facadeModuleId.split('?')[0].endsWith(f)));
+        const js = new Set();
+        const css = new Set();
         const visit = (c) => {
-          if (!c || c.isEntry || js.has(c.fileName)) return
-          js.add(c.fileName)
-          c.viteMetadata?.importedCss?.forEach((f) => css.add(f))
-          c.imports.forEach((i) => visit(bundle[i]))
-        }
-        roots.forEach(visit)
+          if (!c || c.isEntry || js.has(c.fileName)) return;
+          js.add(c.fileName);
+          c.viteMetadata?.importedCss?.forEach((f) => css.add(f));
+          c.imports.forEach((i) => visit(bundle[i]));
+        };
+        roots.forEach(visit);
         return [
           ...[...css].map((f) => ({ tag: 'link', attrs: { rel: 'stylesheet', crossorigin: true, href: base + f }, injectTo: 'head' })),
-          ...[...js].map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: base + f }, injectTo: 'head' }))
-        ]
-      }
-    }
-  }
+          ...[...js].map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: base + f }, injectTo: 'head' })),
+        ];
+      },
+    },
+  };
 }
 
 /**
@@ -55,15 +55,15 @@ function dropDcloudCdnImages() {
     generateBundle(_options, bundle) {
       for (const asset of Object.values(bundle)) {
         if (asset.type === 'asset' && asset.fileName.endsWith('.css') && typeof asset.source === 'string') {
-          asset.source = asset.source.replace(/url\((['"]?)https:\/\/cdn\.dcloud\.net\.cn\/[^)'"]*\1\)/g, 'none')
+          asset.source = asset.source.replace(/url\((['"]?)https:\/\/cdn\.dcloud\.net\.cn\/[^)'"]*\1\)/g, 'none');
         }
       }
-    }
-  }
+    },
+  };
 }
 
 // Served by Dmh.Ingress under /h5/ (hash router), so every asset URL starts with /h5/.
 export default defineConfig({
   base: '/h5/',
-  plugins: [uni(), preloadLandingPage(['pages/campaign/index.vue']), dropDcloudCdnImages()]
-})
+  plugins: [uni(), preloadLandingPage(['pages/campaign/index.vue']), dropDcloudCdnImages()],
+});

@@ -1,8 +1,8 @@
-using System.Text.Json.Serialization;
 using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dmh.Contracts;
 using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Dmh.Contracts;
 using Dmh.Ingress.Http;
-using Dmh.Ingress.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

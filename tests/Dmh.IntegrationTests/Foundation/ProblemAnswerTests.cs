@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Dmh.Contracts;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Dmh.IntegrationTests.Admins;

@@ -1,5 +1,3 @@
-using Dmh.WechatPay;
-using Microsoft.Extensions.Configuration;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -9,8 +7,9 @@ using Dapper;
 using Dmh.Ingress.Orders;
 using Dmh.IntegrationTests.Admins;
 using Dmh.IntegrationTests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
+using Dmh.WechatPay;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dmh.IntegrationTests.Orders;

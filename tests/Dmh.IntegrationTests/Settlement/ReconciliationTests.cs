@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Dapper;
 using Dmh.Contracts;
-using Dmh.IntegrationTests.Infrastructure;
 using Dmh.WechatPay;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -5,7 +5,6 @@ using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Platform.Database;
 using Dmh.Platform.Redis;
 using Dmh.Platform.Streams;
-using Dmh.Platform.WechatPay;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Settling;
 using Dmh.WechatPay;

@@ -3,9 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
-using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Security;
+using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Platform.Streams;
 using Microsoft.Extensions.DependencyInjection;
 

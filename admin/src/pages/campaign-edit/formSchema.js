@@ -248,7 +248,8 @@ export function schemaToFields(schema) {
     if (!p || typeof p !== 'object' || Array.isArray(p)) throw new FormSchemaError(`字段 ${key} 的定义须为对象`);
     if (!FIELD_KEY_RE.test(key)) throw new FormSchemaError(`字段标识 ${key} 无效`);
     if (FORBIDDEN_KEYS.includes(key.toLowerCase())) throw new FormSchemaError('手机号是订单固定字段，不能出现在表单中');
-    if (p['x-widget'] !== undefined && !WIDGET_SET.has(p['x-widget'])) throw new FormSchemaError(`字段 ${key} 的 x-widget 不受支持：${p['x-widget']}`);
+    if (p['x-widget'] !== undefined && !WIDGET_SET.has(p['x-widget']))
+      throw new FormSchemaError(`字段 ${key} 的 x-widget 不受支持：${p['x-widget']}`);
     // The widget the H5 page shows, so the preview shows the same.
     const widget = widgetFor(p);
     if (p.type !== undefined && !TYPE_OF_WIDGET(widget).includes(p.type))

@@ -182,7 +182,10 @@ describe('schemaToFields', () => {
     ['an invalid key', { type: 'object', properties: { '1a': { type: 'string' } } }],
     ['an unknown widget', { type: 'object', properties: { a: { type: 'string', 'x-widget': 'slider' } } }],
     ['a type that does not fit the widget', { type: 'object', properties: { a: { type: 'string', 'x-widget': 'number' } } }],
-    ['a checkbox whose options are not in items', { type: 'object', properties: { a: { type: 'array', enum: ['x'], 'x-widget': 'checkbox' } } }],
+    [
+      'a checkbox whose options are not in items',
+      { type: 'object', properties: { a: { type: 'array', enum: ['x'], 'x-widget': 'checkbox' } } },
+    ],
     ['a checkbox without items', { type: 'object', properties: { a: { type: 'array', 'x-widget': 'checkbox' } } }],
     ['a bad pattern', { type: 'object', properties: { a: { type: 'string', pattern: '([' } } }],
     ['a negative maxLength', { type: 'object', properties: { a: { type: 'string', maxLength: -1 } } }],
