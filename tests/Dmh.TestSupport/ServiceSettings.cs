@@ -1,4 +1,4 @@
-namespace Dmh.IntegrationTests.Infrastructure;
+namespace Dmh.TestSupport;
 
 /// <summary>
 /// The services' local settings from <c>scripts/services.conf</c>, the file <c>./dmh</c> starts them with:
@@ -7,7 +7,7 @@ namespace Dmh.IntegrationTests.Infrastructure;
 public static class ServiceSettings
 {
     private static readonly Lazy<string[]> Lines = new(() =>
-        File.ReadAllLines(Path.Combine(TestEnvironment.RepoRoot, "scripts", "services.conf")));
+        File.ReadAllLines(Path.Combine(RepositoryFiles.Root, "scripts", "services.conf")));
 
     /// <summary>The settings of <paramref name="section"/> as configuration keys, each <c>{name}</c> taken from <paramref name="values"/>.</summary>
     public static Dictionary<string, string?> Section(string section, IReadOnlyDictionary<string, string> values)
