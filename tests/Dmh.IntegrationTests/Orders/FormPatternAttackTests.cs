@@ -40,19 +40,21 @@ public sealed class FormPatternAttackTests : IAsyncLifetime
         await _db.DisposeAsync();
     }
 
+    private static object Campaign(string name, object formSchema) => new
+    {
+        name,
+        startTime = DateTimeOffset.UtcNow.AddDays(-1),
+        endTime = DateTimeOffset.UtcNow.AddDays(5),
+        priceFen = 9900,
+        reward = new { type = "fixed", amountFen = 1000 },
+        payment = new { description = "报名费" },
+        requireSms = false,
+        formSchema,
+    };
+
     private async Task<long> PublishCampaignAsync(HttpClient admin, string formSchema)
     {
-        var created = await admin.PostAsJsonAsync("/api/v1/campaigns", new
-        {
-            name = "模式攻击",
-            startTime = DateTimeOffset.UtcNow.AddDays(-1),
-            endTime = DateTimeOffset.UtcNow.AddDays(5),
-            priceFen = 9900,
-            reward = new { type = "fixed", amountFen = 1000 },
-            payment = new { description = "报名费" },
-            requireSms = false,
-            formSchema = JsonDocument.Parse(formSchema).RootElement,
-        });
+        var created = await admin.PostAsJsonAsync("/api/v1/campaigns", Campaign("模式攻击", JsonDocument.Parse(formSchema).RootElement));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
         (await admin.PostAsync($"/api/v1/campaigns/{id}/publish", null)).EnsureSuccessStatusCode();
@@ -122,17 +124,8 @@ public sealed class FormPatternAttackTests : IAsyncLifetime
     public async Task Patterns_that_need_backtracking_are_refused_on_save(string pattern)
     {
         using var admin = await AdminLogin.SignedInAsync(_app.CreateClient());
-        var response = await admin.PostAsJsonAsync("/api/v1/campaigns", new
-        {
-            name = "模式保存",
-            startTime = DateTimeOffset.UtcNow.AddDays(-1),
-            endTime = DateTimeOffset.UtcNow.AddDays(5),
-            priceFen = 9900,
-            reward = new { type = "fixed", amountFen = 1000 },
-            payment = new { description = "报名费" },
-            requireSms = false,
-            formSchema = new { type = "object", properties = new { code = new { type = "string", title = "编号", pattern } } },
-        });
+        var response = await admin.PostAsJsonAsync("/api/v1/campaigns",
+            Campaign("模式保存", new { type = "object", properties = new { code = new { type = "string", title = "编号", pattern } } }));
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
