@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced by ./dmh: the toolchains it needs and the Debian packages it installs when missing.
 
-APT_PACKAGES="redis-server mariadb-server postgresql chromium fonts-noto-cjk curl ca-certificates openssl shellcheck"
+APT_PACKAGES="redis-server mariadb-server postgresql chromium fonts-noto-cjk curl ca-certificates openssl shellcheck sudo"
 
 check_toolchains() {
   command -v dotnet >/dev/null 2>&1 || die ".NET SDK 10 is required: install dotnet-sdk-10.0 (https://dot.net) and run again."
@@ -23,6 +23,7 @@ missing_packages() {
   command -v curl >/dev/null 2>&1 || missing="$missing curl"
   command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
   command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
+  command -v sudo >/dev/null 2>&1 || missing="$missing sudo" # the as-user test suite gives its user sudo
   echo "$missing"
 }
 

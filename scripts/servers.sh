@@ -45,7 +45,10 @@ start_mariadb() { # start_mariadb NAME PORT PASSWORD_SECRET DATABASE
   local name=$1 port=$2 pw database=$4
   pw=$(secret "$3")
   local dir="$DATA/mariadb-$name" sock="$RUN/mariadb-$name.sock"
-  alive "mariadb-$name" && return 0
+  if alive "mariadb-$name"; then
+    mariadb_accounts "$name" "$pw" "$database"
+    return 0
+  fi
   if [ ! -d "$dir/mysql" ]; then
     mkdir -p "$dir"
     mariadb-install-db --no-defaults --datadir="$dir" --user="$ME" \
@@ -62,9 +65,17 @@ start_mariadb() { # start_mariadb NAME PORT PASSWORD_SECRET DATABASE
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --skip-name-resolve --max-connections=2000 --innodb-buffer-pool-size="${DMH_INNODB_BUFFER:-2G}" \
     --innodb-flush-log-at-trx-commit=1 --sync-binlog=0 --thread-handling=pool-of-threads --innodb-buffer-pool-dump-pct=100 ${DMH_MARIADB_OPTS:-} >/dev/null 2>&1 &
-  wait_for 60 "MariaDB ($name)" mariadb-admin --socket="$sock" -uroot ping
+  wait_for 60 "MariaDB ($name)" mariadb-admin --socket="$sock" -u"$ME" ping
+  mariadb_accounts "$name" "$pw" "$database"
+  say "MariaDB ($name) on 127.0.0.1:$port"
+}
+
+mariadb_accounts() { # mariadb_accounts NAME PASSWORD DATABASE: idempotent, so every start heals a half-set-up server
+  local pw=$2 database=$3
+  # mariadb-install-db gives socket authentication to the OS user that ran it: root@localhost when
+  # that is root, otherwise an account named after that user ('root' stays the OS root's only).
   # The services' account: all privileges because the tests create a database per test class.
-  mariadb --socket="$sock" -uroot <<SQL
+  mariadb --socket="$RUN/mariadb-$1.sock" -u"$ME" <<SQL || die "could not set up the dmh account in MariaDB ($1)"
 CREATE USER IF NOT EXISTS 'dmh'@'127.0.0.1' IDENTIFIED BY '$pw';
 CREATE USER IF NOT EXISTS 'dmh'@'localhost' IDENTIFIED BY '$pw';
 ALTER USER 'dmh'@'127.0.0.1' IDENTIFIED BY '$pw';
@@ -73,7 +84,6 @@ GRANT ALL PRIVILEGES ON *.* TO 'dmh'@'127.0.0.1' WITH GRANT OPTION;
 GRANT ALL PRIVILEGES ON *.* TO 'dmh'@'localhost' WITH GRANT OPTION;
 CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 SQL
-  say "MariaDB ($name) on 127.0.0.1:$port"
 }
 
 # shellcheck disable=SC2012 # the version directories have plain names

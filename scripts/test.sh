@@ -94,8 +94,86 @@ run_lint() { # the rules tools enforce (README, "Lint"); the Release build fails
   done
 }
 
+# The as-user suite: `./dmh servers` run by an unprivileged user with sudo (the README's promise),
+# in its own copy of the checkout and on its own ports, then healing a server left half set up.
+AS_USER=dmh-ci-user
+AS_USER_PORTS=(DMH_REDIS_PORT=6491 DMH_MYSQL_PORT=3491 DMH_TARGET_PORT=3492 DMH_PG_PORT=5491)
+
+as_user_create() { # as root: the user, with passwordless sudo
+  id -u "$AS_USER" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$AS_USER"
+  local file="/etc/sudoers.d/$AS_USER"
+  printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$AS_USER" > "$file.new"
+  chmod 0440 "$file.new"
+  visudo -cqf "$file.new" && mv "$file.new" "$file"
+}
+
+as_user() { # as_user COPY COMMAND...: run in COPY as the suite's user (as oneself when not root)
+  local copy=$1; shift
+  local user home="$HOME" prefix=()
+  user=$(stat -c %U "$copy")
+  if [ "$(id -u)" -eq 0 ]; then prefix=(runuser -u "$user" --); home=$(getent passwd "$user" | cut -d: -f6); fi
+  "${prefix[@]}" env -i -C "$copy" HOME="$home" USER="$user" PATH="$PATH" LANG=C.UTF-8 \
+    DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 "${AS_USER_PORTS[@]}" DMH_INNODB_BUFFER=64M "$@"
+}
+
+as_user_checks() { # as_user_checks COPY: runs under set -e; the first failure ends it
+  local copy=$1 user keys="$1/.dmh/keys" port
+  user=$(stat -c %U "$copy")
+  for port in 6491 3491 3492 5491; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is taken"; return 1; fi
+  done
+  echo "== ./dmh servers as $user"
+  as_user "$copy" ./dmh servers
+  as_user_connects "$copy"
+  echo "== the dmh account dropped while MariaDB runs; ./dmh servers again must heal it"
+  as_user "$copy" mariadb --socket="$copy/.dmh/run/mariadb-dmh.sock" -u"$user" \
+    -e "DROP USER 'dmh'@'127.0.0.1'; DROP USER 'dmh'@'localhost'; DROP DATABASE dmh;"
+  if mariadb -h127.0.0.1 -P3491 -udmh -p"$(cat "$keys/mysql-password")" -e 'SELECT 1' >/dev/null 2>&1; then
+    echo "the dmh account still connects after DROP USER"; return 1
+  fi
+  as_user "$copy" ./dmh servers
+  as_user_connects "$copy"
+  echo "== ./dmh down as $user"
+  as_user "$copy" ./dmh down
+  for port in 6491 3491 3492 5491; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port still answers after ./dmh down"; return 1; fi
+  done
+}
+
+as_user_connects() { # the services' accounts over TCP with the generated passwords
+  local keys="$1/.dmh/keys"
+  mariadb -h127.0.0.1 -P3491 -udmh -p"$(cat "$keys/mysql-password")" -e "SELECT 1 FROM DUAL" dmh >/dev/null
+  mariadb -h127.0.0.1 -P3492 -udmh -p"$(cat "$keys/target-password")" -e "SELECT 1 FROM DUAL" customer >/dev/null
+  [ "$(REDISCLI_AUTH=$(cat "$keys/redis-admin-password") redis-cli --user dmh-admin -p 6491 ping)" = PONG ]
+  echo "dmh connects to both MariaDB servers, dmh-admin to Redis"
+}
+
+run_as_user_suite() {
+  local start=$SECONDS copy rc=0 log="$LOGS/test-as-user.log"
+  say "as-user: ./dmh servers as an unprivileged user with sudo (ports ${AS_USER_PORTS[*]})"
+  if [ "$(id -u)" -eq 0 ]; then as_user_create; fi
+  # The checkout's files as they are now (uncommitted changes too), without .dmh/ or build output.
+  copy=$(mktemp -d /tmp/dmh-as-user.XXXXXX)
+  git -C "$ROOT" ls-files -z --cached --others --exclude-standard \
+    | (cd "$ROOT" && while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done) \
+    | tar -C "$ROOT" --null -T - -cf - | tar -C "$copy" -xf -
+  if [ "$(id -u)" -eq 0 ]; then chown -R "$AS_USER:" "$copy"; fi
+  set +e
+  (set -e; as_user_checks "$copy") >"$log" 2>&1
+  rc=$?
+  set -e
+  as_user "$copy" ./dmh down >>"$log" 2>&1 || true
+  rm -rf "$copy"
+  if [ "$rc" -eq 0 ]; then
+    record as-user 1 0 $((SECONDS - start))
+  else
+    tail -30 "$log" >&2
+    record as-user 0 1 $((SECONDS - start))
+  fi
+}
+
 cmd_test() {
-  local suites="${*:-lint dotnet admin-unit h5-unit admin-e2e h5-e2e}"
+  local suites="${*:-lint as-user dotnet admin-unit h5-unit admin-e2e h5-e2e}"
   local t0=$SECONDS servers_were_up=0
   prepare
   alive redis && alive mariadb-dmh && servers_were_up=1
@@ -103,6 +181,7 @@ cmd_test() {
   load_env
   build_dotnet
   case " $suites " in *" lint "*) run_lint ;; esac
+  case " $suites " in *" as-user "*) run_as_user_suite ;; esac
   case " $suites " in *" dotnet "*) run_dotnet_tests ;; esac
   case " $suites " in *" admin-unit "*) build_frontend admin; run_node_suite admin-unit admin test:unit ;; esac
   case " $suites " in *" h5-unit "*) build_frontend h5; run_node_suite h5-unit h5 test:unit ;; esac
