@@ -67,13 +67,18 @@ public sealed class ProblemAnswerTests : IAsyncLifetime
             new("order without a token", 401, HttpMethod.Get, $"/api/v1/orders/{orderId}"),
             new("order list filter", 400, HttpMethod.Get, "/api/v1/orders?status=nope", Bearer: admin),
             new("order list as nobody", 401, HttpMethod.Get, "/api/v1/orders"),
+            new("order export as nobody", 401, HttpMethod.Get, "/api/v1/orders/export.csv"),
+            new("order export with an order token", 401, HttpMethod.Get, "/api/v1/orders/export.csv", OrderToken: orderToken),
             new("orders with DELETE", 405, HttpMethod.Delete, "/api/v1/orders"),
             new("unknown order detail", 404, HttpMethod.Get, "/api/v1/orders/99999999/detail", Bearer: admin),
             // Payments
             new("pay without a token", 401, HttpMethod.Post, $"/api/v1/orders/{orderId}/pay", Json(new { channel = "h5" })),
             new("pay on an unknown channel", 400, HttpMethod.Post, $"/api/v1/orders/{orderId}/pay", Json(new { channel = "card" }), OrderToken: orderToken),
             new("refund of an unpaid order", 409, HttpMethod.Post, $"/api/v1/orders/{orderId}/refund", Json(new { }), admin),
+            new("pay with the token of another order", 401, HttpMethod.Post, $"/api/v1/orders/{orderId + 1}/pay", Json(new { channel = "h5" }), OrderToken: orderToken),
             new("callback without orderId", 400, HttpMethod.Post, "/api/v1/orders/payment/callback", Json(new { })),
+            new("callback without a token", 401, HttpMethod.Post, "/api/v1/orders/payment/callback", Json(new { orderId })),
+            new("callback with the token of another order", 401, HttpMethod.Post, "/api/v1/orders/payment/callback", Json(new { orderId = orderId + 1 }), OrderToken: orderToken),
             // Posters
             new("poster without a token", 401, HttpMethod.Post, "/api/v1/qrcode/generate", Json(new { orderId })),
             new("poster of an unpaid order", 409, HttpMethod.Post, "/api/v1/qrcode/generate", Json(new { orderId }), OrderToken: orderToken),

@@ -111,6 +111,21 @@ public sealed class PublicEndpointAbuseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Issuing_WeChat_sign_in_states_is_limited_per_client_ip()
+    {
+        await using var factory = Factory(3);
+        using var client = factory.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/auth/wechat/state")).StatusCode);
+        }
+
+        var limited = await client.GetAsync("/api/v1/auth/wechat/state");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+    }
+
+    [Fact]
     public async Task Json_body_over_64_KiB_answers_413_problem()
     {
         var campaignId = await OrderApiTests.SeedCampaignAsync(_db);
