@@ -16,14 +16,18 @@ RUN dotnet publish "$PROJECT/$PROJECT.csproj" -c Release -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 ARG PROJECT=Dmh.Ingress
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk curl && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk curl openssl && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
 COPY --from=frontends /src/admin/dist /srv/admin
 COPY --from=frontends /src/h5/dist/build/h5 /srv/h5
+# ./dmh keys (compose.yaml's keys service) and the entry point that reads a service's settings file.
+COPY dmh /opt/dmh/dmh
+COPY scripts/ /opt/dmh/scripts/
+COPY deploy/docker/start.sh /opt/dmh/start.sh
 ENV DMH_PROJECT=$PROJECT \
     Frontends__AdminDist=/srv/admin \
     Frontends__H5Dist=/srv/h5 \
-    ASPNETCORE_URLS=http://0.0.0.0:8080
+    Urls=http://0.0.0.0:8080
 EXPOSE 8080
-ENTRYPOINT ["sh", "-c", "exec dotnet \"$DMH_PROJECT.dll\""]
+ENTRYPOINT ["/opt/dmh/start.sh"]

@@ -105,7 +105,7 @@ public static class ControlEndpoints
         {
             return Results.Ok(new
             {
-                o.OutTradeNo, o.State, o.Total, o.TradeType, o.TransactionId, o.PrepayId, o.OpenId, o.NotifyUrl, o.SuccessTime,
+                o.OutTradeNo, o.State, o.Total, o.TradeType, o.TransactionId, o.PrepayId, o.OpenId, o.NotifyUrl, o.SuccessTime, o.PayerClientIp,
                 deliveries = o.Deliveries.ToList(),
                 refunds = state.Refunds.Values.Where(r => r.Order == o).Select(r => new { r.OutRefundNo, r.RefundId, r.Refund, r.Status }).ToList(),
             });

@@ -188,6 +188,7 @@ public static partial class MchApi
         {
             OutTradeNo = outTradeNo!, AppId = appId!, MchId = mchId!, Description = description!, Total = total,
             NotifyUrl = notifyUrl!, TradeType = tradeType, OpenId = openId, Attach = Str(body, "attach"), TimeExpire = expire,
+            PayerClientIp = body.TryGetProperty("scene_info", out var sceneInfo) ? Str(sceneInfo, "payer_client_ip") : null,
             PrepayId = "wx" + time.GetUtcNow().ToOffset(China).ToString("ddHHmmss", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..20],
             RequestFingerprint = fingerprint,
         };

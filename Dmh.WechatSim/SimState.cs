@@ -15,6 +15,9 @@ public sealed class SimOrder
     public required string PrepayId { get; init; }
     public string? OpenId { get; set; }
     public string? Attach { get; init; }
+
+    /// <summary>H5 prepay's scene_info.payer_client_ip: the client address DMH saw.</summary>
+    public string? PayerClientIp { get; init; }
     public DateTimeOffset? TimeExpire { get; init; }
     public required string RequestFingerprint { get; init; }
     public string State { get; set; } = "NOTPAY";

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by ./dmh: the toolchains it needs and the Debian packages it installs when missing.
 
-APT_PACKAGES="redis-server mariadb-server postgresql chromium fonts-noto-cjk curl ca-certificates openssl shellcheck sudo"
+# nginx, prometheus (promtool) and systemd (systemd-analyze): the deployment tests (tests/Dmh.IntegrationTests/Deployment).
+APT_PACKAGES="redis-server mariadb-server postgresql chromium fonts-noto-cjk curl ca-certificates openssl shellcheck sudo nginx prometheus systemd"
 
 check_toolchains() {
   command -v dotnet >/dev/null 2>&1 || die ".NET SDK 10 is required: install dotnet-sdk-10.0 (https://dot.net) and run again."
@@ -24,6 +25,9 @@ missing_packages() {
   command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
   command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
   command -v sudo >/dev/null 2>&1 || missing="$missing sudo" # the as-user test suite gives its user sudo
+  [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+  command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
   echo "$missing"
 }
 

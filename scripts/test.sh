@@ -80,7 +80,7 @@ lint_step() { # lint_step NAME DIR COMMAND...: one pass, or one fail with the to
   fi
 }
 
-shellcheck_all() { shellcheck dmh scripts/*.sh redis/*.sh .ci/run; }
+shellcheck_all() { shellcheck dmh scripts/*.sh redis/*.sh deploy/docker/*.sh .ci/run; }
 
 run_lint() { # the rules tools enforce (README, "Lint"); the Release build fails on C# analyzer and style warnings too
   lint_step shellcheck "$ROOT" shellcheck_all

@@ -5,6 +5,7 @@ using Dmh.Platform.Streams;
 using Dmh.Syncer.Target;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using Prometheus;
 using StackExchange.Redis;
 
 namespace Dmh.Syncer.Sync;
@@ -14,7 +15,8 @@ namespace Dmh.Syncer.Sync;
 /// the settlement commit and its publish), published long ago but not synced (a lost message), or
 /// due again (<c>next_attempt_at</c> reached after a refusal or an outage). Safe with several
 /// instances: rows are claimed with <c>FOR UPDATE SKIP LOCKED</c> and stamped before publishing.
-/// Also writes the target's health to Redis for Ingress' summary.
+/// Also writes the target's health to Redis for Ingress' summary, and both it and the age of the
+/// oldest pending row to /metrics (deploy/monitoring/dmh-alerts.yml alerts on them).
 /// </summary>
 public sealed class OutboxSweeper(
     MySqlDataSource dataSource,
@@ -26,6 +28,12 @@ public sealed class OutboxSweeper(
     TimeProvider time,
     ILogger<OutboxSweeper> logger) : BackgroundService
 {
+    private static readonly Gauge TargetUp = Metrics.CreateGauge(
+        "dmh_sync_target_up", "1 when the customer's database answered the last probe of the sweeper, else 0.");
+
+    private static readonly Gauge OldestPending = Metrics.CreateGauge(
+        "dmh_sync_oldest_pending_seconds", "Age of the oldest sync_records row still pending (0 when none).");
+
     private readonly ExternalSyncOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,6 +50,7 @@ public sealed class OutboxSweeper(
                 while (swept >= _options.Sweeper.MaxRowsPerSweep && !stoppingToken.IsCancellationRequested);
 
                 await ReportHealthAsync(stoppingToken);
+                await ReportBacklogAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -129,6 +138,7 @@ public sealed class OutboxSweeper(
             error = ex.Message;
         }
 
+        TargetUp.Set(error is null ? 1 : 0);
         await redis.GetDatabase().HashSetAsync(keys.For(SyncTargetHealth.Key),
         [
             new(SyncTargetHealth.Fields.Type, _options.Database.Type),
@@ -137,5 +147,13 @@ public sealed class OutboxSweeper(
             new(SyncTargetHealth.Fields.CheckedAt, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
         ]);
         await redis.GetDatabase().KeyExpireAsync(keys.For(SyncTargetHealth.Key), _options.Sweeper.Interval * 4 + TimeSpan.FromSeconds(30));
+    }
+
+    private async Task ReportBacklogAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var oldest = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "SELECT MIN(committed_at) FROM sync_records WHERE status = 'pending'", cancellationToken: ct));
+        OldestPending.Set(oldest is { } at ? Math.Max(0, (time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(at, DateTimeKind.Utc)).TotalSeconds) : 0);
     }
 }
