@@ -110,13 +110,39 @@ public sealed class ConfigurationContractTests(DeploymentFiles files) : IClassFi
     [MemberData(nameof(Services))]
     public void Each_service_listens_where_its_health_check_and_proxy_look(string source, string name)
     {
-        var urls = files.Service(source, name).Environment.GetValueOrDefault("Urls");
+        var urls = files.Service(source, name).Environment["Urls"];
 
-        // compose: the port every container exposes; systemd: loopback, behind nginx.
-        Assert.Equal(source == "compose.yaml" ? "http://0.0.0.0:8080" : null, source == "compose.yaml" ? urls : null);
-        if (source != "compose.yaml")
+        // compose: the port every container's health check and ports line use; systemd: loopback, behind nginx.
+        if (source == "compose.yaml")
+        {
+            Assert.Equal("http://0.0.0.0:8080", urls);
+        }
+        else
         {
             Assert.StartsWith("http://127.0.0.1:", urls, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Compose_services_have_health_checks_and_start_only_once_what_they_need_is_healthy()
+    {
+        var services = Deployments.ComposeServices();
+        foreach (var (name, service) in services.Where(s => s.Key != "keys"))
+        {
+            Assert.True(service.ContainsKey("healthcheck") || service.ContainsKey("profiles"), $"{name} has no health check");
+            if (!service.TryGetValue("depends_on", out var dependsOn))
+            {
+                Assert.True(service.ContainsKey("profiles"), $"{name} depends on nothing");
+                continue;
+            }
+
+            foreach (var (dependency, condition) in (Dictionary<object, object>)dependsOn)
+            {
+                var expected = (string)dependency == "keys" ? "service_completed_successfully" : "service_healthy";
+                Assert.Equal(expected, ((Dictionary<object, object>)condition)["condition"]);
+            }
+        }
+
+        Assert.Equal("mariadb:10.11", services["mariadb"]["image"]);
     }
 }

@@ -36,6 +36,10 @@ public static partial class Deployments
 
     public static string AppSettings(string project) => Path.Combine(RepositoryFiles.Root, project, "appsettings.json");
 
+    /// <summary>compose.yaml's services as parsed (merge keys applied).</summary>
+    public static Dictionary<string, Dictionary<object, object>> ComposeServices() =>
+        Map(ReadYaml(Path.Combine(RepositoryFiles.Root, "compose.yaml"))["services"]).ToDictionary(s => (string)s.Key, s => Map(s.Value), StringComparer.Ordinal);
+
     /// <summary>The DMH services of compose.yaml. <paramref name="scratch"/> stands in for the volumes.</summary>
     public static List<DeployedService> Compose(string scratch)
     {
