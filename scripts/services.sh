@@ -82,7 +82,7 @@ start_services() {
   local sim="http://127.0.0.1:$SIM_PORT" merchant="$KEYS/merchant" text
   local fill=("sim=$sim" "ingress=http://127.0.0.1:$INGRESS_PORT" "simKeys=$KEYS/simulator" "merchantKeys=$merchant"
     "merchantSerialNo=$(cat "$merchant/serial_no")" "apiV3Key=$WechatPay__ApiV3Key" "appSecret=$(secret wechat-app-secret 24)")
-  local simulator wechat ingress syncer
+  local simulator wechat ingress settlement syncer
   text=$(service_settings wechatsim "${fill[@]}") || exit 1
   mapfile -t simulator <<<"$text"
   start_service wechatsim Dmh.WechatSim "$SIM_PORT" "${simulator[@]}"
@@ -95,7 +95,9 @@ start_services() {
   start_service ingress Dmh.Ingress "$INGRESS_PORT" "${ingress[@]}" "${wechat[@]}"
   # Ingress applies the migrations; the workers start once it is ready.
   wait_ready ingress "$INGRESS_PORT"
-  start_service settlement Dmh.Settlement "$SETTLEMENT_PORT" "${wechat[@]}"
+  text=$(service_settings settlement) || exit 1
+  mapfile -t settlement <<<"$text"
+  start_service settlement Dmh.Settlement "$SETTLEMENT_PORT" "${wechat[@]}" "${settlement[@]}"
   local target_enc
   target_enc=$(secret target-password | Security__DataKey="$(secret_b64 data-key)" \
     dotnet "$(service_dir Dmh.Syncer)/Dmh.Syncer.dll" encrypt-secret) || die "could not encrypt the customer database password"
