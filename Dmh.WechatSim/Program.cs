@@ -1,6 +1,6 @@
 using Dmh.WechatSim;
 
-// Local stand-in for WeChat Pay v3 and WeChat OAuth (docs/wechatpay-v3.md section 8).
+// Local stand-in for WeChat Pay v3 and WeChat OAuth (docs/wechatpay-v3.md section 8), and for Tencent Cloud SMS.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o =>
@@ -24,6 +24,7 @@ builder.Services.AddSingleton(sp =>
 });
 builder.Services.AddSingleton<NotifySender>();
 builder.Services.AddSingleton<Cashier>();
+builder.Services.AddSingleton<SmsOutbox>();
 builder.Services.AddHttpClient(NotifySender.ClientName);
 builder.Services.AddCors(o => o.AddPolicy(PayPages.CorsPolicy, p => p.AllowAnyOrigin().AllowAnyHeader().WithMethods("POST")));
 
@@ -36,4 +37,5 @@ app.MapMchApi();
 app.MapPayPages();
 app.MapOAuth();
 app.MapControl();
+app.MapTencentSms();
 app.Run();

@@ -46,6 +46,19 @@ public sealed class SimulatorOptions
     /// <summary>How long a refund stays PROCESSING before it succeeds (compressed).</summary>
     public TimeSpan RefundDelay { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The Tencent Cloud SMS stand-in (POST /): the API key DMH must sign with, and its SMS application.</summary>
+    public TencentSmsAccount Sms { get; set; } = new();
+
     /// <summary><c>publickey</c> (default) or <c>certificate</c>: which serial the simulator signs under.</summary>
     public string SignWith { get; set; } = "publickey";
+}
+
+/// <summary><c>Simulator:Sms</c>: the one Tencent Cloud account the stand-in knows. Without a SecretKey every send is refused.</summary>
+public sealed class TencentSmsAccount
+{
+    public string SecretId { get; set; } = "";
+
+    public string SecretKey { get; set; } = "";
+
+    public string SdkAppId { get; set; } = "";
 }

@@ -81,8 +81,9 @@ start_services() {
   merchant_keys
   local sim="http://127.0.0.1:$SIM_PORT" merchant="$KEYS/merchant" text
   local fill=("sim=$sim" "ingress=http://127.0.0.1:$INGRESS_PORT" "simKeys=$KEYS/simulator" "merchantKeys=$merchant"
-    "merchantSerialNo=$(cat "$merchant/serial_no")" "apiV3Key=$WechatPay__ApiV3Key" "appSecret=$(secret wechat-app-secret 24)")
-  local simulator wechat ingress syncer
+    "merchantSerialNo=$(cat "$merchant/serial_no")" "apiV3Key=$WechatPay__ApiV3Key" "appSecret=$(secret wechat-app-secret 24)"
+    "smsSecretKey=$(secret tencent-sms-secret-key 24)")
+  local simulator wechat ingress settlement syncer
   text=$(service_settings wechatsim "${fill[@]}") || exit 1
   mapfile -t simulator <<<"$text"
   start_service wechatsim Dmh.WechatSim "$SIM_PORT" "${simulator[@]}"
@@ -95,7 +96,9 @@ start_services() {
   start_service ingress Dmh.Ingress "$INGRESS_PORT" "${ingress[@]}" "${wechat[@]}"
   # Ingress applies the migrations; the workers start once it is ready.
   wait_ready ingress "$INGRESS_PORT"
-  start_service settlement Dmh.Settlement "$SETTLEMENT_PORT" "${wechat[@]}"
+  text=$(service_settings settlement) || exit 1
+  mapfile -t settlement <<<"$text"
+  start_service settlement Dmh.Settlement "$SETTLEMENT_PORT" "${wechat[@]}" "${settlement[@]}"
   local target_enc
   target_enc=$(secret target-password | Security__DataKey="$(secret_b64 data-key)" \
     dotnet "$(service_dir Dmh.Syncer)/Dmh.Syncer.dll" encrypt-secret) || die "could not encrypt the customer database password"
@@ -144,8 +147,8 @@ print_urls() {
     WeChat simulator http://127.0.0.1:$SIM_PORT/
     Logs             $LOGS/
 
-  Local use only: Ingress runs as Development with the SMS dev outbox on. SMS codes are NOT sent;
-  anyone who reaches port $INGRESS_PORT reads them at /api/v1/dev/sms/<phone>. Never deploy like this.
+  Local use only: Ingress runs as Development. SMS codes go to the simulator's Tencent Cloud SMS
+  stand-in, not to phones: read them at http://127.0.0.1:$SIM_PORT/sim/sms/<phone>. Never deploy like this.
 TXT
 }
 

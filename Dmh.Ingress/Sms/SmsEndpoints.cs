@@ -26,9 +26,14 @@ public static partial class SmsEndpoints
         builder.Services.AddOptions<SmsOptions>()
             .BindConfiguration(SmsOptions.SectionName)
             .ValidateDataAnnotations()
-            .Validate<IHostEnvironment>((o, env) => !(o.DevOutbox && env.IsProduction()),
-                "Sms:DevOutbox must be off in Production: it publishes every SMS code at GET /api/v1/dev/sms/{phone}. Configure an SMS gateway instead.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SmsOptions>, SmsProviderValidation>();
+        builder.Services.AddOptions<TencentSmsOptions>()
+            .BindConfiguration(TencentSmsOptions.SectionName)
+            .ValidateDataAnnotations();
+        builder.Services.AddHttpClient(TencentSmsSender.ClientName, (sp, client) =>
+            client.Timeout = sp.GetRequiredService<IOptions<TencentSmsOptions>>().Value.Timeout);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SmsCodes>();
         builder.Services.AddSingleton<SmsSendBudget>();
         // Campaigns with require_sms check the registrant's code through this at order creation.
@@ -36,9 +41,12 @@ public static partial class SmsEndpoints
         builder.Services.AddSingleton<LogSmsSender>();
         builder.Services.TryAddSingleton<ParticipantStore>();
         // Decided from the bound options, not builder.Configuration: hosts may add configuration after this call.
-        builder.Services.AddSingleton<ISmsSender>(sp => sp.GetRequiredService<IOptions<SmsOptions>>().Value.DevOutbox
-            ? ActivatorUtilities.CreateInstance<DevOutboxSmsSender>(sp)
-            : sp.GetRequiredService<LogSmsSender>());
+        builder.Services.AddSingleton<ISmsSender>(sp => sp.GetRequiredService<IOptions<SmsOptions>>().Value.EffectiveProvider switch
+        {
+            SmsOptions.Providers.DevOutbox => ActivatorUtilities.CreateInstance<DevOutboxSmsSender>(sp),
+            SmsOptions.Providers.Tencent => ActivatorUtilities.CreateInstance<TencentSmsSender>(sp),
+            _ => sp.GetRequiredService<LogSmsSender>(),
+        });
         return builder;
     }
 
@@ -48,7 +56,7 @@ public static partial class SmsEndpoints
         group.MapPost("/send", SendAsync).WithName("SendSmsCode").WithSummary("Send a 6-digit sign-in code to a phone");
         group.MapPost("/login", LoginAsync).WithName("SmsLogin").WithSummary("Sign in with a phone and its SMS code");
 
-        if (app.ServiceProvider.GetRequiredService<IOptions<SmsOptions>>().Value.DevOutbox)
+        if (app.ServiceProvider.GetRequiredService<IOptions<SmsOptions>>().Value.UsesDevOutbox)
         {
             LogDevOutboxOn(app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SmsEndpoints)));
             app.MapGet("/api/v1/dev/sms/{phone}", ReadOutboxAsync).WithTags("Development")
@@ -59,7 +67,7 @@ public static partial class SmsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> SendAsync(
-        SmsSendRequest? request, HttpContext http, SmsCodes codes, SmsSendBudget budget, CancellationToken ct)
+        SmsSendRequest? request, HttpContext http, SmsCodes codes, SmsSendBudget budget, IOptions<SmsOptions> options, CancellationToken ct)
     {
         if (!PhoneNumbers.IsMainlandMobile(request?.Phone))
         {
@@ -81,6 +89,20 @@ public static partial class SmsEndpoints
         {
             await budget.ReleaseAsync(reservation);
             return PublicLimits.TooManyRequests(http, ex.RetryAfter, $"Too many codes for this phone; try again in {Seconds(ex.RetryAfter)} s.");
+        }
+        catch (SmsDeliveryException ex)
+        {
+            // Not sent: the global budget gets the send back; the phone's own resend interval still counts
+            // (a failing gateway must not be hammered through one number).
+            await budget.ReleaseAsync(reservation);
+            return ex.Kind switch
+            {
+                SmsFailure.PhoneRejected => Problems.Validation("phone", "The SMS gateway refuses this number.", StatusCodes.Status422UnprocessableEntity),
+                SmsFailure.PhoneRateLimited => PublicLimits.TooManyRequests(http, TimeSpan.FromSeconds(options.Value.ResendIntervalSeconds),
+                    "The SMS gateway limits codes to this number; try again later."),
+                _ => Problems.Of(StatusCodes.Status502BadGateway, "sms-provider-error", "The SMS code could not be sent.",
+                    "The SMS gateway did not send it; try again later."),
+            };
         }
     }
 

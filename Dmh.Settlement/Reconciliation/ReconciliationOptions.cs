@@ -2,12 +2,15 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Dmh.Settlement.Reconciliation;
 
-/// <summary>The reconciliation job, bound from <c>Reconciliation</c>. Off unless <see cref="Enabled"/>.</summary>
+/// <summary>
+/// The reconciliation job, bound from <c>Reconciliation</c>. On wherever WeChat Pay is configured
+/// (Settlement always is); off only by an explicit <c>Reconciliation:Enabled=false</c>.
+/// </summary>
 public sealed class ReconciliationOptions
 {
     public const string SectionName = "Reconciliation";
 
-    public bool Enabled { get; set; }
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Pause between two sweeps.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]

@@ -92,6 +92,40 @@ public sealed class ReconciliationTests : SettlementTestBase
     }
 
     [Fact]
+    public async Task Reconciliation_runs_when_no_setting_mentions_it()
+    {
+        var campaign = await Kit.CampaignAsync();
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.Success, "4200007777", 9900, 9900, DateTimeOffset.UtcNow, "wx", "mch");
+        var settings = new Dictionary<string, string?>(Kit.Settings("recon-default"))
+        {
+            ["Reconciliation:Interval"] = "00:00:00.050",
+            ["Reconciliation:QueryAfter"] = "00:05:00",
+        };
+        settings.Remove("Reconciliation:Enabled");
+
+        using var worker = await SettlementKit.StartWorkerAsync(settings, services => services.AddSingleton<IPaymentProvider>(_provider));
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }) == "paid");
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Reconciliation_set_off_explicitly_asks_nothing()
+    {
+        var campaign = await Kit.CampaignAsync();
+        var (_, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), 0, 9900, DateTime.UtcNow.AddMinutes(-10));
+        _provider.States[outTradeNo] = new TradeQueryResult(TradeQueryResult.NotPay, null, null, null, null, null, null);
+
+        using var worker = await SettlementKit.StartWorkerAsync(new Dictionary<string, string?>(Kit.Settings("recon-off"))
+        {
+            ["Reconciliation:Interval"] = "00:00:00.050",
+        }, services => services.AddSingleton<IPaymentProvider>(_provider));
+        await Task.Delay(500);
+        Assert.Empty(_provider.Queries);
+        await worker.StopAsync();
+    }
+
+    [Fact]
     public async Task A_sweep_is_skipped_while_another_instance_holds_the_lock()
     {
         var campaign = await Kit.CampaignAsync();

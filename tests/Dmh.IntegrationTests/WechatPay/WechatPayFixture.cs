@@ -21,6 +21,9 @@ public sealed class WechatPayFixture : IAsyncLifetime
 
     private readonly string _keyDirectory = Path.Combine(Path.GetTempPath(), "dmh-sim-" + Guid.NewGuid().ToString("N")[..10]);
 
+    /// <summary>The Tencent Cloud SMS API key the simulator's stand-in accepts (scripts/services.conf [wechatsim]).</summary>
+    public const string SmsSecretKey = "test-sms-secret-key-0123456789";
+
     public TestDatabase Db { get; private set; } = null!;
     public string Prefix { get; } = TestKeys.NewRedisPrefix();
     public SimulatorFactory Simulator { get; private set; } = null!;
@@ -82,6 +85,7 @@ public sealed class WechatPayFixture : IAsyncLifetime
             ["merchantSerialNo"] = WechatPayTestKeys.MerchantSerialNo,
             ["apiV3Key"] = WechatPayTestKeys.ApiV3Key,
             ["appSecret"] = WechatPayTestKeys.AppSecret,
+            ["smsSecretKey"] = SmsSecretKey,
         };
         var simulatorSettings = ServiceSettings.Section("wechatsim", fill);
         // 15 s → 1.5 ms: the whole 24-hour schedule takes under 10 s.
