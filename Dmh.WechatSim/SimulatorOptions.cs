@@ -46,6 +46,9 @@ public sealed class SimulatorOptions
     /// <summary>How long a refund stays PROCESSING before it succeeds (compressed).</summary>
     public TimeSpan RefundDelay { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>expires_in of the access tokens and jsapi tickets it hands out (WeChat: 7200 s).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(7200);
+
     /// <summary><c>publickey</c> (default) or <c>certificate</c>: which serial the simulator signs under.</summary>
     public string SignWith { get; set; } = "publickey";
 }
