@@ -60,6 +60,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi().ManagementOnly();
 // Feature endpoints: one Map…Endpoints() per feature folder.
 app.MapPosterEndpoints();
+app.MapPosterTemplateEndpoints();
 app.MapFrontends();
 app.MapPaymentEndpoints();
 app.MapPaymentNotifyEndpoints();

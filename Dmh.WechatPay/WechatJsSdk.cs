@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Dmh.WechatPay;
 
-/// <summary>The JS-SDK <c>wx.config</c> signature (docs/wechatpay-v3.md §9).</summary>
+/// <summary>The JS-SDK <c>wx.config</c> signature (docs/API.md, "Sharing inside WeChat").</summary>
 public static class WechatJsSdk
 {
     /// <summary>WeChat's own JS-SDK script; the H5 page loads the simulator's stand-in locally.</summary>

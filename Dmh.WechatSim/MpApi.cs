@@ -33,7 +33,7 @@ public sealed class MpState
 /// <summary>
 /// <c>/cgi-bin/token</c>, <c>/cgi-bin/ticket/getticket</c> and a JS-SDK stand-in (<c>/jweixin.js</c>) whose
 /// <c>wx.config</c> checks the signature here, as WeChat's client does, and whose share calls are recorded
-/// for tests (<c>GET /sim/jssdk/shares</c>). docs/wechatpay-v3.md §9.
+/// for tests (<c>GET /sim/jssdk/shares</c>). docs/API.md, "Sharing inside WeChat".
 /// </summary>
 public static class MpApi
 {
