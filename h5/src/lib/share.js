@@ -75,8 +75,13 @@ function configure() {
   wxReady ||= (async () => {
     const cfg = await getH5Config();
     const wx = await loadScript(cfg.jsSdkUrl);
-    const url = location.href.split('#')[0];
-    const { data } = await request('GET', `/api/v1/h5/jssdk-config?url=${encodeURIComponent(url)}`);
+    // The OAuth return drops `code` and `state` from the address while this runs: sign what wx.config will see.
+    let data;
+    for (let i = 0; i < 3; i++) {
+      const url = location.href.split('#')[0];
+      ({ data } = await request('GET', `/api/v1/h5/jssdk-config?url=${encodeURIComponent(url)}`));
+      if (location.href.split('#')[0] === url) break;
+    }
     return new Promise((resolve, reject) => {
       wx.ready(() => resolve(wx));
       wx.error((e) => reject(new Error((e && e.errMsg) || 'config failed')));
