@@ -16,9 +16,9 @@ public static class PosterTemplates
 
     public static readonly IReadOnlyList<PosterLayout> All =
     [
-        new(Classic, "经典：封面 + 信息卡", (PosterRenderer.Width - PosterRenderer.QrSize) / 2, PosterRenderer.QrTop, PosterRenderer.QrSize, PosterRenderer.Width / 2, 790),
-        new(FullBleed, "全屏背景：二维码在右下", 446, 1010, 250, 50, 1060),
-        new(Card, "居中卡片：背景衬底", 215, 690, 320, PosterRenderer.Width / 2, 630),
+        new(Classic, "经典封面", (PosterRenderer.Width - PosterRenderer.QrSize) / 2, PosterRenderer.QrTop, PosterRenderer.QrSize, PosterRenderer.Width / 2, 790),
+        new(FullBleed, "全屏背景", 446, 1010, 250, 50, 1060),
+        new(Card, "居中卡片", 215, 690, 320, PosterRenderer.Width / 2, 630),
     ];
 
     public static PosterLayout? Find(string? slug) => All.FirstOrDefault(l => l.Slug == slug);
