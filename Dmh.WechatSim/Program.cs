@@ -22,6 +22,7 @@ builder.Services.AddSingleton(sp =>
     state.SignWith = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.SignWith;
     return state;
 });
+builder.Services.AddSingleton<MpState>();
 builder.Services.AddSingleton<NotifySender>();
 builder.Services.AddSingleton<Cashier>();
 builder.Services.AddSingleton<SmsOutbox>();
@@ -36,6 +37,7 @@ app.MapGet("/healthz", () => TypedResults.Ok("ok"));
 app.MapMchApi();
 app.MapPayPages();
 app.MapOAuth();
+app.MapMpApi();
 app.MapControl();
 app.MapTencentSms();
 app.Run();

@@ -49,6 +49,9 @@ public sealed class SimulatorOptions
     /// <summary>The Tencent Cloud SMS stand-in (POST /): the API key DMH must sign with, and its SMS application.</summary>
     public TencentSmsAccount Sms { get; set; } = new();
 
+    /// <summary>expires_in of the access tokens and jsapi tickets it hands out (WeChat: 7200 s).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(7200);
+
     /// <summary><c>publickey</c> (default) or <c>certificate</c>: which serial the simulator signs under.</summary>
     public string SignWith { get; set; } = "publickey";
 }

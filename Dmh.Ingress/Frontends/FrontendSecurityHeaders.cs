@@ -30,6 +30,11 @@ public sealed partial class FrontendSecurityHeaders(IFileProvider files, Fronten
             scripts.Add(origin);
             connect.Add(origin);
         }
+        else if (h5)
+        {
+            // WeChat's JS-SDK (share cards inside WeChat).
+            scripts.Add(new Uri(WechatJsSdk.ScriptUrl).GetLeftPart(UriPartial.Authority));
+        }
 
         // h5/vite.config.js drops the CDN images uni-h5's CSS would preload, so no page needs another image origin.
         var images = new List<string>(options.ImageSources);

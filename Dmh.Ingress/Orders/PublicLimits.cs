@@ -216,6 +216,7 @@ public static class PublicLimits
         return path.StartsWith("/api/v1/qrcode/", StringComparison.OrdinalIgnoreCase)
             || path.StartsWith("/api/v1/auth/sms/", StringComparison.OrdinalIgnoreCase)
             || path.Equals("/api/v1/auth/wechat/state", StringComparison.OrdinalIgnoreCase)
+            || path.Equals("/api/v1/h5/jssdk-config", StringComparison.OrdinalIgnoreCase)
             || (path.StartsWith("/api/v1/campaigns/", StringComparison.OrdinalIgnoreCase) && path.EndsWith("/form", StringComparison.OrdinalIgnoreCase))
             ? Limited.Public
             : Limited.None;

@@ -37,7 +37,7 @@ public static class PosterEndpoints
 
     private sealed record PosterRow(
         long OrderId, string PayStatus, string Phone, string? Name, string? ChannelId,
-        long CampaignId, string CampaignName, string? CoverUrl, string? ReferralCode);
+        long CampaignId, string CampaignName, string? CoverUrl, string? ReferralCode, string? Template, string? BackgroundUrl);
 
     internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GenerateAsync(
         [FromBody] PosterRequest? request,
@@ -72,10 +72,11 @@ public static class PosterEndpoints
             SELECT o.id AS OrderId, o.pay_status AS PayStatus, o.phone AS Phone,
                    JSON_UNQUOTE(JSON_EXTRACT(o.form_data, '$.name')) AS Name, o.channel_id AS ChannelId,
                    c.id AS CampaignId, c.name AS CampaignName, c.cover_url AS CoverUrl,
-                   p.referral_code AS ReferralCode
+                   p.referral_code AS ReferralCode, cp.template AS Template, cp.background_url AS BackgroundUrl
             FROM orders o
             JOIN campaigns c ON c.id = o.campaign_id AND c.deleted_at IS NULL
             LEFT JOIN participants p ON p.id = o.participant_id
+            LEFT JOIN campaign_posters cp ON cp.campaign_id = c.id
             WHERE o.id = @orderId AND o.deleted_at IS NULL
             """,
             new { orderId }, cancellationToken: ct));
@@ -99,7 +100,9 @@ public static class PosterEndpoints
             row.CampaignName,
             Inviter(row.Name, row.Phone),
             CampaignUrl(configuration, http, row.CampaignId, row.ChannelId, row.ReferralCode),
-            await ReadCoverAsync(configuration, row.CoverUrl, logger, ct));
+            await ReadCoverAsync(configuration, row.CoverUrl, logger, ct),
+            row.Template ?? PosterTemplates.Classic,
+            await ReadCoverAsync(configuration, row.BackgroundUrl, logger, ct));
         var png = await cache.GetOrRenderAsync(content, ct);
         return TypedResults.File(png, "image/png", $"poster-{row.CampaignId}-{row.OrderId}.png");
     }
@@ -135,7 +138,7 @@ public static class PosterEndpoints
         return url + "&u_id=" + Uri.EscapeDataString(referralCode);
     }
 
-    private static async Task<byte[]?> ReadCoverAsync(IConfiguration configuration, string? coverUrl, ILogger logger, CancellationToken ct)
+    internal static async Task<byte[]?> ReadCoverAsync(IConfiguration configuration, string? coverUrl, ILogger logger, CancellationToken ct)
     {
         const string prefix = "/uploads/";
         var directory = configuration["Uploads:Directory"];

@@ -8,7 +8,7 @@ using SkiaSharp;
 
 namespace Dmh.Ingress.Posters;
 
-/// <summary>Draws the fixed 750x1334 referral poster template.</summary>
+/// <summary>Draws the 750x1334 referral poster in one of the <see cref="PosterTemplates"/> layouts.</summary>
 internal sealed class PosterRenderer : IDisposable
 {
     /// <summary>Bump whenever the drawing changes so cached posters are not served for the old template.</summary>
@@ -60,6 +60,8 @@ internal sealed class PosterRenderer : IDisposable
         Add(content.Inviter);
         Add(content.Url);
         hash.AppendData(content.Cover is null ? [0] : SHA256.HashData(content.Cover));
+        Add(content.Template);
+        hash.AppendData(content.Background is null ? [0] : SHA256.HashData(content.Background));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
@@ -69,16 +71,28 @@ internal sealed class PosterRenderer : IDisposable
         using var surface = SKSurface.Create(info);
         var canvas = surface.Canvas;
         canvas.Clear(new SKColor(0xF6, 0xF1, 0xEA));
-
-        if (!DrawCover(canvas, content.Cover))
+        var background = content.Background ?? content.Cover;
+        var layout = PosterTemplates.Find(content.Template) ?? PosterTemplates.All[0];
+        switch (layout.Slug)
         {
-            DrawGeneratedBackground(canvas, content.CampaignId);
-        }
+            case PosterTemplates.FullBleed:
+                DrawFullBleed(canvas, content, background, layout);
+                break;
+            case PosterTemplates.Card:
+                DrawCentredCard(canvas, content, background, layout);
+                break;
+            default:
+                if (!DrawCover(canvas, background, CoverHeight))
+                {
+                    DrawGeneratedBackground(canvas, content.CampaignId, CoverHeight + 80);
+                }
 
-        DrawCard(canvas);
-        DrawTitleBlock(canvas, content.Title, content.Inviter);
-        DrawQr(canvas, content.Url);
-        DrawCallToAction(canvas);
+                DrawCard(canvas);
+                DrawTitleBlock(canvas, content.Title, content.Inviter);
+                DrawQr(canvas, content.Url, layout);
+                DrawCallToAction(canvas);
+                break;
+        }
 
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
@@ -186,7 +200,7 @@ internal sealed class PosterRenderer : IDisposable
         return first ?? throw new InvalidOperationException($"Posters: cannot load a font from '{path}'.");
     }
 
-    private bool DrawCover(SKCanvas canvas, byte[]? cover)
+    private bool DrawCover(SKCanvas canvas, byte[]? cover, int areaHeight)
     {
         if (cover is null)
         {
@@ -209,12 +223,12 @@ internal sealed class PosterRenderer : IDisposable
         }
 
         // Fill the cover area and crop the overflow, keeping the centre.
-        var scale = Math.Max((float)Width / image.Width, (float)CoverHeight / image.Height);
+        var scale = Math.Max((float)Width / image.Width, (float)areaHeight / image.Height);
         var w = image.Width * scale;
         var h = image.Height * scale;
-        var dest = SKRect.Create((Width - w) / 2, (CoverHeight - h) / 2, w, h);
+        var dest = SKRect.Create((Width - w) / 2, (areaHeight - h) / 2, w, h);
         canvas.Save();
-        canvas.ClipRect(SKRect.Create(0, 0, Width, CoverHeight));
+        canvas.ClipRect(SKRect.Create(0, 0, Width, areaHeight));
         using var paint = new SKPaint { IsAntialias = true };
         canvas.DrawImage(image, dest, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear), paint);
         canvas.Restore();
@@ -229,11 +243,11 @@ internal sealed class PosterRenderer : IDisposable
         (new SKColor(0x7B, 0x3F, 0xC4), new SKColor(0xE0, 0x7A, 0xB8)),
     ];
 
-    private static void DrawGeneratedBackground(SKCanvas canvas, long campaignId)
+    private static void DrawGeneratedBackground(SKCanvas canvas, long campaignId, int areaHeight)
     {
         var (from, to) = Palettes[(int)(Math.Abs(campaignId) % Palettes.Length)];
-        var area = SKRect.Create(0, 0, Width, CoverHeight + 80);
-        using var shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(Width, CoverHeight), [from, to], SKShaderTileMode.Clamp);
+        var area = SKRect.Create(0, 0, Width, areaHeight);
+        using var shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(Width, areaHeight), [from, to], SKShaderTileMode.Clamp);
         using var paint = new SKPaint { Shader = shader, IsAntialias = true };
         canvas.DrawRect(area, paint);
 
@@ -277,16 +291,16 @@ internal sealed class PosterRenderer : IDisposable
         canvas.DrawText(text, Width / 2f, baseline - lineHeight + inviterGap, SKTextAlign.Center, inviterFont, inviterPaint);
     }
 
-    private static void DrawQr(SKCanvas canvas, string url)
+    private static void DrawQr(SKCanvas canvas, string url, PosterLayout layout)
     {
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(url, QRCodeGenerator.ECCLevel.M);
         var matrix = data.ModuleMatrix;
         var modules = matrix.Count;
-        var module = (float)Math.Floor((double)QrSize / modules);
+        var module = (float)Math.Floor((double)layout.QrSize / modules);
         var size = module * modules;
-        var left = (Width - size) / 2f;
-        var top = QrTop + ((QrSize - size) / 2f);
+        var left = layout.QrLeft + ((layout.QrSize - size) / 2f);
+        var top = layout.QrTop + ((layout.QrSize - size) / 2f);
 
         using var white = new SKPaint { Color = SKColors.White };
         canvas.DrawRect(SKRect.Create(left, top, size, size), white);
@@ -301,6 +315,99 @@ internal sealed class PosterRenderer : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>The background over the whole poster, the title on top, QR code and inviter at the bottom.</summary>
+    private void DrawFullBleed(SKCanvas canvas, PosterContent content, byte[]? background, PosterLayout layout)
+    {
+        if (!DrawCover(canvas, background, Height))
+        {
+            DrawGeneratedBackground(canvas, content.CampaignId, Height);
+        }
+
+        // Dark veils keep white text readable on any photo.
+        using (var top = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(0, 460), [SKColors.Black.WithAlpha(150), SKColors.Black.WithAlpha(0)], SKShaderTileMode.Clamp))
+        using (var paint = new SKPaint { Shader = top })
+        {
+            canvas.DrawRect(SKRect.Create(0, 0, Width, 460), paint);
+        }
+
+        using (var bottom = SKShader.CreateLinearGradient(new SKPoint(0, 820), new SKPoint(0, Height), [SKColors.Black.WithAlpha(0), SKColors.Black.WithAlpha(190)], SKShaderTileMode.Clamp))
+        using (var paint = new SKPaint { Shader = bottom })
+        {
+            canvas.DrawRect(SKRect.Create(0, 820, Width, Height - 820), paint);
+        }
+
+        using var titleFont = new SKFont(_bold, 52) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        using var white = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        var baseline = 150f;
+        foreach (var line in Wrap(content.Title, s => titleFont.MeasureText(s), Width - 100, TitleMaxLines))
+        {
+            canvas.DrawText(line, 50, baseline, SKTextAlign.Left, titleFont, white);
+            baseline += 52 * 1.3f;
+        }
+
+        var box = SKRect.Create(layout.QrLeft - 16, layout.QrTop - 16, layout.QrSize + 32, layout.QrSize + 32);
+        using (var paint = new SKPaint { Color = SKColors.White, IsAntialias = true })
+        {
+            canvas.DrawRoundRect(new SKRoundRect(box, 20), paint);
+        }
+
+        DrawQr(canvas, content.Url, layout);
+        var textWidth = layout.QrLeft - 16 - layout.NameX - 24;
+        using var nameFont = new SKFont(_bold, 36) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        using var small = new SKFont(_regular, 28) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        canvas.DrawText(Wrap(content.Inviter, s => nameFont.MeasureText(s), textWidth, 1)[0], layout.NameX, layout.NameY, SKTextAlign.Left, nameFont, white);
+        using var soft = new SKPaint { Color = SKColors.White.WithAlpha(220), IsAntialias = true };
+        canvas.DrawText("邀请你一起参加", layout.NameX, layout.NameY + 48, SKTextAlign.Left, small, soft);
+        using var accent = new SKPaint { Color = new SKColor(0xFF, 0xC8, 0x5A), IsAntialias = true };
+        canvas.DrawText("长按识别二维码", layout.NameX, layout.NameY + 120, SKTextAlign.Left, small, accent);
+        canvas.DrawText("立即报名", layout.NameX, layout.NameY + 160, SKTextAlign.Left, small, accent);
+    }
+
+    /// <summary>The background over the whole poster with a white card in the middle holding title, inviter and QR code.</summary>
+    private void DrawCentredCard(SKCanvas canvas, PosterContent content, byte[]? background, PosterLayout layout)
+    {
+        if (!DrawCover(canvas, background, Height))
+        {
+            DrawGeneratedBackground(canvas, content.CampaignId, Height);
+        }
+
+        var card = new SKRoundRect(SKRect.Create(60, 250, Width - 120, 990), 32);
+        using (var shadow = new SKPaint { Color = SKColors.Black.WithAlpha(45), IsAntialias = true, MaskFilter = SKMaskFilter.CreateBlur(SKBlurStyle.Normal, 14) })
+        {
+            canvas.DrawRoundRect(card, shadow);
+        }
+
+        using (var paint = new SKPaint { Color = SKColors.White, IsAntialias = true })
+        {
+            canvas.DrawRoundRect(card, paint);
+        }
+
+        using var titleFont = new SKFont(_bold, 44) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        using var dark = new SKPaint { Color = new SKColor(0x22, 0x22, 0x22), IsAntialias = true };
+        var lines = Wrap(content.Title, s => titleFont.MeasureText(s), Width - 200, 3);
+        var lineHeight = 44 * 1.3f;
+        // Title lines centred in the band between the card's top and the inviter line.
+        var baseline = 250 + ((layout.NameY - 60 - 250 - (lines.Count * lineHeight)) / 2) + 44;
+        foreach (var line in lines)
+        {
+            canvas.DrawText(line, Width / 2f, baseline, SKTextAlign.Center, titleFont, dark);
+            baseline += lineHeight;
+        }
+
+        using var divider = new SKPaint { Color = new SKColor(0xEE, 0xE6, 0xDA), StrokeWidth = 2, IsAntialias = true };
+        canvas.DrawLine(120, layout.NameY - 56, Width - 120, layout.NameY - 56, divider);
+        using var nameFont = new SKFont(_regular, 30) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        using var brown = new SKPaint { Color = new SKColor(0x8A, 0x6D, 0x3B), IsAntialias = true };
+        canvas.DrawText(Wrap(content.Inviter + " 邀请你一起参加", s => nameFont.MeasureText(s), Width - 200, 1)[0], layout.NameX, layout.NameY, SKTextAlign.Center, nameFont, brown);
+        DrawQr(canvas, content.Url, layout);
+        using var font = new SKFont(_bold, 32) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        using var red = new SKPaint { Color = new SKColor(0xE8, 0x4A, 0x3C), IsAntialias = true };
+        canvas.DrawText(CallToAction, Width / 2f, layout.QrTop + layout.QrSize + 64, SKTextAlign.Center, font, red);
+        using var small = new SKFont(_regular, 24) { Edging = SKFontEdging.Antialias, Subpixel = true };
+        using var grey = new SKPaint { Color = new SKColor(0x99, 0x99, 0x99), IsAntialias = true };
+        canvas.DrawText(Footer, Width / 2f, layout.QrTop + layout.QrSize + 106, SKTextAlign.Center, small, grey);
     }
 
     private void DrawCallToAction(SKCanvas canvas)

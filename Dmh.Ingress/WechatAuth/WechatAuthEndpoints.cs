@@ -16,7 +16,7 @@ public sealed record WechatLoginResponse(string SessionToken, string Openid, Dat
 
 public sealed record WechatStateResponse(string State, DateTimeOffset ExpiresAt);
 
-public sealed record H5Config(string WechatAppId, string OauthAuthorizeUrl, string? JsBridgeShimUrl);
+public sealed record H5Config(string WechatAppId, string OauthAuthorizeUrl, string? JsBridgeShimUrl, string JsSdkUrl);
 
 /// <summary>The code → openid exchange at api.weixin.qq.com (or the simulator), server side only.</summary>
 public sealed class WechatOAuthClient(HttpClient http, IOptions<WechatPayOptions> options)
@@ -62,7 +62,9 @@ public static class WechatAuthEndpoints
     private static Ok<H5Config> Config(IOptions<WechatPayOptions> options)
     {
         var o = options.Value;
-        return TypedResults.Ok(new H5Config(o.AppId, o.OAuthAuthorizeUrl, o.IsSimulator ? o.BaseUrl.TrimEnd('/') + "/jsbridge.js" : null));
+        var simulator = o.IsSimulator ? o.BaseUrl.TrimEnd('/') : null;
+        return TypedResults.Ok(new H5Config(o.AppId, o.OAuthAuthorizeUrl, simulator is null ? null : simulator + "/jsbridge.js",
+            simulator is null ? WechatJsSdk.ScriptUrl : simulator + "/jweixin.js"));
     }
 
     /// <summary>The state for the authorize URL, bound to this browser by an HttpOnly cookie.</summary>
