@@ -104,10 +104,11 @@ public static class ChaosScenarios
         while (crashes < c.Settings.Faults)
         {
             var after = c.Next(1, 20);
+            // Not waited for: with a backlog it may commit its count and die before it answers /readyz.
             await c.Services.RestartServiceAsync("settlement", c.Ct, spec.With(new Dictionary<string, string>
             {
                 ["Settlement__Faults__ExitAfterCommitCount"] = after.ToString(CultureInfo.InvariantCulture),
-            }));
+            }), waitReady: false);
             // It dies by itself after that many commits; once the journeys are over nothing more commits.
             while (c.Services.IsAlive("settlement") && !c.LoadDone.IsCompleted)
             {

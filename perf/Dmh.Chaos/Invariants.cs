@@ -9,7 +9,11 @@ namespace Dmh.Chaos;
 /// <summary>What one scenario's checks look at: its campaign, its referrers and what WeChat was told (2xx).</summary>
 /// <param name="TrimsSync">The scenario trims the sync stream under its consumers: the dead letters of entries deleted
 /// before they were acknowledged are expected (the outbox sweeper re-publishes those rows, which the sync checks verify).</param>
-public sealed record CheckScope(long CampaignId, decimal RewardYuan, IReadOnlyCollection<long> Acknowledged, DateTime StartedUtc, bool TrimsSync = false);
+public sealed record CheckScope(long CampaignId, decimal RewardYuan, IReadOnlyCollection<long> Acknowledged, DateTime StartedUtc, bool TrimsSync = false)
+{
+    /// <summary>Stream entry ids start with the Unix milliseconds of their XADD.</summary>
+    public long StartedMs => new DateTimeOffset(StartedUtc, TimeSpan.Zero).ToUnixTimeMilliseconds();
+}
 
 /// <summary>One broken promise: how many ids break it and the first of them.</summary>
 public sealed record Violation(string Invariant, int Count, IReadOnlyList<string> FirstIds)
@@ -26,7 +30,7 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
 {
     private const int Shown = 10;
 
-    /// <summary>Queries on DMH's database; parameters @CampaignId, @RewardYuan, @StartedUtc.</summary>
+    /// <summary>Queries on DMH's database; parameters are <see cref="CheckScope"/>'s (@CampaignId, @RewardYuan, @StartedMs, @TrimsSync).</summary>
     private static readonly (string Name, string Sql)[] Dmh =
     [
         ("paid order without exactly one succeeded payment (duplicated or lost)", """
@@ -55,9 +59,9 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id
             WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(s.id) <> 2
             """),
-        ("dead letter recorded during the scenario", """
+        ("dead letter of an entry published during the scenario", """
             SELECT CONCAT(stream, ' ', entry_id, ' ', COALESCE(message_key, '')) FROM dead_letters
-            WHERE created_at >= @StartedUtc AND NOT (@TrimsSync AND stream LIKE '%dmh:sync' AND error LIKE 'Deleted from the stream%')
+            WHERE CAST(SUBSTRING_INDEX(entry_id, '-', 1) AS UNSIGNED) >= @StartedMs AND NOT (@TrimsSync AND stream LIKE '%dmh:sync' AND error LIKE 'Deleted from the stream%')
             """),
     ];
 

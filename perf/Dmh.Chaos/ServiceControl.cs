@@ -158,19 +158,22 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
     }
 
     /// <summary>Starts a service of ./dmh's (by its pid file's name) from <paramref name="spec"/> and waits until /readyz answers.</summary>
-    public async Task StartServiceAsync(LaunchSpec spec, CancellationToken ct)
+    public async Task StartServiceAsync(LaunchSpec spec, CancellationToken ct, bool waitReady = true)
     {
         var pid = Launch(spec, spec.Name);
         await File.WriteAllTextAsync(Path.Combine(runDirectory, spec.Name + ".pid"), pid.ToString(CultureInfo.InvariantCulture) + "\n", ct);
-        await WaitReadyAsync(spec, pid, ct);
+        if (waitReady)
+        {
+            await WaitReadyAsync(spec, pid, ct);
+        }
     }
 
     /// <summary>Kills the service and starts it again (from its captured spec, or <paramref name="spec"/>).</summary>
-    public async Task RestartServiceAsync(string name, CancellationToken ct, LaunchSpec? spec = null)
+    public async Task RestartServiceAsync(string name, CancellationToken ct, LaunchSpec? spec = null, bool waitReady = true)
     {
         spec ??= Spec(name);
         await KillAsync(name, ct);
-        await StartServiceAsync(spec, ct);
+        await StartServiceAsync(spec, ct, waitReady);
     }
 
     public async Task WaitReadyAsync(LaunchSpec spec, int pid, CancellationToken ct)
