@@ -172,8 +172,25 @@ run_as_user_suite() {
   fi
 }
 
+# The chaos suite: every fault-injection scenario, compressed (./dmh chaos --quick), one pass or
+# fail per scenario; the runner prints the first lost or duplicated ids of a failure.
+run_chaos_suite() {
+  local start=$SECONDS log="$LOGS/test-chaos.log" counts
+  say "chaos: every fault-injection scenario, compressed (log: $log)"
+  (run_chaos --quick) >"$log" 2>&1 || true
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+  if [ -z "$counts" ]; then
+    tail -40 "$log" >&2
+    record chaos 0 1 $((SECONDS - start))
+    return 0
+  fi
+  grep -E '^\|' "$log" >&2 || true
+  grep -E '\[chaos\] +(FAIL|  )' "$log" >&2 || true
+  record chaos "${counts%% *}" "$(echo "$counts" | sed -E 's/.* ([0-9]+) failed/\1/')" $((SECONDS - start))
+}
+
 cmd_test() {
-  local suites="${*:-lint as-user dotnet admin-unit h5-unit admin-e2e h5-e2e}"
+  local suites="${*:-lint as-user dotnet chaos admin-unit h5-unit admin-e2e h5-e2e}"
   local t0=$SECONDS servers_were_up=0
   prepare
   alive redis && alive mariadb-dmh && servers_were_up=1
@@ -183,6 +200,7 @@ cmd_test() {
   case " $suites " in *" lint "*) run_lint ;; esac
   case " $suites " in *" as-user "*) run_as_user_suite ;; esac
   case " $suites " in *" dotnet "*) run_dotnet_tests ;; esac
+  case " $suites " in *" chaos "*) run_chaos_suite ;; esac
   case " $suites " in *" admin-unit "*) build_frontend admin; run_node_suite admin-unit admin test:unit ;; esac
   case " $suites " in *" h5-unit "*) build_frontend h5; run_node_suite h5-unit h5 test:unit ;; esac
   case " $suites " in

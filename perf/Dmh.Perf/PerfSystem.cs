@@ -191,7 +191,7 @@ public sealed class PerfSystem : IAsyncDisposable
         Signer.Dispose();
     }
 
-    internal static string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v
+    public static string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v
         ? v
         : throw new InvalidOperationException($"{name} is not set: run the scenario through ./dmh perf, which exports it.");
 

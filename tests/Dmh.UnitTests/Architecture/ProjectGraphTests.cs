@@ -23,6 +23,8 @@ public sealed class ProjectGraphTests
         ["Dmh.WechatSim"] = ["Dmh.WechatPay"],
         // The load runner seeds through Ingress's own helper (AttemptAmounts.SeedAsync).
         ["Dmh.Perf"] = ["Dmh.Contracts", "Dmh.Platform", "Dmh.WechatPay", "Dmh.Ingress"],
+        // The fault-injection suite drives perf's journeys through perf's runner.
+        ["Dmh.Chaos"] = ["Dmh.Perf"],
     };
 
     /// <summary>What the WeChat Pay library and the simulator must not pull in.</summary>

@@ -1,0 +1,159 @@
+using System.Globalization;
+using Dapper;
+using Dmh.Contracts;
+using MySqlConnector;
+using StackExchange.Redis;
+
+namespace Dmh.Chaos;
+
+/// <summary>What one scenario's checks look at: its campaign, its referrers and what WeChat was told (2xx).</summary>
+/// <param name="TrimsSync">The scenario trims the sync stream under its consumers: the dead letters of entries deleted
+/// before they were acknowledged are expected (the outbox sweeper re-publishes those rows, which the sync checks verify).</param>
+public sealed record CheckScope(long CampaignId, decimal RewardYuan, IReadOnlyCollection<long> Acknowledged, DateTime StartedUtc, bool TrimsSync = false)
+{
+    /// <summary>Stream entry ids start with the Unix milliseconds of their XADD.</summary>
+    public long StartedMs => new DateTimeOffset(StartedUtc, TimeSpan.Zero).ToUnixTimeMilliseconds();
+}
+
+/// <summary>One broken promise: how many ids break it and the first of them.</summary>
+public sealed record Violation(string Invariant, int Count, IReadOnlyList<string> FirstIds)
+{
+    public override string ToString() => $"{Invariant}: {Count} (first: {string.Join(", ", FirstIds)})";
+}
+
+/// <summary>
+/// The pipeline's promises, checked from DMH's MariaDB, Redis and the customer's database after a
+/// scenario has drained. Each invariant is one query that returns the ids breaking it; add a promise
+/// by adding one line to <see cref="Dmh"/> (DMH's database), <see cref="Customer"/> or <see cref="Streams"/>.
+/// </summary>
+public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, IDatabase redis, string keyPrefix)
+{
+    private const int Shown = 10;
+
+    /// <summary>Queries on DMH's database; parameters are <see cref="CheckScope"/>'s (@CampaignId, @RewardYuan, @StartedMs, @TrimsSync).</summary>
+    private static readonly (string Name, string Sql)[] Dmh =
+    [
+        ("paid order without exactly one succeeded payment (duplicated or lost)", """
+            SELECT o.id FROM orders o LEFT JOIN payments p ON p.order_id = o.id AND p.status = 'succeeded'
+            WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(p.id) <> 1
+            """),
+        ("paid order without exactly one reward of the campaign's amount (duplicated or lost)", """
+            SELECT o.id FROM orders o LEFT JOIN rewards r ON r.order_id = o.id
+            WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid'
+            GROUP BY o.id HAVING COUNT(r.id) <> 1 OR SUM(r.amount) <> @RewardYuan
+            """),
+        ("reward for an order that is not paid", """
+            SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status <> 'paid'
+            """),
+        ("referrer whose balance is not the sum of their rewards (or version not their count)", """
+            SELECT b.user_id FROM user_balances b
+            JOIN (SELECT user_id, SUM(amount) AS total, COUNT(*) AS n FROM rewards GROUP BY user_id) r ON r.user_id = b.user_id
+            WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
+              AND (b.balance <> r.total OR b.total_reward <> r.total OR b.version <> r.n)
+            """),
+        ("order or reward not synced (sync_records not 'synced')", """
+            SELECT CONCAT(s.entity, ':', s.entity_id) FROM sync_records s JOIN orders o ON o.id = s.order_id
+            WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'
+            """),
+        ("paid order without its two sync records (order and reward)", """
+            SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id
+            WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(s.id) <> 2
+            """),
+        ("dead letter of an entry published during the scenario", """
+            SELECT CONCAT(stream, ' ', entry_id, ' ', COALESCE(message_key, '')) FROM dead_letters
+            WHERE CAST(SUBSTRING_INDEX(entry_id, '-', 1) AS UNSIGNED) >= @StartedMs AND NOT (@TrimsSync AND stream LIKE '%dmh:sync' AND error LIKE 'Deleted from the stream%')
+            """),
+    ];
+
+    /// <summary>Queries on the customer's database; parameter @Ids (DMH order or reward ids), compared with what DMH paid.</summary>
+    private static readonly (string Name, string Entity, string Sql)[] Customer =
+    [
+        ("paid order not in the customer's database exactly once", "order",
+            "SELECT dmh_order_id, COUNT(*) FROM dmh_orders WHERE dmh_order_id BETWEEN @Min AND @Max GROUP BY dmh_order_id"),
+        ("reward not in the customer's database exactly once", "reward",
+            "SELECT dmh_reward_id, COUNT(*) FROM dmh_rewards WHERE dmh_reward_id BETWEEN @Min AND @Max GROUP BY dmh_reward_id"),
+    ];
+
+    /// <summary>Stream groups whose pending entries must return to zero.</summary>
+    private static readonly (string Stream, string Group)[] Streams =
+    [
+        (StreamNames.Payments, GroupNames.Settlement),
+        (StreamNames.Sync, GroupNames.Syncer),
+    ];
+
+    /// <summary>Whether the backlog has drained: every acknowledged order paid and synced, nothing pending in the streams.</summary>
+    public async Task<Backlog> BacklogAsync(CheckScope scope, CancellationToken ct)
+    {
+        await using var connection = await dmh.OpenConnectionAsync(ct);
+        var (paid, unsynced) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+            SELECT (SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND pay_status = 'paid'),
+                   (SELECT COUNT(*) FROM sync_records s JOIN orders o ON o.id = s.order_id WHERE o.campaign_id = @CampaignId AND s.status <> 'synced')
+            """, scope, cancellationToken: ct));
+        long pending = 0;
+        foreach (var (stream, group) in Streams)
+        {
+            pending += (await redis.StreamPendingAsync(keyPrefix + stream, group)).PendingMessageCount;
+        }
+
+        return new Backlog(Math.Max(0, scope.Acknowledged.Count - paid), unsynced, pending);
+    }
+
+    public async Task<IReadOnlyList<Violation>> CheckAsync(CheckScope scope, CancellationToken ct)
+    {
+        var violations = new List<Violation>();
+        await using var connection = await dmh.OpenConnectionAsync(ct);
+        var paid = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT id FROM orders WHERE campaign_id = @CampaignId AND pay_status = 'paid'", scope, cancellationToken: ct))).ToHashSet();
+        Add(violations, "notify answered 2xx but the order is not paid (lost)", scope.Acknowledged.Where(id => !paid.Contains(id)).Order().Select(Id));
+        foreach (var (name, sql) in Dmh)
+        {
+            var rows = await connection.QueryAsync(new CommandDefinition(sql, scope, cancellationToken: ct));
+            Add(violations, name, rows.Select(row => Convert.ToString(((IDictionary<string, object>)row).Values.First(), CultureInfo.InvariantCulture) ?? ""));
+        }
+
+        var rewards = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid'", scope, cancellationToken: ct))).ToHashSet();
+        await using var target = await customer.OpenConnectionAsync(ct);
+        foreach (var (name, entity, sql) in Customer)
+        {
+            var expected = entity == "order" ? paid : rewards;
+            if (expected.Count == 0)
+            {
+                continue;
+            }
+
+            var copies = (await target.QueryAsync<(long Id, long Count)>(new CommandDefinition(sql, new { Min = expected.Min(), Max = expected.Max() }, cancellationToken: ct)))
+                .ToDictionary(r => r.Id, r => r.Count);
+            // Rows in the id range that DMH did not pay belong to other campaigns' orders: only DMH's paid ids are compared.
+            Add(violations, name, expected.Where(id => copies.GetValueOrDefault(id) != 1).Order().Select(id => $"{entity} {Id(id)} ×{copies.GetValueOrDefault(id)}"));
+        }
+
+        foreach (var (stream, group) in Streams)
+        {
+            var pending = await redis.StreamPendingAsync(keyPrefix + stream, group);
+            if (pending.PendingMessageCount > 0)
+            {
+                violations.Add(new Violation($"entries still pending in {stream} ({group})", pending.PendingMessageCount, [pending.LowestPendingMessageId.ToString()]));
+            }
+        }
+
+        return violations;
+    }
+
+    private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
+
+    private static void Add(List<Violation> violations, string name, IEnumerable<string> ids)
+    {
+        var all = ids.ToList();
+        if (all.Count > 0)
+        {
+            violations.Add(new Violation(name, all.Count, all.Take(Shown).ToList()));
+        }
+    }
+}
+
+/// <summary>Work not yet done: acknowledged orders not yet paid, sync rows not yet synced, stream entries pending.</summary>
+public sealed record Backlog(long Unsettled, long Unsynced, long Pending)
+{
+    public long Total => Unsettled + Unsynced + Pending;
+}

@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Dmh.Chaos;
+
+/// <summary>How a running process was started, read from /proc, so it can be started again the same way (or with changed settings).</summary>
+public sealed record LaunchSpec(string Name, string WorkingDirectory, IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment)
+{
+    public static LaunchSpec Capture(string name, int pid)
+    {
+        var proc = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}";
+        static List<string> Split(byte[] raw) => Encoding.UTF8.GetString(raw).Split('\0', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var environment = Split(File.ReadAllBytes(proc + "/environ"))
+            .Select(e => e.Split('=', 2))
+            .Where(kv => kv.Length == 2)
+            .GroupBy(kv => kv[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
+        var cwd = new DirectoryInfo(proc + "/cwd").ResolveLinkTarget(returnFinalTarget: false)?.FullName ?? "/";
+        return new LaunchSpec(name, cwd, Split(File.ReadAllBytes(proc + "/cmdline")), environment);
+    }
+
+    /// <summary>The same process with some settings (environment variables) changed.</summary>
+    public LaunchSpec With(IReadOnlyDictionary<string, string> overrides)
+    {
+        var environment = new Dictionary<string, string>(Environment, StringComparer.Ordinal);
+        foreach (var (key, value) in overrides)
+        {
+            environment[key] = value;
+        }
+
+        return this with { Environment = environment };
+    }
+
+    /// <summary>Every setting with <paramref name="from"/> in its value rewritten (e.g. a server's port to a proxy's).</summary>
+    public LaunchSpec Rewrite(string from, string to) => this with
+    {
+        Environment = Environment.ToDictionary(kv => kv.Key, kv => kv.Value.Replace(from, to, StringComparison.Ordinal), StringComparer.Ordinal),
+    };
+
+    /// <summary>The port of its <c>Urls</c> setting (DMH's services listen on one).</summary>
+    public int? HttpPort => Environment.TryGetValue("Urls", out var urls) && Uri.TryCreate(urls.Split(';')[0], UriKind.Absolute, out var uri) ? uri.Port : null;
+}
+
+/// <summary>
+/// Kills and restarts what <c>./dmh</c> started, by the pid files in its run directory. DMH's services
+/// are started again from their captured <see cref="LaunchSpec"/>; the data servers by
+/// <c>./dmh servers</c>, which starts whichever is not running.
+/// </summary>
+public sealed class ServiceControl(string runDirectory, string logDirectory, string repositoryRoot) : IDisposable
+{
+    public static readonly string[] Services = ["ingress", "settlement", "syncer"];
+
+    private readonly Dictionary<string, LaunchSpec> _specs = new(StringComparer.Ordinal);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    public int? Pid(string name)
+    {
+        var file = Path.Combine(runDirectory, name + ".pid");
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        var stat = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat";
+        try
+        {
+            // A zombie (state Z) is dead: nothing may reap it inside a container.
+            var text = File.ReadAllText(stat);
+            return text[(text.LastIndexOf(')') + 2)..].FirstOrDefault() is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public bool IsAlive(string name) => Pid(name) is { } pid && IsAlive(pid);
+
+    /// <summary>The service as ./dmh started it (captured the first time it is asked for, while it runs).</summary>
+    public LaunchSpec Spec(string name)
+    {
+        if (!_specs.TryGetValue(name, out var spec))
+        {
+            var pid = Pid(name) ?? throw new InvalidOperationException($"{name} is not running (no pid file in {runDirectory})");
+            _specs[name] = spec = LaunchSpec.Capture(name, pid);
+        }
+
+        return spec;
+    }
+
+    public void CaptureServices()
+    {
+        foreach (var service in Services)
+        {
+            Spec(service);
+        }
+    }
+
+    /// <summary>SIGKILL, and waits until the process is gone.</summary>
+    public static async Task KillAsync(int pid, CancellationToken ct)
+    {
+        Signal(pid, "KILL");
+        // A killed MariaDB can take a while to go on a loaded machine (its I/O is torn down first); starting
+        // it again before then would find the old pid still alive.
+        if (!await WaitGoneAsync(pid, TimeSpan.FromMinutes(3), ct))
+        {
+            throw new TimeoutException($"pid {pid} was still there 3 minutes after SIGKILL");
+        }
+    }
+
+    /// <summary>SIGTERM (graceful drain), then SIGKILL if it has not exited within the timeout.</summary>
+    public static async Task StopAsync(int pid, TimeSpan timeout, CancellationToken ct)
+    {
+        Signal(pid, "TERM");
+        if (!await WaitGoneAsync(pid, timeout, ct))
+        {
+            await KillAsync(pid, ct);
+        }
+    }
+
+    public async Task KillAsync(string name, CancellationToken ct)
+    {
+        if (Pid(name) is { } pid)
+        {
+            await KillAsync(pid, ct);
+        }
+    }
+
+    /// <summary>Starts a process detached (its own session, output appended to its log); returns its pid.</summary>
+    public int Launch(LaunchSpec spec, string logName)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            WorkingDirectory = spec.WorkingDirectory,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("log=$1; shift; setsid nohup \"$@\" >>\"$log\" 2>&1 </dev/null & echo $!");
+        start.ArgumentList.Add("sh");
+        start.ArgumentList.Add(Path.Combine(logDirectory, logName + ".log"));
+        foreach (var part in spec.Command)
+        {
+            start.ArgumentList.Add(part);
+        }
+
+        start.Environment.Clear();
+        foreach (var (key, value) in spec.Environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var shell = Process.Start(start) ?? throw new InvalidOperationException("could not start /bin/sh");
+        var output = shell.StandardOutput.ReadToEnd();
+        shell.WaitForExit();
+        return int.Parse(output.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Starts a service of ./dmh's (by its pid file's name) from <paramref name="spec"/> and waits until /readyz answers.</summary>
+    public async Task StartServiceAsync(LaunchSpec spec, CancellationToken ct, bool waitReady = true)
+    {
+        var pid = Launch(spec, spec.Name);
+        await File.WriteAllTextAsync(Path.Combine(runDirectory, spec.Name + ".pid"), pid.ToString(CultureInfo.InvariantCulture) + "\n", ct);
+        if (waitReady)
+        {
+            await WaitReadyAsync(spec, pid, ct);
+        }
+    }
+
+    /// <summary>Kills the service and starts it again (from its captured spec, or <paramref name="spec"/>).</summary>
+    public async Task RestartServiceAsync(string name, CancellationToken ct, LaunchSpec? spec = null, bool waitReady = true)
+    {
+        spec ??= Spec(name);
+        await KillAsync(name, ct);
+        await StartServiceAsync(spec, ct, waitReady);
+    }
+
+    public async Task WaitReadyAsync(LaunchSpec spec, int pid, CancellationToken ct)
+    {
+        var port = spec.HttpPort ?? throw new InvalidOperationException($"{spec.Name} has no Urls setting");
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (!IsAlive(pid))
+            {
+                throw new InvalidOperationException($"{spec.Name} (pid {pid}) exited during start-up (log: {Path.Combine(logDirectory, spec.Name + ".log")})");
+            }
+
+            try
+            {
+                using var ready = await _http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"), ct);
+                if (ready.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                throw new TimeoutException($"{spec.Name} was not ready in 3 minutes");
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary><c>./dmh servers</c>: starts whichever data server is not running and waits for it.</summary>
+    public async Task StartServersAsync(CancellationToken ct)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await RunDmhServersAsync(ct);
+                return;
+            }
+            catch (InvalidOperationException ex) when (waited.Elapsed < TimeSpan.FromMinutes(3))
+            {
+                ChaosContext.Log($"./dmh servers failed, trying again: {ex.Message.Split('\n')[0]}");
+                await Task.Delay(1000, ct);
+            }
+        }
+    }
+
+    private async Task RunDmhServersAsync(CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(Path.Combine(repositoryRoot, "dmh"))
+        {
+            WorkingDirectory = repositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("servers");
+        using var dmh = Process.Start(start) ?? throw new InvalidOperationException("could not run ./dmh servers");
+        var output = dmh.StandardOutput.ReadToEndAsync(ct);
+        var errors = dmh.StandardError.ReadToEndAsync(ct);
+        await dmh.WaitForExitAsync(ct);
+        if (dmh.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"./dmh servers failed ({dmh.ExitCode}): {await output}{await errors}");
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static void Signal(int pid, string signal)
+    {
+        if (!IsAlive(pid))
+        {
+            return;
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        kill?.WaitForExit();
+    }
+
+    private static async Task<bool> WaitGoneAsync(int pid, TimeSpan timeout, CancellationToken ct)
+    {
+        var waited = Stopwatch.StartNew();
+        while (IsAlive(pid))
+        {
+            if (waited.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(20, ct);
+        }
+
+        return true;
+    }
+}
