@@ -60,10 +60,10 @@ test('staff signs in on a phone, checks in a typed code once, and undoes it with
   await page.goto('/admin/#/orders');
   await expect(page).toHaveURL(/#\/check-in/);
 
-  await page.getByTestId('checkin-code').locator('input').fill('NOPE23456');
+  await page.getByTestId('checkin-code').fill('NOPE23456');
   await page.getByTestId('checkin-lookup').click();
   await expect(page.getByTestId('checkin-error')).toContainText('未找到该报名码');
-  await page.getByTestId('checkin-code').locator('input').fill(codes.typed.toLowerCase());
+  await page.getByTestId('checkin-code').fill(codes.typed.toLowerCase());
   await expect(page.getByTestId('checkin-error')).toHaveCount(0);
   await page.getByTestId('checkin-lookup').click();
   const card = page.getByTestId('checkin-card');

@@ -19,8 +19,6 @@ const phone = uniquePhone();
 let paid;
 let free;
 
-const formData = { name: '王小明', gender: '男', city: '北京', interests: ['编程'] };
-
 test.beforeAll(async ({ request }) => {
   paid = await liveCampaign(request, { priceFen: 4900 });
   free = await liveCampaign(request, {
@@ -80,6 +78,9 @@ test('leaving the cashier unpaid shows 待支付 with 继续支付, and errors c
   await waitFormReady(page);
   const pending = page.getByTestId('pending-pay');
   await expect(pending).toContainText('待支付 ¥49.00');
+  // The form is as it was left.
+  await expect(page.locator('[data-field="phone"] input')).toHaveValue(phone);
+  await expect(page.locator('[data-field="name"] input')).toHaveValue('王小明');
   await screenshot(page, 'k20-pending-pay');
 });
 
