@@ -8,7 +8,6 @@ using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.Stats;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Dmh.Ingress.CheckIns;
@@ -196,14 +195,7 @@ public static partial class CheckInEndpoints
             : null;
 
     private static ProblemHttpResult WithCard(int status, string slug, string title, string detail, CheckInCardRow card) =>
-        TypedResults.Problem(new ProblemDetails
-        {
-            Status = status,
-            Type = Problems.TypeBase + slug,
-            Title = title,
-            Detail = detail,
-            Extensions = { ["registration"] = Card(card) },
-        });
+        Problems.Of(status, slug, title, detail, new Dictionary<string, object?> { ["registration"] = Card(card) });
 
     private static long AdminId(ClaimsPrincipal user) =>
         long.Parse(user.FindFirstValue(JwtRegisteredClaimNames.Sub)!, CultureInfo.InvariantCulture);
