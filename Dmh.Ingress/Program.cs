@@ -1,11 +1,13 @@
 using Dmh.Ingress.Admins;
 using Dmh.Ingress.Campaigns;
+using Dmh.Ingress.CheckIns;
 using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Posters;
+using Dmh.Ingress.Registrations;
 using Dmh.Ingress.Rewards;
 using Dmh.Ingress.Security;
 using Dmh.Ingress.Sms;
@@ -40,6 +42,7 @@ builder.AddOrders();
 builder.AddSms();
 builder.AddUploads();
 builder.AddStats();
+builder.AddCheckIns();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -78,5 +81,7 @@ app.MapOrderEndpoints();
 app.MapSmsEndpoints();
 app.MapUploadEndpoints();
 app.MapStatsEndpoints();
+app.MapCheckInEndpoints();
+app.MapMyRegistrationEndpoints();
 
 app.Run();

@@ -24,7 +24,7 @@ public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewP
 /// <summary>Admin sign-in (<c>/api/v1/auth/admin</c>) and account management (<c>/api/v1/admin-users</c>).</summary>
 public static partial class AdminEndpoints
 {
-    private static readonly string[] Roles = [AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Viewer];
+    private static readonly string[] Roles = [AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Viewer, AdminRoles.Staff];
 
     public static WebApplicationBuilder AddAdmins(this WebApplicationBuilder builder)
     {
@@ -44,7 +44,7 @@ public static partial class AdminEndpoints
                 o.Events ??= new JwtBearerEvents();
                 o.Events.OnTokenValidated = async ctx =>
                 {
-                    if (ctx.Principal is { } p && p.IsAdmin())
+                    if (ctx.Principal is { } p && p.IsConsoleAccount())
                     {
                         var user = AdminId(p) is { } id ? await store.FindAsync(id, ctx.HttpContext.RequestAborted) : null;
                         if (user is not { DisabledAt: null } || !p.IsInRole(user.Role)
@@ -62,8 +62,8 @@ public static partial class AdminEndpoints
     {
         var auth = app.MapGroup("/api/v1/auth/admin").WithTags("Admin sign-in");
         auth.MapPost("/login", LoginAsync);
-        auth.MapGet("/me", MeAsync).RequireAuthorization(Policies.AdminRead);
-        auth.MapPut("/password", ChangePasswordAsync).RequireAuthorization(Policies.AdminRead);
+        auth.MapGet("/me", MeAsync).RequireAuthorization(Policies.Console);
+        auth.MapPut("/password", ChangePasswordAsync).RequireAuthorization(Policies.Console);
 
         var users = app.MapGroup("/api/v1/admin-users").WithTags("Admin accounts").RequireAuthorization(Policies.AdminOnly);
         users.MapGet("/", ListAsync);
@@ -163,7 +163,7 @@ public static partial class AdminEndpoints
 
         if (request?.Role is null || !Roles.Contains(request.Role, StringComparer.Ordinal))
         {
-            errors.Add("role", "Role must be admin, operator or viewer.");
+            errors.Add("role", "Role must be admin, operator, viewer or staff.");
         }
 
         ValidatePassword(request?.Password, "password", errors);

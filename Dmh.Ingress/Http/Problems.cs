@@ -28,6 +28,18 @@ public static class Problems
             Detail = detail,
         });
 
+    /// <summary>A problem with a stable <c>type</c> slug and extension members (e.g. the resource the conflict is about).</summary>
+    public static ProblemHttpResult Of(int status, string slug, string title, string? detail, IReadOnlyDictionary<string, object?> extensions)
+    {
+        var problem = new ProblemDetails { Status = status, Type = TypeBase + slug, Title = title, Detail = detail };
+        foreach (var (key, value) in extensions)
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return TypedResults.Problem(problem);
+    }
+
     /// <summary>Field errors: 400 for a malformed request, 422 for a well-formed one the rules refuse.</summary>
     public static ProblemHttpResult Validation(IDictionary<string, string[]> errors, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)

@@ -41,6 +41,7 @@ public static class OrderEndpoints
     {
         builder.Services.AddSingleton<OrderStore>();
         builder.Services.AddSingleton<FormDataValidator>();
+        builder.Services.AddSingleton<FreeOrders>();
         builder.AddPublicLimits();
         return builder;
     }
@@ -59,7 +60,7 @@ public static class OrderEndpoints
 
     public static async Task<Results<Created<OrderRegistrantView>, Ok<OrderRegistrantView>, ProblemHttpResult>> CreateAsync(
         CreateOrderRequest request, HttpContext http, CampaignStore campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
-        ISmsCodeVerifier sms, TimeProvider time, CancellationToken ct)
+        ISmsCodeVerifier sms, FreeOrders free, TimeProvider time, CancellationToken ct)
     {
         if (request.Problem is { } malformed)
         {
@@ -134,6 +135,11 @@ public static class OrderEndpoints
                     input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
                 if (created is { } orderId)
                 {
+                    if (campaign.Price == 0)
+                    {
+                        await free.CompleteAsync(orderId, ct);
+                    }
+
                     var view = RegistrantView((await orders.FindRegistrantAsync(orderId, ct))!, tokens.Issue(orderId, 1, expires));
                     return TypedResults.Created($"/api/v1/orders/{orderId}", view);
                 }
@@ -160,6 +166,11 @@ public static class OrderEndpoints
                 switch (outcome)
                 {
                     case RepeatOutcome.Updated:
+                        if (campaign.Price == 0)
+                        {
+                            await free.CompleteAsync(existing.Id, ct);
+                        }
+
                         return TypedResults.Ok(RegistrantView((await orders.FindRegistrantAsync(existing.Id, ct))!, tokens.Issue(existing.Id, version, expires)));
                     case RepeatOutcome.AlreadyPaid:
                         return AlreadyRegistered();

@@ -9,4 +9,6 @@ public static class AdminRoles
     public const string Operator = "operator";
     /// <summary>Read only.</summary>
     public const string Viewer = "viewer";
+    /// <summary>On-site staff: check-in only (look up a registration code, check in, undo, the check-in list).</summary>
+    public const string Staff = "staff";
 }

@@ -19,6 +19,12 @@ public static class Policies
     /// <summary>admin only: admin accounts.</summary>
     public const string AdminOnly = "admin-only";
 
+    /// <summary>admin, operator or staff: look up a registration code, check in, undo a check-in.</summary>
+    public const string CheckIn = "check-in";
+
+    /// <summary>Any admin-console account, staff included: who am I, change my password, the check-in list.</summary>
+    public const string Console = "console";
+
     /// <summary>An H5 session of a participant (claim <c>sub</c> = participants.id).</summary>
     public const string Participant = "participant";
 
@@ -123,6 +129,8 @@ public static class AuthExtensions
             .AddPolicy(Policies.AdminRead, p => p.RequireRole(AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Viewer))
             .AddPolicy(Policies.AdminWrite, p => p.RequireRole(AdminRoles.Admin, AdminRoles.Operator))
             .AddPolicy(Policies.AdminOnly, p => p.RequireRole(AdminRoles.Admin))
+            .AddPolicy(Policies.CheckIn, p => p.RequireRole(AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Staff))
+            .AddPolicy(Policies.Console, p => p.RequireRole(AdminRoles.Admin, AdminRoles.Operator, AdminRoles.Viewer, AdminRoles.Staff))
             .AddPolicy(Policies.Participant, p => p.RequireRole(Policies.ParticipantRole));
         return builder;
     }
@@ -138,7 +146,10 @@ public static class AuthExtensions
     public static string? WechatOpenid(this ClaimsPrincipal user) =>
         user.IsInRole(Policies.ParticipantRole) && user.FindFirstValue("openid") is { Length: > 0 } openid ? openid : null;
 
-    /// <summary>True for any admin role.</summary>
+    /// <summary>True for any admin-console account, staff included (the account checks apply to all of them).</summary>
+    public static bool IsConsoleAccount(this ClaimsPrincipal user) => user.IsAdmin() || user.IsInRole(AdminRoles.Staff);
+
+    /// <summary>True for any admin role (staff is not one: it reads no orders).</summary>
     public static bool IsAdmin(this ClaimsPrincipal user) =>
         user.IsInRole(AdminRoles.Admin) || user.IsInRole(AdminRoles.Operator) || user.IsInRole(AdminRoles.Viewer);
 }

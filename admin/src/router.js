@@ -27,6 +27,7 @@ const routes = [
       },
       { path: 'orders', name: 'orders', component: () => import('./pages/orders/OrdersPage.vue'), meta: { title: '订单管理' } },
       { path: 'rewards', name: 'rewards', component: () => import('./pages/rewards/RewardsPage.vue'), meta: { title: '推荐奖励' } },
+      { path: 'check-in', name: 'check-in', component: () => import('./pages/check-in/CheckInPage.vue'), meta: { title: '现场核销' } },
       { path: 'sync', name: 'sync', component: () => import('./pages/sync/SyncPage.vue'), meta: { title: '同步监控' } },
     ],
   },
@@ -38,7 +39,8 @@ export const router = createRouter({ history: createWebHashHistory('/admin/'), r
 let checked = false;
 
 router.beforeEach(async (to) => {
-  if (to.name === 'sign-in' && session.token && !to.query.redirect) return { name: 'dashboard' };
+  if (to.name === 'sign-in' && session.token && !to.query.redirect)
+    return { name: session.user?.role === 'staff' ? 'check-in' : 'dashboard' };
   if (to.meta.public) return true;
   if (!session.token) return { name: 'sign-in', query: { redirect: to.fullPath } };
   if (!checked) {
@@ -50,6 +52,7 @@ router.beforeEach(async (to) => {
       if (!session.token) return { name: 'sign-in', query: { redirect: to.fullPath } };
     }
   }
+  if (session.user?.role === 'staff' && to.name !== 'check-in') return { name: 'check-in' };
   if (to.meta.write && !canWrite(to.meta.write)) return { name: 'campaigns' };
   return true;
 });

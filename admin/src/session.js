@@ -34,10 +34,16 @@ export function clearSession() {
   localStorage.removeItem(KEY);
 }
 
-export const ROLE_LABELS = { admin: '管理员', operator: '运营', viewer: '只读' };
+export const ROLE_LABELS = { admin: '管理员', operator: '运营', viewer: '只读', staff: '核销员' };
 
 // docs/API.md: admin everything; operator campaigns, orders, sync; viewer read only.
-const WRITE = { admin: ['campaigns', 'orders', 'sync', 'rewards'], operator: ['campaigns', 'orders', 'sync'], viewer: [] };
+// staff (核销员) only checks registrations in on site.
+const WRITE = {
+  admin: ['campaigns', 'orders', 'sync', 'rewards', 'check-in'],
+  operator: ['campaigns', 'orders', 'sync', 'check-in'],
+  viewer: [],
+  staff: ['check-in'],
+};
 
 export function canWrite(resource, role = session.user?.role) {
   return (WRITE[role] || []).includes(resource);

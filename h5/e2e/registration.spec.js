@@ -125,7 +125,9 @@ test('an unpaid registration is reused from the same browser, which proves it wi
   const token = await storedToken(page, campaign.id);
   expect(token, 'the first registration stored its order token').toBeTruthy();
 
-  await fillForm(page, { phone, name: '赵先生' });
+  // Back from the cashier the form is as it was left (issue 20, item 8): submit it again as it is.
+  await expect(page.locator('[data-field="phone"] input')).toHaveValue(phone);
+  await expect(page.locator('[data-field="name"] input')).toHaveValue('赵先生');
   const secondRequest = page.waitForRequest((r) => r.url().endsWith('/api/v1/orders') && r.method() === 'POST');
   const second = page.waitForResponse((r) => r.url().endsWith('/api/v1/orders') && r.request().method() === 'POST');
   await page.getByTestId('submit').click();

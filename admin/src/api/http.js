@@ -2,13 +2,14 @@ import { session } from '../session.js';
 
 /** An HTTP failure. `errors` holds RFC 7807 validation messages per request field. */
 export class ApiError extends Error {
-  constructor({ status, title, detail, type, errors }) {
+  constructor({ status, title, detail, type, errors, body }) {
     super(detail || title || `请求失败（HTTP ${status}）`);
     this.name = 'ApiError';
     this.status = status;
     this.title = title || '';
     this.type = type || '';
     this.errors = errors || {};
+    this.body = body || null;
   }
 }
 
@@ -66,6 +67,7 @@ async function toError(res) {
     detail: body?.detail || (body?.title ? undefined : statusText(res.status)),
     type: body?.type,
     errors: normalizeErrors(body?.errors),
+    body,
   });
 }
 

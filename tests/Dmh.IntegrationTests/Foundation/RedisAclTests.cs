@@ -155,7 +155,7 @@ public sealed class RedisAclTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Ingress_runs_sign_in_throttling_SMS_codes_and_WeChat_sign_in_states_as_its_own_user()
+    public async Task Ingress_runs_sign_in_throttling_check_in_misses_SMS_codes_and_WeChat_sign_in_states_as_its_own_user()
     {
         await using var factory = new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, _prefix, new Dictionary<string, string?>
         {
@@ -167,6 +167,10 @@ public sealed class RedisAclTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         var right = await client.PostAsJsonAsync("/api/v1/auth/admin/login", new { username = "admin", password = TestKeys.AdminPassword });
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        // Check-in counts unknown codes per account (checkin:misses:<id>).
+        using var lookup = new HttpRequestMessage(HttpMethod.Get, "/api/v1/check-ins/lookup?code=NOSUCH2345");
+        lookup.Headers.Authorization = new("Bearer", (await right.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(lookup)).StatusCode);
         var sms = await client.PostAsJsonAsync("/api/v1/auth/sms/send", new { campaignId = 1, phone = "13800138077" });
         Assert.Equal(HttpStatusCode.NoContent, sms.StatusCode);
         // The phone's own limit refuses a second code at once; its place in the send budgets is given back (DECR).
