@@ -1,7 +1,9 @@
 using Dmh.Ingress.Admins;
 using Dmh.Ingress.Campaigns;
+using Dmh.Ingress.Channels;
 using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Funnel;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
@@ -11,6 +13,7 @@ using Dmh.Ingress.Security;
 using Dmh.Ingress.Sms;
 using Dmh.Ingress.Stats;
 using Dmh.Ingress.Sync;
+using Dmh.Ingress.Tracking;
 using Dmh.Ingress.Uploads;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Platform.Database;
@@ -36,6 +39,7 @@ builder.AddOrders();
 builder.AddSms();
 builder.AddUploads();
 builder.AddStats();
+builder.AddTracking();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -71,5 +75,8 @@ app.MapOrderEndpoints();
 app.MapSmsEndpoints();
 app.MapUploadEndpoints();
 app.MapStatsEndpoints();
+app.MapTrackEndpoints();
+app.MapChannelEndpoints();
+app.MapFunnelEndpoints();
 
 app.Run();
