@@ -95,7 +95,7 @@ public static class FunnelEndpoints
         return problem ?? (Results<Ok<FunnelReport>, ProblemHttpResult>)TypedResults.Ok(report!);
     }
 
-    public static async Task<IResult> ExportAsync(
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportAsync(
         string? campaignId, string? from, string? to, string? interval, MySqlDataSource db, IOptions<StatsOptions> options, TimeProvider time, CancellationToken ct)
     {
         var (report, problem) = await BuildAsync(campaignId, from, to, interval, db, options.Value, time, ct);
