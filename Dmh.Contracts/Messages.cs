@@ -50,3 +50,39 @@ public sealed record SyncRequested(string Entity, long Id)
     /// <summary>The envelope key for this request.</summary>
     public string Key => $"{Entity}:{Id}";
 }
+
+/// <summary>Kinds of events the H5 page reports (<c>POST /api/v1/track</c>).</summary>
+public static class TrackEvents
+{
+    /// <summary>The campaign page was shown.</summary>
+    public const string View = "view";
+    /// <summary>The visitor first typed into the form.</summary>
+    public const string FormStart = "form_start";
+    /// <summary>The form was submitted.</summary>
+    public const string Submit = "submit";
+    /// <summary>The visitor pressed pay.</summary>
+    public const string PayStart = "pay_start";
+
+    /// <summary>Every kind, in funnel order.</summary>
+    public static readonly IReadOnlyList<string> All = [View, FormStart, Submit, PayStart];
+}
+
+/// <summary>
+/// One batch of page events, as one page sent it. Key = <c>{VisitorId}:{BatchId}</c>: a batch sent
+/// again (a retried beacon, a redelivered entry) is counted once.
+/// </summary>
+/// <param name="BatchId">The page's id of the batch.</param>
+/// <param name="VisitorId">The anonymous visitor id the page keeps (random, no personal data).</param>
+/// <param name="CampaignId">The campaign whose page sent it.</param>
+/// <param name="Channel">The <c>c_id</c> of the link ("" when none), registered as a channel or not.</param>
+/// <param name="Referrer">The <c>u_id</c> referral code of the link ("" when none).</param>
+/// <param name="Events">Event kinds, each one of <see cref="TrackEvents"/>.</param>
+/// <param name="ReceivedAt">When Ingress accepted the batch: the rollups count it at this time.</param>
+public sealed record TrackBatch(
+    string BatchId,
+    string VisitorId,
+    long CampaignId,
+    string Channel,
+    string Referrer,
+    IReadOnlyList<string> Events,
+    DateTimeOffset ReceivedAt);

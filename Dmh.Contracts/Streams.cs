@@ -15,6 +15,9 @@ public static class StreamNames
 
     /// <summary>Entries that failed too often, with their last error; shown to operators.</summary>
     public const string DeadLetters = "dmh:dead-letters";
+
+    /// <summary>Visit-tracking batches from the H5 page, published by Ingress, rolled up by Settlement.</summary>
+    public const string Track = "dmh:track";
 }
 
 /// <summary>Consumer-group names.</summary>
@@ -25,6 +28,9 @@ public static class GroupNames
 
     /// <summary>The syncer workers' group on <see cref="StreamNames.Sync"/>.</summary>
     public const string Syncer = "syncer";
+
+    /// <summary>The settlement workers' tracking rollup group on <see cref="StreamNames.Track"/>.</summary>
+    public const string Tracking = "tracking";
 }
 
 /// <summary>Message type names carried in an envelope's <c>type</c> field.</summary>
@@ -35,4 +41,7 @@ public static class MessageTypes
 
     /// <summary><see cref="Dmh.Contracts.SyncRequested"/>.</summary>
     public const string SyncRequested = "SyncRequested";
+
+    /// <summary><see cref="Dmh.Contracts.TrackBatch"/>.</summary>
+    public const string TrackBatch = "TrackBatch";
 }

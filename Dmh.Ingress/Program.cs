@@ -1,8 +1,10 @@
 using Dmh.Ingress.Admins;
 using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.CheckIns;
+using Dmh.Ingress.Channels;
 using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
+using Dmh.Ingress.Funnel;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
@@ -13,6 +15,7 @@ using Dmh.Ingress.Security;
 using Dmh.Ingress.Sms;
 using Dmh.Ingress.Stats;
 using Dmh.Ingress.Sync;
+using Dmh.Ingress.Tracking;
 using Dmh.Ingress.Uploads;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Ingress.WechatDomain;
@@ -43,6 +46,7 @@ builder.AddSms();
 builder.AddUploads();
 builder.AddStats();
 builder.AddCheckIns();
+builder.AddTracking();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -83,5 +87,8 @@ app.MapUploadEndpoints();
 app.MapStatsEndpoints();
 app.MapCheckInEndpoints();
 app.MapMyRegistrationEndpoints();
+app.MapTrackEndpoints();
+app.MapChannelEndpoints();
+app.MapFunnelEndpoints();
 
 app.Run();

@@ -3,6 +3,7 @@ using Dmh.Platform.Hosting;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Settling;
+using Dmh.Settlement.Tracking;
 using Dmh.WechatPay;
 
 // Settlement's continuations only wait on MySQL and Redis: see InlineSocketCompletions.
@@ -16,6 +17,8 @@ builder.AddSettlement();
 builder.AddWechatPay();
 builder.AddStreamConsumer<PaymentSettlementHandler>("Settlement:Consumer", StreamNames.Payments, GroupNames.Settlement);
 builder.AddReconciliation();
+// Visit tracking: the page's events, rolled up per day and hour (issue 19).
+builder.AddTracking();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -11,7 +11,7 @@ cmd_perf() {
     # A load test is one client IP: lift the per-IP limits for services this run starts
     # (services already running keep theirs; ./dmh down first to measure with these).
     export RateLimits__PublicPermitLimit=10000000 RateLimits__PayPerIpPermitLimit=10000000 \
-      RateLimits__CallbackPerIpPermitLimit=10000000 RateLimits__WechatAuthPerIpPermitLimit=10000000 \
+      RateLimits__CallbackPerIpPermitLimit=10000000 RateLimits__WechatAuthPerIpPermitLimit=10000000 RateLimits__TrackPerIpPermitLimit=10000000 \
       RateLimits__PayPerOrderPermitLimit=10000000 RateLimits__CallbackPerOrderPermitLimit=10000000 \
       RateLimits__SmsGlobalPermitLimit=10000000 RateLimits__SmsPerPrefixPermitLimit=10000000
     start_services

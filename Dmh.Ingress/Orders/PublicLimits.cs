@@ -48,7 +48,14 @@ public sealed class RateLimitOptions
     [Range(1, 10_000_000)]
     public int WechatAuthPerIpPermitLimit { get; set; } = 30;
 
-    /// <summary>The window of the pay, callback and WeChat sign-in limits.</summary>
+    /// <summary>
+    /// <c>POST /api/v1/track</c> per client IP and window: a page sends a few batches, but many phones
+    /// share a carrier's or an office's address.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int TrackPerIpPermitLimit { get; set; } = 600;
+
+    /// <summary>The window of the pay, callback, WeChat sign-in and tracking limits.</summary>
     [Range(1, 3600)]
     public int EndpointWindowSeconds { get; set; } = 60;
 
@@ -106,6 +113,7 @@ public static class PublicLimits
                 Limited.Pay => RateLimitPartition.GetFixedWindowLimiter("pay|" + ClientAddress.Of(http), _ => Window(l.PayPerIpPermitLimit, endpointWindow)),
                 Limited.Callback => RateLimitPartition.GetFixedWindowLimiter("callback|" + ClientAddress.Of(http), _ => Window(l.CallbackPerIpPermitLimit, endpointWindow)),
                 Limited.WechatAuth => RateLimitPartition.GetFixedWindowLimiter("wechat-auth|" + ClientAddress.Of(http), _ => Window(l.WechatAuthPerIpPermitLimit, endpointWindow)),
+                Limited.Track => RateLimitPartition.GetFixedWindowLimiter("track|" + ClientAddress.Of(http), _ => Window(l.TrackPerIpPermitLimit, endpointWindow)),
                 _ => RateLimitPartition.GetNoLimiter("-"),
             });
             o.OnRejected = async (context, ct) =>
@@ -185,6 +193,7 @@ public static class PublicLimits
         Pay,
         Callback,
         WechatAuth,
+        Track,
     }
 
     private static Limited Classify(HttpRequest request)
@@ -205,6 +214,11 @@ public static class PublicLimits
             if (path.Equals("/api/v1/auth/wechat", StringComparison.OrdinalIgnoreCase))
             {
                 return Limited.WechatAuth;
+            }
+
+            if (path.Equals("/api/v1/track", StringComparison.OrdinalIgnoreCase))
+            {
+                return Limited.Track;
             }
 
             if (path.StartsWith("/api/v1/orders/", StringComparison.OrdinalIgnoreCase) && path.EndsWith("/pay", StringComparison.OrdinalIgnoreCase))

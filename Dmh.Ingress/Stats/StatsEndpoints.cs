@@ -170,7 +170,7 @@ public static class StatsEndpoints
     }
 
     /// <summary>A day <c>yyyy-MM-dd</c>, or an ISO 8601 time with offset (as the admin console sends) taken as its day in the zone.</summary>
-    private static DateOnly? ParseDate(string? value, string field, TimeZoneInfo zone, FieldErrors errors)
+    internal static DateOnly? ParseDate(string? value, string field, TimeZoneInfo zone, FieldErrors errors)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -196,7 +196,7 @@ public static class StatsEndpoints
         value.EndsWith('Z') || value.AsSpan(11).IndexOfAny('+', '-') >= 0;
 
     /// <summary>The UTC instant a local calendar day begins (the first valid local time if midnight is skipped by DST).</summary>
-    private static DateTimeOffset StartOfDayUtc(DateOnly day, TimeZoneInfo zone)
+    internal static DateTimeOffset StartOfDayUtc(DateOnly day, TimeZoneInfo zone)
     {
         var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
         while (zone.IsInvalidTime(local))

@@ -25,6 +25,8 @@ const routes = [
         props: true,
         meta: { title: '活动详情' },
       },
+      { path: 'funnel', name: 'funnel', component: () => import('./pages/funnel/FunnelPage.vue'), meta: { title: '转化漏斗' } },
+      { path: 'channels', name: 'channels', component: () => import('./pages/channels/ChannelsPage.vue'), meta: { title: '渠道管理' } },
       { path: 'orders', name: 'orders', component: () => import('./pages/orders/OrdersPage.vue'), meta: { title: '订单管理' } },
       { path: 'rewards', name: 'rewards', component: () => import('./pages/rewards/RewardsPage.vue'), meta: { title: '推荐奖励' } },
       { path: 'check-in', name: 'check-in', component: () => import('./pages/check-in/CheckInPage.vue'), meta: { title: '现场核销' } },

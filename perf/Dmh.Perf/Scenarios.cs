@@ -52,6 +52,7 @@ public static class ScenarioRegistry
         ["orders"] = ("POST /api/v1/orders on a campaign it creates: unique phones, every tenth a repeat", () => new OrdersScenario()),
         ["settlement"] = ("signed TRANSACTION.SUCCESS notifies for orders it seeds with prepaid attempts (every tenth a duplicate); notify to reward written, from the database", () => new SettlementScenario(waitForSync: false)),
         ["sync"] = ("as settlement, then waits for every order and reward to land in the customer's database; rows/s and delay", () => new SettlementScenario(waitForSync: true)),
+        ["track"] = ("POST /api/v1/track (batches of 10 page events) with every tenth request a POST /api/v1/orders; 5,000 events/s with p99 < 20 ms, every event rolled up once", () => new TrackScenario()),
         ["mixed"] = ("whole journeys at once: register, prepay, WeChat's notify; checks the proposal's targets (100 QPS, settlement < 2 s, sync < 1 min, sync success > 95 %)", () => new MixedScenario()),
     };
 

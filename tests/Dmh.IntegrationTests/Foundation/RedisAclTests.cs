@@ -34,7 +34,7 @@ public sealed class RedisAclTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _admin.GetDatabase().KeyDeleteAsync([Key(StreamNames.Payments), Key(StreamNames.Sync), Key(StreamNames.DeadLetters)]);
+        await _admin.GetDatabase().KeyDeleteAsync([Key(StreamNames.Payments), Key(StreamNames.Sync), Key(StreamNames.Track), Key(StreamNames.DeadLetters)]);
         await _users.DisposeAsync();
         await _admin.DisposeAsync();
         await _db.DisposeAsync();
@@ -93,6 +93,33 @@ public sealed class RedisAclTests : IAsyncLifetime
         await db.StreamAddAsync(Key(StreamNames.Sync), "type", "x");
         await db.StreamAddAsync(Key(StreamNames.DeadLetters), "type", "x");
         Assert.Equal(1, await _admin.GetDatabase().StreamLengthAsync(Key(StreamNames.Payments)));
+    }
+
+    [Fact]
+    public async Task Ingress_may_add_tracking_batches_that_only_Settlement_consumes()
+    {
+        await using (var ingress = await _users.ConnectAsync("ingress"))
+        {
+            var db = ingress.GetDatabase();
+            await db.StreamAddAsync(Key(StreamNames.Track), "type", "x");
+            await AssertNoPermAsync(() => db.StreamRangeAsync(Key(StreamNames.Track)));
+            await AssertNoPermAsync(() => db.StreamTrimAsync(Key(StreamNames.Track), 0));
+            await AssertNoPermAsync(() => db.KeyDeleteAsync(Key(StreamNames.Track)));
+        }
+
+        await using (var syncer = await _users.ConnectAsync("syncer"))
+        {
+            await AssertNoPermAsync(() => syncer.GetDatabase().StreamAddAsync(Key(StreamNames.Track), "type", "forged"));
+        }
+
+        await using var settlement = await _users.ConnectAsync("settlement");
+        var sdb = settlement.GetDatabase();
+        await AssertNoPermAsync(() => sdb.StreamAddAsync(Key(StreamNames.Track), "type", "forged"));
+        await sdb.StreamCreateConsumerGroupAsync(Key(StreamNames.Track), GroupNames.Tracking, StreamPosition.Beginning, createStream: true);
+        var read = await sdb.StreamReadGroupAsync(Key(StreamNames.Track), GroupNames.Tracking, "t1", StreamPosition.NewMessages, 10);
+        Assert.Single(read);
+        await sdb.StreamAcknowledgeAsync(Key(StreamNames.Track), GroupNames.Tracking, read[0].Id);
+        await sdb.StreamTrimAsync(Key(StreamNames.Track), 1);
     }
 
     [Fact]
