@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Dmh.Platform.Rewards;
 using Dmh.Contracts;
 using Dmh.Ingress.Participants;
 using Dmh.Platform;
@@ -143,15 +144,36 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             }
         }
 
+        // The referrer chain is fixed here (issue 17): a new participant keeps who referred them, and the
+        // order keeps its referrer's referrer and theirs. Registrant or repeats end the chain (no cycles, no self).
+        long referrer2Id = 0, referrer3Id = 0;
+        if (referrerId > 0)
+        {
+            if (created)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE participants SET referred_by = @referrerId WHERE id = @Id AND referred_by = 0",
+                    new { referrerId, participant.Id }, tx, cancellationToken: ct));
+            }
+
+            var (up2, up3) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+                SELECT p1.referred_by, COALESCE(p2.referred_by, 0) FROM participants p1 LEFT JOIN participants p2 ON p2.id = p1.referred_by
+                WHERE p1.id = @referrerId
+                """, new { referrerId }, tx, cancellationToken: ct));
+            var chain = RewardRuleEngine.Beneficiaries(participant.Id, referrerId, up2, up3);
+            referrer2Id = chain.Count > 1 ? chain[1] : 0;
+            referrer3Id = chain.Count > 2 ? chain[2] : 0;
+        }
+
         try
         {
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-                INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, status, amount, pay_status)
-                VALUES (@CampaignId, @participantId, @Phone, @FormData, @ChannelId, @referrerId, @pending, @Amount, @unpaid);
+                INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, referrer2_id, referrer3_id, status, amount, pay_status)
+                VALUES (@CampaignId, @participantId, @Phone, @FormData, @ChannelId, @referrerId, @referrer2Id, @referrer3Id, @pending, @Amount, @unpaid);
                 SELECT LAST_INSERT_ID();
                 """, new
             {
-                order.CampaignId, participantId = participant.Id, order.Phone, order.FormData, order.ChannelId, referrerId,
+                order.CampaignId, participantId = participant.Id, order.Phone, order.FormData, order.ChannelId, referrerId, referrer2Id, referrer3Id,
                 pending = OrderStatus.Pending, order.Amount, unpaid = PayStatus.Unpaid,
             }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
