@@ -57,7 +57,9 @@ public enum RepeatOutcome
 
 public sealed record PaymentRow(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTime? SuccessTime, DateTime CreatedAt);
 
-public sealed record RewardRow(long Id, long UserId, decimal Amount, string Status, DateTime? SettledAt);
+public sealed record RewardRow(long Id, long UserId, decimal Amount, int Level, long ReversedFen, string Status, DateTime? SettledAt);
+
+public sealed record RefundRow(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTime CreatedAt, DateTime? SuccessTime);
 
 public sealed record SyncRow(string Entity, long EntityId, string Status, int Attempts, string? LastError, DateTime? SyncedAt, DateTime UpdatedAt);
 
@@ -275,7 +277,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         }
     }
 
-    public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync)> FindDetailAsync(long id, CancellationToken ct)
+    public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync, IReadOnlyList<RefundRow> Refunds)> FindDetailAsync(long id, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var payments = (await connection.QueryAsync<PaymentRow>(new CommandDefinition("""
@@ -284,13 +286,17 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             FROM payments WHERE order_id = @id ORDER BY attempt
             """, new { id }, cancellationToken: ct))).ToList();
         var rewards = (await connection.QueryAsync<RewardRow>(new CommandDefinition(
-            "SELECT id, user_id AS UserId, amount, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY id",
+            "SELECT id, user_id AS UserId, amount, level, reversed_fen AS ReversedFen, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY level, id",
             new { id }, cancellationToken: ct))).ToList();
         var sync = (await connection.QueryAsync<SyncRow>(new CommandDefinition("""
             SELECT entity, entity_id AS EntityId, status, attempts, last_error AS LastError, synced_at AS SyncedAt, updated_at AS UpdatedAt
             FROM sync_records WHERE order_id = @id ORDER BY entity, entity_id
             """, new { id }, cancellationToken: ct))).ToList();
-        return (payments, rewards, sync);
+        var refunds = (await connection.QueryAsync<RefundRow>(new CommandDefinition("""
+            SELECT out_refund_no AS OutRefundNo, amount_fen AS AmountFen, status, reason, created_at AS CreatedAt, success_time AS SuccessTime
+            FROM refunds WHERE order_id = @id ORDER BY id
+            """, new { id }, cancellationToken: ct))).ToList();
+        return (payments, rewards, sync, refunds);
     }
 
     public enum CloseOutcome
