@@ -194,8 +194,24 @@ public sealed class PaymentStore(MySqlDataSource dataSource, TimeProvider time)
     /// </summary>
     public async Task<bool> RecordRefundNotifyAsync(string outRefundNo, string? refundId, string status, DateTimeOffset? successTime, DateTimeOffset now, CancellationToken ct)
     {
+        // The reversal locks the order and its referrers' balances, which concurrent settlements also lock: a deadlock is retried whole.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RecordRefundNotifyOnceAsync(outRefundNo, refundId, status, successTime, now, ct);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20) * attempt), time, ct);
+            }
+        }
+    }
+
+    private async Task<bool> RecordRefundNotifyOnceAsync(string outRefundNo, string? refundId, string status, DateTimeOffset? successTime, DateTimeOffset now, CancellationToken ct)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
         var refund = await connection.QuerySingleOrDefaultAsync<RefundState>(new CommandDefinition(
             "SELECT id AS Id, order_id AS OrderId, status AS Status FROM refunds WHERE out_refund_no = @outRefundNo FOR UPDATE", new { outRefundNo }, tx, cancellationToken: ct));
         if (refund is not { } found)

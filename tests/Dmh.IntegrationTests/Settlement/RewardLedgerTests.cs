@@ -37,10 +37,12 @@ public sealed class RewardLedgerTests : SettlementTestBase
         var outRefundNo = $"R{orderId}-{n}";
         await using (var c = await Db.DataSource.OpenConnectionAsync())
         {
+            var (paymentId, outTradeNo, totalFen) = await c.QuerySingleAsync<(long, string, long)>(
+                "SELECT id, out_trade_no, amount_fen FROM payments WHERE order_id = @orderId", new { orderId });
             await c.ExecuteAsync("""
                 INSERT IGNORE INTO refunds (order_id, payment_id, out_trade_no, out_refund_no, amount_fen, total_fen, status)
-                SELECT o.id, p.id, p.out_trade_no, @outRefundNo, @fen, p.amount_fen, 'processing' FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = @orderId
-                """, new { orderId, fen, outRefundNo });
+                VALUES (@orderId, @paymentId, @outTradeNo, @outRefundNo, @fen, @totalFen, 'processing')
+                """, new { orderId, paymentId, outTradeNo, outRefundNo, fen, totalFen });
         }
 
         await NotifyAsync(outRefundNo, time);
