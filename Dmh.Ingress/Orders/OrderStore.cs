@@ -2,10 +2,10 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
-using Dmh.Platform.Rewards;
 using Dmh.Contracts;
 using Dmh.Ingress.Participants;
 using Dmh.Platform;
+using Dmh.Platform.Rewards;
 using MySqlConnector;
 
 namespace Dmh.Ingress.Orders;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Dapper;
-using Dmh.Platform.Rewards;
 using Dmh.Contracts;
+using Dmh.Platform.Rewards;
 using MySqlConnector;
 
 namespace Dmh.Ingress.Payments;
