@@ -2,6 +2,7 @@ using Dmh.Contracts;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Reconciliation;
+using Dmh.Settlement.Rewards;
 using Dmh.Settlement.Settling;
 using Dmh.Settlement.Tracking;
 using Dmh.WechatPay;
@@ -19,6 +20,8 @@ builder.AddStreamConsumer<PaymentSettlementHandler>("Settlement:Consumer", Strea
 builder.AddReconciliation();
 // Visit tracking: the page's events, rolled up per day and hour (issue 19).
 builder.AddTracking();
+// Frozen rewards become available when their campaign's hold is over.
+builder.AddRewardHold();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -140,8 +140,9 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
         var referrer = await _kit.ParticipantAsync();
         await using var c = await _db.DataSource.OpenConnectionAsync();
         await c.ExecuteAsync("""
-            INSERT INTO rewards (user_id, order_id, campaign_id, amount, settled_at) VALUES (@referrer, 1, 1, 10.00, UTC_TIMESTAMP(3)), (@referrer, 2, 1, 15.00, UTC_TIMESTAMP(3));
-            INSERT INTO user_balances (user_id, balance, total_reward, version) VALUES (@referrer, 25.00, 25.00, 2);
+            INSERT INTO rewards (user_id, order_id, campaign_id, amount, amount_fen, status, settled_at, available_at)
+            VALUES (@referrer, 1, 1, 10.00, 1000, 'available', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)), (@referrer, 2, 1, 15.00, 1500, 'available', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));
+            INSERT INTO user_balances (user_id, balance, total_reward, available_fen, total_earned_fen, version) VALUES (@referrer, 25.00, 25.00, 2500, 2500, 2);
             """, new { referrer });
         return (referrer, await c.ExecuteScalarAsync<string>("SELECT phone FROM participants WHERE id = @referrer", new { referrer }) ?? "");
     }
@@ -163,5 +164,55 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
         }
 
         return _client.SendAsync(request);
+    }
+
+    private async Task<HttpResponseMessage> PostJsonAsync(string path, string? token, object body, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await _client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task An_adjustment_is_for_the_admin_role_only_lands_in_the_ledger_and_a_retried_key_writes_once()
+    {
+        var (referrer, _) = await SeedRewardsAsync();
+        var path = $"/api/v1/rewards/{referrer}/adjustments";
+        var body = new { amountFen = -300, reason = "手工扣减：重复奖励" };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostJsonAsync(path, null, body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostJsonAsync(path, Admin("operator"), body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostJsonAsync(path, Admin("viewer"), body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostJsonAsync(path, Participant(referrer), new { amountFen = 100000, reason = "me" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostJsonAsync(path, Admin("admin"), new { amountFen = 0, reason = "x" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostJsonAsync(path, Admin("admin"), new { amountFen = 5, reason = "" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await PostJsonAsync("/api/v1/rewards/999999/adjustments", Admin("admin"), body)).StatusCode);
+        Assert.Equal(2500, await _kit.ScalarAsync<long>("SELECT available_fen FROM user_balances WHERE user_id = @referrer", new { referrer }));
+
+        var created = await PostJsonAsync(path, Admin("admin"), body, "k-1");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var answer = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("adjustment", answer.GetProperty("entry").GetProperty("kind").GetString());
+        Assert.Equal(-300, answer.GetProperty("entry").GetProperty("availableDeltaFen").GetInt64());
+        Assert.Equal(2200, answer.GetProperty("balance").GetProperty("availableFen").GetInt64());
+        var again = await PostJsonAsync(path, Admin("admin"), body, "k-1");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(2200, await _kit.ScalarAsync<long>("SELECT available_fen FROM user_balances WHERE user_id = @referrer", new { referrer }));
+
+        var ledger = await (await GetAsync($"/api/v1/rewards/{referrer}/ledger", Admin("viewer"))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, ledger.GetProperty("total").GetInt64());
+        Assert.Equal("手工扣减：重复奖励", ledger.GetProperty("items")[0].GetProperty("reason").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync($"/api/v1/rewards/{referrer}/ledger", Participant(referrer))).StatusCode);
+        var records = await (await GetAsync($"/api/v1/rewards/records?userId={referrer}&status=available", Admin("viewer"))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, records.GetProperty("total").GetInt64());
+        Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync("/api/v1/rewards/records?status=bogus", Admin("viewer"))).StatusCode);
     }
 }

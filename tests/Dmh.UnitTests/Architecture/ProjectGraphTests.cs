@@ -36,7 +36,7 @@ public sealed class ProjectGraphTests
         typeof(Dmh.Platform.Money).Assembly,
         typeof(Dmh.WechatPay.IPaymentProvider).Assembly,
         typeof(Dmh.Ingress.EntryPoint).Assembly,
-        typeof(Dmh.Settlement.Settling.RewardRules).Assembly,
+        typeof(Dmh.Settlement.Settling.SettlementStore).Assembly,
         typeof(Dmh.Syncer.SyncerExtensions).Assembly,
         typeof(Dmh.WechatSim.EntryPoint).Assembly,
     ];
