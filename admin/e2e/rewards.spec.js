@@ -118,7 +118,7 @@ test('the rewards page lists the referrer by name with frozen, available and tot
   await expect(row).toContainText('¥10.00'); // frozen (7 days) and the total
   await shot(page, '08-rewards');
 
-  await page.getByTestId('reward-tabs').getByText('奖励记录').click();
+  await page.getByRole('tab', { name: '奖励记录' }).click();
   const records = page.getByTestId('records-table');
   await expect(records.locator('.el-table__row', { hasText: referrer.name }).first()).toBeVisible();
   const filtered = page.waitForRequest((r) => r.url().includes('/api/v1/rewards/records?') && r.url().includes('status=frozen'));
