@@ -57,4 +57,6 @@ public static class RewardTypes
     public const string Fixed = "fixed";
     /// <summary>Basis points of the order price (campaigns.reward_bps), rounded down to the fen.</summary>
     public const string Percentage = "percentage";
+    /// <summary>An amount chosen by the beneficiary's count of paid referrals at that level in the campaign (issue 17).</summary>
+    public const string Tiered = "tiered";
 }

@@ -2,6 +2,7 @@ using Dmh.Contracts;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Reconciliation;
+using Dmh.Settlement.Rewards;
 using Dmh.Settlement.Settling;
 using Dmh.WechatPay;
 
@@ -16,6 +17,8 @@ builder.AddSettlement();
 builder.AddWechatPay();
 builder.AddStreamConsumer<PaymentSettlementHandler>("Settlement:Consumer", StreamNames.Payments, GroupNames.Settlement);
 builder.AddReconciliation();
+// Frozen rewards become available when their campaign's hold is over.
+builder.AddRewardHold();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -7,12 +7,27 @@ using Dmh.Contracts;
 using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
+using Dmh.Platform.Rewards;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Dmh.Ingress.Campaigns;
 
-public sealed record RewardInput(string? Type, long? AmountFen, int? BasisPoints);
+/// <summary>
+/// The campaign's reward rule (issue 17): <c>holdDays</c>, 1..3 <c>levels</c> and <c>caps</c>; the old
+/// single-level shape (<c>type</c>, <c>amountFen</c>/<c>basisPoints</c>) is still accepted as level 1.
+/// </summary>
+public sealed record RewardInput(
+    string? Type = null, long? AmountFen = null, int? BasisPoints = null, int? HoldDays = null,
+    IReadOnlyList<RewardLevelRule>? Levels = null, RewardCaps? Caps = null)
+{
+    public RewardConfig ToConfig() => new(
+        HoldDays ?? RewardConfig.DefaultHoldDays,
+        Levels ?? [Type == RewardTypes.Percentage
+            ? new RewardLevelRule(RewardTypes.Percentage, BasisPoints: BasisPoints)
+            : new RewardLevelRule(Type ?? RewardTypes.Fixed, AmountFen: AmountFen)],
+        Caps ?? RewardCaps.None);
+}
 
 public sealed record PaymentInput(string? Description);
 
@@ -21,11 +36,22 @@ public sealed record CampaignInput(
     string? Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
     long? PriceFen, RewardInput? Reward, PaymentInput? Payment, bool? RequireSms, JsonElement? FormSchema);
 
-/// <summary>The rule as docs/API.md shows it: only the field of its type (fixed: amountFen; percentage: basisPoints).</summary>
+/// <summary>
+/// The rule as docs/API.md shows it: holdDays, levels, caps; <c>type</c> and the field of its type repeat
+/// level 1 for clients of the single-level shape.
+/// </summary>
 public sealed record RewardView(
     string Type,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AmountFen,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? BasisPoints);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? BasisPoints,
+    int HoldDays, IReadOnlyList<RewardLevelView> Levels, RewardCaps Caps);
+
+/// <summary>One level: only the fields of its type.</summary>
+public sealed record RewardLevelView(
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AmountFen,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? BasisPoints,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<RewardTier>? Tiers);
 
 public sealed record PaymentView(string? Description);
 
@@ -170,13 +196,23 @@ public static class CampaignEndpoints
     public static CampaignView ToView(CampaignRow r, DateTimeOffset now, PublicOptions pub) => new(
         r.Id, r.Name, r.Description, r.CoverUrl, Utc(r.StartTime), Utc(r.EndTime),
         CampaignStatus.Derive(r.Status, r.StartTime, r.EndTime, now), r.PriceFen,
-        r.RewardType == RewardTypes.Percentage
-            ? new RewardView(RewardTypes.Percentage, null, r.RewardBps)
-            : new RewardView(RewardTypes.Fixed, Dmh.Platform.Money.YuanToFen(r.RewardRule), null),
+        ToRewardView(RewardConfig.FromStored(r.RewardConfig, r.HoldDays, r.RewardType, r.RewardRule, r.RewardBps)),
         new PaymentView(ParseJson(r.PaymentSettings) is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("description", out var d) ? d.GetString() : null),
         r.RequireSms, ParseJson(r.FormFields),
         pub.BaseUrl.TrimEnd('/') + "/h5/#/pages/campaign/index?id=" + r.Id.ToString(CultureInfo.InvariantCulture),
         Utc(r.CreatedAt), Utc(r.UpdatedAt));
+
+    private static RewardView ToRewardView(RewardConfig config)
+    {
+        var levels = config.Levels.Select(l => l.Type switch
+        {
+            RewardTypes.Percentage => new RewardLevelView(l.Type, null, l.BasisPoints ?? 0, null),
+            RewardTypes.Tiered => new RewardLevelView(l.Type, null, null, l.Tiers ?? []),
+            _ => new RewardLevelView(l.Type, l.AmountFen ?? 0, null, null),
+        }).ToList();
+        var first = levels.Count > 0 ? levels[0] : new RewardLevelView(RewardTypes.Fixed, 0, null, null);
+        return new RewardView(first.Type, first.AmountFen, first.BasisPoints, config.HoldDays, levels, config.Caps);
+    }
 
     private static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> SetStatusAsync(
         long id, string status, CampaignStore store, TimeProvider time, PublicOptions pub, CancellationToken ct)
@@ -247,11 +283,12 @@ public static class CampaignEndpoints
             return (null, Problems.Validation(rules.ToDictionary(), StatusCodes.Status422UnprocessableEntity));
         }
 
-        var reward = input.Reward ?? new RewardInput(RewardTypes.Fixed, 0, null);
-        var isPercentage = reward.Type == RewardTypes.Percentage;
+        var config = (input.Reward ?? new RewardInput(RewardTypes.Fixed, 0)).ToConfig();
+        var first = config.Levels[0];
         return (new CampaignValues(
             input.Name!.Trim(), input.Description, input.CoverUrl, input.StartTime?.UtcDateTime, input.EndTime?.UtcDateTime, input.PriceFen!.Value,
-            isPercentage ? RewardTypes.Percentage : RewardTypes.Fixed, isPercentage ? 0 : reward.AmountFen ?? 0, isPercentage ? reward.BasisPoints ?? 0 : 0,
+            first.Type, first.Type == RewardTypes.Fixed ? first.AmountFen ?? 0 : 0, first.Type == RewardTypes.Percentage ? first.BasisPoints ?? 0 : 0,
+            config.ToStoredJson(), config.HoldDays,
             input.Payment is null ? null : JsonSerializer.Serialize(new { description = input.Payment.Description }),
             input.RequireSms ?? false, schema?.GetRawText()), null);
     }

@@ -1,5 +1,5 @@
-using Dmh.Contracts;
 using Dmh.Ingress.Http;
+using Dmh.Platform.Rewards;
 
 namespace Dmh.Ingress.Campaigns;
 
@@ -54,34 +54,16 @@ public static class CampaignRules
             errors.Add("priceFen", $"priceFen is required: 0 to {MaxPriceFen} fen.");
         }
 
-        if (reward is null)
+        if (reward is null || priceFen is null or < 0)
         {
             return;
         }
 
-        switch (reward.Type ?? RewardTypes.Fixed)
+        // The old single-level shape keeps its old field names (reward.amountFen, not reward.levels[0].amountFen).
+        var legacy = reward.Levels is null;
+        foreach (var (field, message) in RewardRuleEngine.Validate(reward.ToConfig(), priceFen.Value))
         {
-            case RewardTypes.Fixed:
-                if (reward.AmountFen is null or < 0)
-                {
-                    errors.Add("reward.amountFen", "A fixed reward needs amountFen ≥ 0.");
-                }
-                else if (priceFen is >= 0 && reward.AmountFen > priceFen)
-                {
-                    errors.Add("reward.amountFen", "A fixed reward cannot be above the price.");
-                }
-
-                break;
-            case RewardTypes.Percentage:
-                if (reward.BasisPoints is null or < 1 or > 10_000)
-                {
-                    errors.Add("reward.basisPoints", "A percentage reward needs basisPoints from 1 to 10000.");
-                }
-
-                break;
-            default:
-                errors.Add("reward.type", "reward.type must be fixed or percentage.");
-                break;
+            errors.Add(legacy ? field.Replace("reward.levels[0].", "reward.", StringComparison.Ordinal) : field, message);
         }
     }
 }

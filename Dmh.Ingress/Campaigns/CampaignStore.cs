@@ -18,6 +18,8 @@ public sealed class CampaignRow
     public string RewardType { get; init; } = RewardTypes.Fixed;
     public decimal RewardRule { get; init; }
     public int RewardBps { get; init; }
+    public string? RewardConfig { get; init; }
+    public int HoldDays { get; init; }
     public string? PaymentSettings { get; init; }
     public bool RequireSms { get; init; }
     public DateTime? StartTime { get; init; }
@@ -32,7 +34,7 @@ public sealed class CampaignRow
 /// <summary>The values a campaign write stores.</summary>
 public sealed record CampaignValues(
     string Name, string? Description, string? CoverUrl, DateTime? StartUtc, DateTime? EndUtc, long PriceFen,
-    string RewardType, long RewardFen, int RewardBps, string? PaymentJson, bool RequireSms, string? FormJson);
+    string RewardType, long RewardFen, int RewardBps, string RewardConfigJson, int HoldDays, string? PaymentJson, bool RequireSms, string? FormJson);
 
 public sealed record CampaignQuery(int Page, int PageSize, string? Name, string? Status, DateTimeOffset Now);
 
@@ -42,6 +44,7 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
     private const string Columns = """
         id, name, description, cover_url AS CoverUrl, CAST(form_fields AS CHAR) AS FormFields, price,
         reward_type AS RewardType, reward_rule AS RewardRule, reward_bps AS RewardBps,
+        CAST(reward_config AS CHAR) AS RewardConfig, hold_days AS HoldDays,
         CAST(payment_settings AS CHAR) AS PaymentSettings, require_sms AS RequireSms,
         start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
@@ -90,9 +93,9 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT INTO campaigns (name, description, cover_url, form_fields, price, reward_type, reward_rule, reward_bps,
-                                   payment_settings, require_sms, start_time, end_time, status, created_by)
+                                   reward_config, hold_days, payment_settings, require_sms, start_time, end_time, status, created_by)
             VALUES (@Name, @Description, @CoverUrl, @FormJson, @price, @RewardType, @reward, @RewardBps,
-                    @PaymentJson, @RequireSms, @StartUtc, @EndUtc, 'draft', @createdBy);
+                    @RewardConfigJson, @HoldDays, @PaymentJson, @RequireSms, @StartUtc, @EndUtc, 'draft', @createdBy);
             SELECT LAST_INSERT_ID();
             """, Args(v, new { createdBy }), cancellationToken: ct));
     }
@@ -103,6 +106,7 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         var changed = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             UPDATE campaigns SET name = @Name, description = @Description, cover_url = @CoverUrl, form_fields = @FormJson,
                    price = @price, reward_type = @RewardType, reward_rule = @reward, reward_bps = @RewardBps,
+                   reward_config = @RewardConfigJson, hold_days = @HoldDays,
                    payment_settings = @PaymentJson, require_sms = @RequireSms, start_time = @StartUtc, end_time = @EndUtc,
                    updated_at = UTC_TIMESTAMP(3)
             WHERE id = @id AND deleted_at IS NULL;

@@ -25,11 +25,16 @@ public sealed record OrderPage(IReadOnlyList<OrderAdminView> Items, long Total, 
 
 public sealed record PaymentView(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTimeOffset? SuccessTime, DateTimeOffset CreatedAt);
 
-public sealed record OrderRewardView(long Id, long UserId, long AmountFen, string Status, DateTimeOffset? SettledAt);
+public sealed record OrderRewardView(long Id, long UserId, int Level, long AmountFen, long ReversedFen, string Status, DateTimeOffset? SettledAt);
+
+public sealed record OrderRefundView(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset? SuccessTime);
 
 public sealed record OrderSyncView(IReadOnlyList<SyncEndpoints.SyncEntry> Entries);
 
-public sealed record OrderDetail(OrderAdminView Order, IReadOnlyList<PaymentView> Payments, IReadOnlyList<OrderRewardView> Rewards, OrderSyncView Sync);
+/// <param name="RefundableFen">What a paid order can still be refunded: the amount paid less the refunds that did not fail (0 unless paid).</param>
+public sealed record OrderDetail(
+    OrderAdminView Order, IReadOnlyList<PaymentView> Payments, IReadOnlyList<OrderRewardView> Rewards, OrderSyncView Sync,
+    IReadOnlyList<OrderRefundView> Refunds, long RefundableFen);
 
 /// <summary>Registration (public), the registrant's and admins' reads, the admin list, export and close (docs/API.md).</summary>
 public static class OrderEndpoints
@@ -259,12 +264,18 @@ public static class OrderEndpoints
             return Problems.NotFound("The order");
         }
 
-        var (payments, rewards, sync) = await orders.FindDetailAsync(id, ct);
+        var (payments, rewards, sync, refunds) = await orders.FindDetailAsync(id, ct);
+        var view = AdminView(row, MasksPhones(user));
+        var refundable = view.PayStatus is PayStatus.Paid or PayStatus.Refunded
+            ? Math.Max(0, view.AmountFen - refunds.Where(f => f.Status != "closed").Sum(f => f.AmountFen))
+            : 0;
         return TypedResults.Ok(new OrderDetail(
-            AdminView(row, MasksPhones(user)),
+            view,
             payments.Select(p => new PaymentView(p.Id, p.Attempt, p.OutTradeNo, p.Channel, p.AmountFen, p.Status, p.TransactionId, Utc(p.SuccessTime), Utc(p.CreatedAt))).ToList(),
-            rewards.Select(r => new OrderRewardView(r.Id, r.UserId, OrderStore.Fen(r.Amount), r.Status, Utc(r.SettledAt))).ToList(),
-            new OrderSyncView(sync.Select(s => new SyncEndpoints.SyncEntry(s.Entity, s.EntityId, s.Status, s.Attempts, s.LastError, Utc(s.SyncedAt), Utc(s.UpdatedAt))).ToList())));
+            rewards.Select(r => new OrderRewardView(r.Id, r.UserId, r.Level, OrderStore.Fen(r.Amount), r.ReversedFen, r.Status, Utc(r.SettledAt))).ToList(),
+            new OrderSyncView(sync.Select(s => new SyncEndpoints.SyncEntry(s.Entity, s.EntityId, s.Status, s.Attempts, s.LastError, Utc(s.SyncedAt), Utc(s.UpdatedAt))).ToList()),
+            refunds.Select(f => new OrderRefundView(f.OutRefundNo, f.AmountFen, f.Status, f.Reason, Utc(f.CreatedAt), Utc(f.SuccessTime))).ToList(),
+            refundable));
     }
 
     public static async Task<Results<Ok<OrderAdminView>, ProblemHttpResult>> CloseAsync(long id, OrderStore orders, IPaymentProvider provider, ILogger<OrderStore> logger, CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Dmh.Platform.Rewards;
 using Dmh.Contracts;
 using Dmh.Ingress.Participants;
 using Dmh.Platform;
@@ -56,7 +57,9 @@ public enum RepeatOutcome
 
 public sealed record PaymentRow(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTime? SuccessTime, DateTime CreatedAt);
 
-public sealed record RewardRow(long Id, long UserId, decimal Amount, string Status, DateTime? SettledAt);
+public sealed record RewardRow(long Id, long UserId, decimal Amount, int Level, long ReversedFen, string Status, DateTime? SettledAt);
+
+public sealed record RefundRow(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTime CreatedAt, DateTime? SuccessTime);
 
 public sealed record SyncRow(string Entity, long EntityId, string Status, int Attempts, string? LastError, DateTime? SyncedAt, DateTime UpdatedAt);
 
@@ -143,15 +146,36 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             }
         }
 
+        // The referrer chain is fixed here (issue 17): a new participant keeps who referred them, and the
+        // order keeps its referrer's referrer and theirs. Registrant or repeats end the chain (no cycles, no self).
+        long referrer2Id = 0, referrer3Id = 0;
+        if (referrerId > 0)
+        {
+            if (created)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE participants SET referred_by = @referrerId WHERE id = @Id AND referred_by = 0",
+                    new { referrerId, participant.Id }, tx, cancellationToken: ct));
+            }
+
+            var (up2, up3) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+                SELECT p1.referred_by, COALESCE(p2.referred_by, 0) FROM participants p1 LEFT JOIN participants p2 ON p2.id = p1.referred_by
+                WHERE p1.id = @referrerId
+                """, new { referrerId }, tx, cancellationToken: ct));
+            var chain = RewardRuleEngine.Beneficiaries(participant.Id, referrerId, up2, up3);
+            referrer2Id = chain.Count > 1 ? chain[1] : 0;
+            referrer3Id = chain.Count > 2 ? chain[2] : 0;
+        }
+
         try
         {
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-                INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, status, amount, pay_status)
-                VALUES (@CampaignId, @participantId, @Phone, @FormData, @ChannelId, @referrerId, @pending, @Amount, @unpaid);
+                INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, referrer2_id, referrer3_id, status, amount, pay_status)
+                VALUES (@CampaignId, @participantId, @Phone, @FormData, @ChannelId, @referrerId, @referrer2Id, @referrer3Id, @pending, @Amount, @unpaid);
                 SELECT LAST_INSERT_ID();
                 """, new
             {
-                order.CampaignId, participantId = participant.Id, order.Phone, order.FormData, order.ChannelId, referrerId,
+                order.CampaignId, participantId = participant.Id, order.Phone, order.FormData, order.ChannelId, referrerId, referrer2Id, referrer3Id,
                 pending = OrderStatus.Pending, order.Amount, unpaid = PayStatus.Unpaid,
             }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
@@ -253,7 +277,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         }
     }
 
-    public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync)> FindDetailAsync(long id, CancellationToken ct)
+    public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync, IReadOnlyList<RefundRow> Refunds)> FindDetailAsync(long id, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var payments = (await connection.QueryAsync<PaymentRow>(new CommandDefinition("""
@@ -262,13 +286,17 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             FROM payments WHERE order_id = @id ORDER BY attempt
             """, new { id }, cancellationToken: ct))).ToList();
         var rewards = (await connection.QueryAsync<RewardRow>(new CommandDefinition(
-            "SELECT id, user_id AS UserId, amount, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY id",
+            "SELECT id, user_id AS UserId, amount, level, reversed_fen AS ReversedFen, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY level, id",
             new { id }, cancellationToken: ct))).ToList();
         var sync = (await connection.QueryAsync<SyncRow>(new CommandDefinition("""
             SELECT entity, entity_id AS EntityId, status, attempts, last_error AS LastError, synced_at AS SyncedAt, updated_at AS UpdatedAt
             FROM sync_records WHERE order_id = @id ORDER BY entity, entity_id
             """, new { id }, cancellationToken: ct))).ToList();
-        return (payments, rewards, sync);
+        var refunds = (await connection.QueryAsync<RefundRow>(new CommandDefinition("""
+            SELECT out_refund_no AS OutRefundNo, amount_fen AS AmountFen, status, reason, created_at AS CreatedAt, success_time AS SuccessTime
+            FROM refunds WHERE order_id = @id ORDER BY id
+            """, new { id }, cancellationToken: ct))).ToList();
+        return (payments, rewards, sync, refunds);
     }
 
     public enum CloseOutcome

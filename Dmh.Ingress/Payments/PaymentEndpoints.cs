@@ -252,15 +252,19 @@ public static class PaymentEndpoints
             return Problems.Of(StatusCodes.Status409Conflict, "no-paid-attempt", "The payment provider knows no paid attempt of this order.");
         }
 
-        var amountFen = command?.AmountFen ?? paid.AmountFen;
-        if (amountFen < 1 || amountFen > paid.AmountFen)
+        if (command?.AmountFen is < 1)
         {
-            return Problems.Validation("amountFen", $"Between 1 and {paid.AmountFen}.");
+            return Problems.Validation("amountFen", "At least 1 fen.");
         }
 
-        // One refund per order: a retried click reuses the same out_refund_no, as WeChat requires.
         var adminId = long.TryParse(user.FindFirstValue("sub"), out var a) ? a : (long?)null;
-        var refund = await store.EnsureRefundAsync(paid, $"R{id}", amountFen, reason, adminId, ct);
+        var (created, refundable) = await store.CreateRefundAsync(paid, command?.AmountFen, reason, adminId, ct);
+        if (created is not { } refund)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "refund-exceeds-paid", "The refunds would exceed the amount paid.",
+                $"{refundable} fen can still be refunded.");
+        }
+
         if (RefundStatus.IsFinal(refund.Status))
         {
             return TypedResults.Ok(new RefundResponse(refund.OutRefundNo, refund.RefundId, refund.Status, refund.AmountFen));

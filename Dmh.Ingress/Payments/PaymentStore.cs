@@ -1,11 +1,13 @@
+using System.Globalization;
 using Dapper;
+using Dmh.Platform.Rewards;
 using Dmh.Contracts;
 using MySqlConnector;
 
 namespace Dmh.Ingress.Payments;
 
 /// <summary>The SQL of the payments feature (orders and campaigns are read, never written, except refunds).</summary>
-public sealed class PaymentStore(MySqlDataSource dataSource)
+public sealed class PaymentStore(MySqlDataSource dataSource, TimeProvider time)
 {
     public sealed record OrderToPay(
         long Id, string Status, string PayStatus, decimal Amount, string CampaignName, string? PaymentSettings,
@@ -101,58 +103,124 @@ public sealed class PaymentStore(MySqlDataSource dataSource)
             """, new { orderId, succeeded = PaymentStatus.Succeeded }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>The refund row for this out_refund_no, created on first use (a retried refund reuses it).</summary>
-    public async Task<RefundRow> EnsureRefundAsync(Attempt payment, string outRefundNo, long amountFen, string? reason, long? adminId, CancellationToken ct)
+    /// <summary>
+    /// A new refund <c>R{orderId}-{n}</c> of <paramref name="amountFen"/> (null: all that is left), unless
+    /// the sum of the order's refunds that did not fail would then exceed what was paid. A refund whose
+    /// provider call never got an answer (still <c>created</c>) is returned instead of a new one, so a
+    /// retry after a failure calls WeChat again with the same out_refund_no, as WeChat requires. The
+    /// order row is locked so that two concurrent calls cannot both pass the check.
+    /// </summary>
+    public async Task<(RefundRow? Refund, long RefundableFen)> CreateRefundAsync(
+        Attempt payment, long? amountFen, string? reason, long? adminId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("SELECT id FROM orders WHERE id = @OrderId FOR UPDATE", payment, tx, cancellationToken: ct));
+        var pending = await connection.QuerySingleOrDefaultAsync<RefundRow>(new CommandDefinition(
+            RefundSelect + " WHERE order_id = @OrderId AND status = 'created' ORDER BY id LIMIT 1", payment, tx, cancellationToken: ct));
+        var (count, taken) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT COUNT(*), COALESCE(SUM(IF(status = 'closed', 0, amount_fen)), 0) FROM refunds WHERE order_id = @OrderId",
+            payment, tx, cancellationToken: ct));
+        var refundable = payment.AmountFen - taken;
+        if (pending is not null)
+        {
+            await tx.CommitAsync(ct);
+            return (pending, refundable);
+        }
+
+        var amount = amountFen ?? refundable;
+        if (amount < 1 || amount > refundable)
+        {
+            return (null, refundable);
+        }
+
+        var outRefundNo = $"R{payment.OrderId}-{count + 1}";
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT IGNORE INTO refunds (order_id, payment_id, out_trade_no, out_refund_no, amount_fen, total_fen, reason, requested_by)
+            INSERT INTO refunds (order_id, payment_id, out_trade_no, out_refund_no, amount_fen, total_fen, reason, requested_by)
             VALUES (@orderId, @paymentId, @outTradeNo, @outRefundNo, @refundFen, @totalFen, @reason, @adminId)
-            """, new { orderId = payment.OrderId, paymentId = payment.PaymentId, outTradeNo = payment.OutTradeNo, outRefundNo, refundFen = amountFen, totalFen = payment.AmountFen, reason, adminId }, cancellationToken: ct));
-        return await connection.QuerySingleAsync<RefundRow>(new CommandDefinition("""
-            SELECT id, order_id AS OrderId, out_trade_no AS OutTradeNo, out_refund_no AS OutRefundNo, refund_id AS RefundId,
-                   amount_fen AS AmountFen, total_fen AS TotalFen, status
-            FROM refunds WHERE out_refund_no = @outRefundNo
-            """, new { outRefundNo }, cancellationToken: ct));
+            """, new { orderId = payment.OrderId, paymentId = payment.PaymentId, outTradeNo = payment.OutTradeNo, outRefundNo, refundFen = amount, totalFen = payment.AmountFen, reason, adminId },
+            tx, cancellationToken: ct));
+        var row = await connection.QuerySingleAsync<RefundRow>(new CommandDefinition(
+            RefundSelect + " WHERE out_refund_no = @outRefundNo", new { outRefundNo }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return (row, refundable - amount);
     }
+
+    private const string RefundSelect = """
+        SELECT id, order_id AS OrderId, out_trade_no AS OutTradeNo, out_refund_no AS OutRefundNo, refund_id AS RefundId,
+               amount_fen AS AmountFen, total_fen AS TotalFen, status
+        FROM refunds
+        """;
 
     public async Task RecordRefundCallAsync(long refundId, string? wechatRefundId, string status, string? error, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         // A notify may already have recorded the final state: never move back to processing.
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE refunds SET refund_id = COALESCE(@wechatRefundId, refund_id), last_error = @error,
                    status = CASE WHEN status IN (@success, @abnormal, @closed) THEN status ELSE @status END
             WHERE id = @refundId
             """, new { refundId, wechatRefundId, status, error, success = RefundStatus.Success, abnormal = RefundStatus.Abnormal, closed = RefundStatus.Closed },
-            cancellationToken: ct));
+            tx, cancellationToken: ct));
+        if (status == RefundStatus.Success)
+        {
+            var orderId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT order_id FROM refunds WHERE id = @refundId", new { refundId }, tx, cancellationToken: ct));
+            await ApplySuccessAsync(connection, tx, refundId, orderId, time.GetUtcNow().UtcDateTime, ct);
+        }
+
+        await tx.CommitAsync(ct);
     }
 
-    /// <summary>Records a verified refund notify; false when no such refund is stored (WeChat should retry).</summary>
+    /// <summary>
+    /// After a refund succeeded: the order's rewards reversed in proportion (issue 17; cumulative, so a
+    /// repeat reverses nothing more), and the order <c>refunded</c> once its successful refunds cover what was paid.
+    /// </summary>
+    private static async Task ApplySuccessAsync(MySqlConnection connection, MySqlTransaction tx, long refundId, long orderId, DateTime now, CancellationToken ct)
+    {
+        await RewardLedger.ReverseOrderAsync(connection, tx, orderId, refundId.ToString(CultureInfo.InvariantCulture), refundId, now, ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE orders o SET o.status = @refunded, o.pay_status = @payRefunded
+            WHERE o.id = @orderId AND o.pay_status = @paid
+              AND (SELECT COALESCE(SUM(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') >= o.amount * 100
+            """, new { orderId, refunded = OrderStatus.Refunded, payRefunded = PayStatus.Refunded, paid = PayStatus.Paid }, tx, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Records a verified refund notify; false when no such refund is stored (WeChat should retry). A
+    /// success reverses the order's rewards in proportion (issue 17) in the same transaction; a repeated
+    /// notify reverses nothing more. The order is <c>refunded</c> once its successful refunds cover what was paid.
+    /// </summary>
     public async Task<bool> RecordRefundNotifyAsync(string outRefundNo, string? refundId, string status, DateTimeOffset? successTime, DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var orderId = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT order_id FROM refunds WHERE out_refund_no = @outRefundNo FOR UPDATE", new { outRefundNo }, tx, cancellationToken: ct));
-        if (orderId is null)
+        var refund = await connection.QuerySingleOrDefaultAsync<RefundState>(new CommandDefinition(
+            "SELECT id AS Id, order_id AS OrderId, status AS Status FROM refunds WHERE out_refund_no = @outRefundNo FOR UPDATE", new { outRefundNo }, tx, cancellationToken: ct));
+        if (refund is not { } found)
         {
             return false;
         }
 
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE refunds SET status = @status, refund_id = COALESCE(@refundId, refund_id), success_time = @successTime,
-                   notified_at = @now, last_error = NULL
-            WHERE out_refund_no = @outRefundNo
-            """, new { outRefundNo, refundId, status, successTime = successTime?.UtcDateTime, now = now.UtcDateTime }, tx, cancellationToken: ct));
-        if (status == RefundStatus.Success)
+        // A final status never changes again (WeChat may repeat a notify); a repeated success reverses nothing more.
+        if (!RefundStatus.IsFinal(found.Status))
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE orders SET status = @refunded, pay_status = @payRefunded WHERE id = @orderId AND pay_status = @paid",
-                new { orderId, refunded = OrderStatus.Refunded, payRefunded = PayStatus.Refunded, paid = PayStatus.Paid }, tx, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE refunds SET status = @status, refund_id = COALESCE(@refundId, refund_id), success_time = @successTime,
+                       notified_at = @now, last_error = NULL
+                WHERE id = @Id
+                """, new { found.Id, refundId, status, successTime = successTime?.UtcDateTime, now = now.UtcDateTime }, tx, cancellationToken: ct));
+        }
+
+        if ((RefundStatus.IsFinal(found.Status) ? found.Status : status) == RefundStatus.Success)
+        {
+            await ApplySuccessAsync(connection, tx, found.Id, found.OrderId, now.UtcDateTime, ct);
         }
 
         await tx.CommitAsync(ct);
         return true;
     }
+
+    private sealed record RefundState(long Id, long OrderId, string Status);
 }

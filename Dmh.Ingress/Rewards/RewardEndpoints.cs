@@ -3,7 +3,7 @@ using Dapper;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
-using Dmh.Platform;
+using Dmh.Platform.Rewards;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 
@@ -20,21 +20,52 @@ public static class RewardEndpoints
         rewards.MapGet("/", ListReferrersAsync).RequireAuthorization(Policies.AdminRead);
         rewards.MapGet("/balance/{userId:long}", GetBalanceAsync).RequireAuthorization();
         rewards.MapGet("/{userId:long}", ListRewardsAsync).RequireAuthorization();
+        rewards.MapGet("/records", ListRecordsAsync).RequireAuthorization(Policies.AdminRead);
+        rewards.MapGet("/{userId:long}/ledger", ListLedgerAsync).RequireAuthorization(Policies.AdminRead);
+        rewards.MapPost("/{userId:long}/adjustments", AdjustAsync).RequireAuthorization(Policies.AdminOnly);
         app.MapGet("/api/v1/me/rewards", GetMineAsync).WithTags("Rewards").RequireAuthorization(Policies.Participant);
         return app;
     }
 
-    public sealed record Balance(long UserId, long BalanceFen, long TotalRewardFen, long Version);
+    /// <summary>A participant's buckets; balanceFen (= frozen + available) and totalRewardFen (= totalEarned) are kept for old clients.</summary>
+    public sealed record Balance(long UserId, long FrozenFen, long AvailableFen, long WithdrawingFen, long PaidOutFen, long TotalEarnedFen, long Version)
+    {
+        public long BalanceFen => FrozenFen + AvailableFen;
 
-    public sealed record RewardItem(long Id, long OrderId, long CampaignId, long AmountFen, string Status, DateTimeOffset? SettledAt);
+        public long TotalRewardFen => TotalEarnedFen;
+    }
+
+    public sealed record RewardItem(
+        long Id, long OrderId, long CampaignId, string? CampaignTitle, string? FriendName, string FriendPhoneMasked, int Level,
+        long AmountFen, long ReversedFen, string Status, DateTimeOffset? SettledAt, DateTimeOffset? AvailableAt);
 
     public sealed record RewardPage(IReadOnlyList<RewardItem> Items, long Total, int Page, int PageSize);
 
-    public sealed record Referrer(long ParticipantId, string PhoneMasked, long BalanceFen, long TotalRewardFen, long RewardCount);
+    public sealed record Referrer(
+        long ParticipantId, string? Name, string PhoneMasked, long BalanceFen, long TotalRewardFen, long RewardCount,
+        long FrozenFen, long AvailableFen, long WithdrawingFen, long PaidOutFen, long TotalEarnedFen);
 
     public sealed record ReferrerPage(IReadOnlyList<Referrer> Items, long Total, int Page, int PageSize);
 
-    public sealed record MyRewards(long ParticipantId, string ReferralCode, long BalanceFen, long TotalRewardFen, IReadOnlyList<RewardItem> Items);
+    public sealed record MyRewards(
+        long ParticipantId, string ReferralCode, long FrozenFen, long AvailableFen, long WithdrawingFen, long PaidOutFen, long TotalEarnedFen,
+        long BalanceFen, long TotalRewardFen, IReadOnlyList<RewardItem> Items);
+
+    public sealed record RecordItem(
+        long Id, long UserId, string? Name, string PhoneMasked, long OrderId, long CampaignId, string? CampaignTitle, int Level,
+        long AmountFen, long ReversedFen, string Status, DateTimeOffset? SettledAt, DateTimeOffset? AvailableAt);
+
+    public sealed record RecordPage(IReadOnlyList<RecordItem> Items, long Total, int Page, int PageSize);
+
+    public sealed record LedgerItem(
+        long Id, string Kind, long FrozenDeltaFen, long AvailableDeltaFen, long WithdrawingDeltaFen, long PaidOutDeltaFen,
+        long? RewardId, long? OrderId, string BusinessKey, string? Reason, string? Actor, DateTimeOffset CreatedAt);
+
+    public sealed record LedgerPage(Balance Balance, IReadOnlyList<LedgerItem> Items, long Total, int Page, int PageSize);
+
+    public sealed record AdjustmentCommand(long? AmountFen, string? Reason);
+
+    public sealed record AdjustmentResult(LedgerItem Entry, Balance Balance);
 
     private static async Task<Results<Ok<Balance>, ProblemHttpResult>> GetBalanceAsync(long userId, ClaimsPrincipal user, MySqlDataSource db, CancellationToken ct)
     {
@@ -84,7 +115,8 @@ public static class RewardEndpoints
 
         var balance = await ReadBalanceAsync(connection, id, ct);
         var items = await ReadRewardsAsync(connection, id, 0, MaxPageSize, ct);
-        return TypedResults.Ok(new MyRewards(id, code, balance.BalanceFen, balance.TotalRewardFen, items));
+        return TypedResults.Ok(new MyRewards(id, code, balance.FrozenFen, balance.AvailableFen, balance.WithdrawingFen, balance.PaidOutFen,
+            balance.TotalEarnedFen, balance.BalanceFen, balance.TotalRewardFen, items));
     }
 
     private static async Task<Results<Ok<ReferrerPage>, ProblemHttpResult>> ListReferrersAsync(MySqlDataSource db, CancellationToken ct, int page = 1, int pageSize = 20)
@@ -96,16 +128,161 @@ public static class RewardEndpoints
 
         await using var connection = await db.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM user_balances", cancellationToken: ct));
-        var rows = await connection.QueryAsync<(long UserId, string? Phone, decimal Balance, decimal TotalReward, long RewardCount)>(new CommandDefinition("""
-            SELECT b.user_id, p.phone, b.balance, b.total_reward,
-                   (SELECT COUNT(*) FROM rewards r WHERE r.user_id = b.user_id) AS reward_count
+        var rows = await connection.QueryAsync<ReferrerRow>(new CommandDefinition($"""
+            SELECT b.user_id AS UserId, p.phone AS Phone, {NameOf("b.user_id")} AS Name,
+                   (SELECT COUNT(*) FROM rewards r WHERE r.user_id = b.user_id) AS RewardCount,
+                   b.frozen_fen AS FrozenFen, b.available_fen AS AvailableFen, b.withdrawing_fen AS WithdrawingFen,
+                   b.paid_out_fen AS PaidOutFen, b.total_earned_fen AS TotalEarnedFen
             FROM user_balances b LEFT JOIN participants p ON p.id = b.user_id
-            ORDER BY b.total_reward DESC, b.user_id
+            ORDER BY b.total_earned_fen DESC, b.user_id
             LIMIT @Limit OFFSET @Offset
             """, new { Limit = pageSize, Offset = (page - 1) * pageSize }, cancellationToken: ct));
-        var items = rows.Select(r => new Referrer(r.UserId, PhoneNumbers.Mask(r.Phone), Money.YuanToFen(r.Balance), Money.YuanToFen(r.TotalReward), r.RewardCount)).ToList();
+        var items = rows.Select(r => new Referrer(r.UserId, r.Name, PhoneNumbers.Mask(r.Phone), r.FrozenFen + r.AvailableFen, r.TotalEarnedFen, r.RewardCount,
+            r.FrozenFen, r.AvailableFen, r.WithdrawingFen, r.PaidOutFen, r.TotalEarnedFen)).ToList();
         return TypedResults.Ok(new ReferrerPage(items, total, page, pageSize));
     }
+
+    private sealed record ReferrerRow(long UserId, string? Phone, string? Name, long RewardCount, long FrozenFen, long AvailableFen, long WithdrawingFen, long PaidOutFen, long TotalEarnedFen);
+
+    /// <summary>The name the participant gave in their latest order's form (the reserved <c>name</c> key), if any.</summary>
+    private static string NameOf(string participantId) => $"""
+        (SELECT JSON_UNQUOTE(JSON_EXTRACT(o.form_data, '$.name')) FROM orders o WHERE o.participant_id = {participantId} ORDER BY o.id DESC LIMIT 1)
+        """;
+
+    private static async Task<Results<Ok<RecordPage>, ProblemHttpResult>> ListRecordsAsync(
+        MySqlDataSource db, CancellationToken ct, long? campaignId = null, string? status = null, long? userId = null, int page = 1, int pageSize = 20)
+    {
+        if (BadPage(page, pageSize) is { } bad)
+        {
+            return bad;
+        }
+
+        if (status is not (null or RewardStatus.Frozen or RewardStatus.Available or RewardStatus.Reversed))
+        {
+            return Problems.Validation("status", "status is frozen, available or reversed.");
+        }
+
+        var where = "1 = 1";
+        if (campaignId is not null)
+        {
+            where += " AND r.campaign_id = @campaignId";
+        }
+
+        if (status is not null)
+        {
+            where += " AND r.status = @status";
+        }
+
+        if (userId is not null)
+        {
+            where += " AND r.user_id = @userId";
+        }
+
+        var args = new { campaignId, status, userId, Limit = pageSize, Offset = (page - 1) * pageSize };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM rewards r WHERE {where}", args, cancellationToken: ct));
+        var rows = await connection.QueryAsync<RecordRow>(new CommandDefinition($"""
+            SELECT r.id AS Id, r.user_id AS UserId, {NameOf("r.user_id")} AS Name, p.phone AS Phone, r.order_id AS OrderId, r.campaign_id AS CampaignId,
+                   c.name AS CampaignTitle, r.level AS Level, r.amount_fen AS AmountFen, r.reversed_fen AS ReversedFen, r.status AS Status,
+                   r.settled_at AS SettledAt, r.available_at AS AvailableAt
+            FROM rewards r LEFT JOIN participants p ON p.id = r.user_id LEFT JOIN campaigns c ON c.id = r.campaign_id
+            WHERE {where} ORDER BY r.id DESC LIMIT @Limit OFFSET @Offset
+            """, args, cancellationToken: ct));
+        var items = rows.Select(r => new RecordItem(r.Id, r.UserId, r.Name, PhoneNumbers.Mask(r.Phone), r.OrderId, r.CampaignId, r.CampaignTitle, r.Level,
+            r.AmountFen, r.ReversedFen, r.Status, Utc(r.SettledAt), Utc(r.AvailableAt))).ToList();
+        return TypedResults.Ok(new RecordPage(items, total, page, pageSize));
+    }
+
+    private sealed record RecordRow(
+        long Id, long UserId, string? Name, string? Phone, long OrderId, long CampaignId, string? CampaignTitle, int Level,
+        long AmountFen, long ReversedFen, string Status, DateTime? SettledAt, DateTime? AvailableAt);
+
+    private static async Task<Results<Ok<LedgerPage>, ProblemHttpResult>> ListLedgerAsync(
+        long userId, MySqlDataSource db, CancellationToken ct, int page = 1, int pageSize = 20)
+    {
+        if (BadPage(page, pageSize) is { } bad)
+        {
+            return bad;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM reward_ledger WHERE user_id = @userId", new { userId }, cancellationToken: ct));
+        var items = (await connection.QueryAsync<LedgerRow>(new CommandDefinition(
+            LedgerSelect + " WHERE user_id = @userId ORDER BY id DESC LIMIT @Limit OFFSET @Offset",
+            new { userId, Limit = pageSize, Offset = (page - 1) * pageSize }, cancellationToken: ct))).Select(ToItem).ToList();
+        return TypedResults.Ok(new LedgerPage(await ReadBalanceAsync(connection, userId, ct), items, total, page, pageSize));
+    }
+
+    private const string LedgerSelect = """
+        SELECT id AS Id, kind AS Kind, frozen_delta_fen AS FrozenDeltaFen, available_delta_fen AS AvailableDeltaFen,
+               withdrawing_delta_fen AS WithdrawingDeltaFen, paid_out_delta_fen AS PaidOutDeltaFen, reward_id AS RewardId,
+               order_id AS OrderId, business_key AS BusinessKey, reason AS Reason, actor AS Actor, created_at AS CreatedAt
+        FROM reward_ledger
+        """;
+
+    private sealed record LedgerRow(
+        long Id, string Kind, long FrozenDeltaFen, long AvailableDeltaFen, long WithdrawingDeltaFen, long PaidOutDeltaFen,
+        long? RewardId, long? OrderId, string BusinessKey, string? Reason, string? Actor, DateTime CreatedAt);
+
+    private static LedgerItem ToItem(LedgerRow r) => new(r.Id, r.Kind, r.FrozenDeltaFen, r.AvailableDeltaFen, r.WithdrawingDeltaFen, r.PaidOutDeltaFen,
+        r.RewardId, r.OrderId, r.BusinessKey, r.Reason, r.Actor, Utc(r.CreatedAt)!.Value);
+
+    public const long MaxAdjustmentFen = 10_000_000;
+
+    /// <summary>
+    /// A manual adjustment of <c>available</c> by an admin (role admin only), with its reason, in the
+    /// ledger. An <c>Idempotency-Key</c> header makes a retried request write nothing twice (the entry
+    /// written first is answered); without it every call is a new adjustment.
+    /// </summary>
+    private static async Task<Results<Created<AdjustmentResult>, Ok<AdjustmentResult>, ProblemHttpResult>> AdjustAsync(
+        long userId, AdjustmentCommand? command, HttpRequest request, ClaimsPrincipal user, MySqlDataSource db, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (command?.AmountFen is not { } amount || amount == 0 || Math.Abs(amount) > MaxAdjustmentFen)
+        {
+            errors.Add("amountFen", $"A non-zero amount in fen, at most {MaxAdjustmentFen} either way.");
+        }
+
+        var reason = command?.Reason?.Trim();
+        if (reason is not { Length: >= 1 and <= 200 })
+        {
+            errors.Add("reason", "A reason of 1 to 200 characters.");
+        }
+
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (key.Length > 64)
+        {
+            errors.Add("Idempotency-Key", "At most 64 characters.");
+        }
+
+        if (errors.Any)
+        {
+            return Problems.Validation(errors);
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM participants WHERE id = @userId)", new { userId }, cancellationToken: ct)))
+        {
+            return Problems.NotFound("The participant");
+        }
+
+        var actor = user.FindFirstValue("name") ?? user.FindFirstValue("sub") ?? "admin";
+        var businessKey = key.Length > 0 ? $"adjustment:{userId}:{key}" : $"adjustment:{userId}:{Guid.NewGuid():N}";
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var written = await RewardLedger.ApplyAsync(connection, tx, new LedgerEntry(userId, LedgerKind.Adjustment, businessKey, time.GetUtcNow().UtcDateTime,
+            AvailableDelta: command!.AmountFen!.Value, Reason: reason, Actor: actor.Length > 64 ? actor[..64] : actor), ct);
+        var entry = await connection.QuerySingleAsync<LedgerRow>(new CommandDefinition(
+            LedgerSelect + " WHERE business_key = @businessKey", new { businessKey }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        var result = new AdjustmentResult(ToItem(entry), await ReadBalanceAsync(connection, userId, ct));
+        return written
+            ? TypedResults.Created($"/api/v1/rewards/{userId}/ledger", result)
+            : TypedResults.Ok(result);
+    }
+
+    private static DateTimeOffset? Utc(DateTime? value) => value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
 
     /// <summary>"13800138000" → "138****8000".</summary>
     private static bool MayRead(ClaimsPrincipal user, long userId) => user.IsAdmin() || user.ParticipantId() == userId;
@@ -118,24 +295,28 @@ public static class RewardEndpoints
             ? Problems.InvalidPaging($"page must be ≥ 1 and pageSize 1..{MaxPageSize}.")
             : null;
 
-    private static async Task<Balance> ReadBalanceAsync(MySqlConnection connection, long userId, CancellationToken ct)
-    {
-        var row = await connection.QuerySingleOrDefaultAsync<BalanceRow>(new CommandDefinition(
-            "SELECT balance AS Balance, total_reward AS TotalReward, version AS Version FROM user_balances WHERE user_id = @UserId", new { UserId = userId }, cancellationToken: ct));
-        return row is { } r
-            ? new Balance(userId, Money.YuanToFen(r.Balance), Money.YuanToFen(r.TotalReward), r.Version)
-            : new Balance(userId, 0, 0, 0);
-    }
-
-    private sealed record BalanceRow(decimal Balance, decimal TotalReward, long Version);
+    private static async Task<Balance> ReadBalanceAsync(MySqlConnection connection, long userId, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<Balance>(new CommandDefinition("""
+            SELECT user_id AS UserId, frozen_fen AS FrozenFen, available_fen AS AvailableFen, withdrawing_fen AS WithdrawingFen,
+                   paid_out_fen AS PaidOutFen, total_earned_fen AS TotalEarnedFen, version AS Version
+            FROM user_balances WHERE user_id = @UserId
+            """, new { UserId = userId }, cancellationToken: ct))
+        ?? new Balance(userId, 0, 0, 0, 0, 0, 0);
 
     private static async Task<IReadOnlyList<RewardItem>> ReadRewardsAsync(MySqlConnection connection, long userId, int offset, int limit, CancellationToken ct)
     {
-        var rows = await connection.QueryAsync<(long Id, long OrderId, long CampaignId, decimal Amount, string Status, DateTime? SettledAt)>(new CommandDefinition("""
-            SELECT id, order_id, campaign_id, amount, status, settled_at FROM rewards
-            WHERE user_id = @UserId ORDER BY id DESC LIMIT @Limit OFFSET @Offset
+        var rows = await connection.QueryAsync<RewardRow>(new CommandDefinition("""
+            SELECT r.id AS Id, r.order_id AS OrderId, r.campaign_id AS CampaignId, c.name AS CampaignTitle,
+                   JSON_UNQUOTE(JSON_EXTRACT(o.form_data, '$.name')) AS FriendName, o.phone AS FriendPhone, r.level AS Level,
+                   r.amount_fen AS AmountFen, r.reversed_fen AS ReversedFen, r.status AS Status, r.settled_at AS SettledAt, r.available_at AS AvailableAt
+            FROM rewards r LEFT JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN orders o ON o.id = r.order_id
+            WHERE r.user_id = @UserId ORDER BY r.id DESC LIMIT @Limit OFFSET @Offset
             """, new { UserId = userId, Limit = limit, Offset = offset }, cancellationToken: ct));
-        return rows.Select(r => new RewardItem(r.Id, r.OrderId, r.CampaignId, Money.YuanToFen(r.Amount), r.Status,
-            r.SettledAt is { } s ? new DateTimeOffset(DateTime.SpecifyKind(s, DateTimeKind.Utc)) : null)).ToList();
+        return rows.Select(r => new RewardItem(r.Id, r.OrderId, r.CampaignId, r.CampaignTitle, r.FriendName, PhoneNumbers.Mask(r.FriendPhone), r.Level,
+            r.AmountFen, r.ReversedFen, r.Status, Utc(r.SettledAt), Utc(r.AvailableAt))).ToList();
     }
+
+    private sealed record RewardRow(
+        long Id, long OrderId, long CampaignId, string? CampaignTitle, string? FriendName, string? FriendPhone, int Level,
+        long AmountFen, long ReversedFen, string Status, DateTime? SettledAt, DateTime? AvailableAt);
 }

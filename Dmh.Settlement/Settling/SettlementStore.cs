@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Dmh.Contracts;
 using Dmh.Platform;
+using Dmh.Platform.Rewards;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -31,8 +32,8 @@ public sealed class AttemptNeverPrepaidException(string message) : Exception(mes
 
 /// <summary>
 /// One MySQL transaction per payment: order paid (conditional on still unpaid), payment attempt
-/// succeeded, reward (unique per order and beneficiary), balance (optimistic <c>version</c>) and the
-/// sync outbox rows. READ COMMITTED so that a retry after a version conflict reads the committed
+/// succeeded, rewards of up to three levels (unique per order and beneficiary) with their
+/// credit ledger rows, balances (optimistic <c>version</c>) and the sync outbox rows. READ COMMITTED so that a retry after a version conflict reads the committed
 /// balance: under REPEATABLE READ a plain SELECT would keep returning the old snapshot and spin.
 /// </summary>
 public sealed class SettlementStore(
@@ -75,7 +76,7 @@ public sealed class SettlementStore(
     /// costs at 500 payments/s (each one wakes a thread on both sides, and on this kind of virtual machine
     /// the wake-ups cost as much CPU as the statements), and this takes two: begin, mark paid and read;
     /// reward, outbox, balance and commit. A version conflict stops the second before its COMMIT (see
-    /// <see cref="RewardBalanceOutboxSql"/>); the retry then adds two round trips and the commit one.
+    /// <see cref="CreditsSql"/>); the retry then adds two round trips and the commit one.
     /// Any failure rolls back before it is rethrown, so the connection is never left inside a transaction.
     /// </summary>
     private async Task<SettleResult> SettleOnceAsync(MySqlConnection connection, PaymentSucceeded payment, CancellationToken ct)
@@ -151,50 +152,226 @@ public sealed class SettlementStore(
             return new SettleResult(SettleOutcome.Duplicate, row.OrderId, null, []);
         }
 
-        var amountFen = 0L;
-        var beneficiary = RewardRules.Beneficiary(row.ReferrerId, row.ParticipantId);
-        if (beneficiary is not null)
+        var config = RewardConfig.FromStored(row.RewardConfig, row.HoldDays ?? RewardConfig.DefaultHoldDays, row.RewardType, row.RewardRule ?? 0m, row.RewardBps ?? 0);
+        var chain = RewardRuleEngine.Beneficiaries(row.ParticipantId, row.ReferrerId, row.Referrer2Id, row.Referrer3Id);
+        if (chain.Count > 0 && row.RewardType is null)
         {
-            if (row.RewardType is null)
-            {
-                throw new SettlementRejectedException($"Campaign {row.CampaignId} of order {row.OrderId} does not exist.");
-            }
-
-            amountFen = RewardRules.AmountFen(row.RewardType, row.RewardRule ?? 0m, row.RewardBps ?? 0, payment.TotalFen);
+            throw new SettlementRejectedException($"Campaign {row.CampaignId} of order {row.OrderId} does not exist.");
         }
 
-        if (beneficiary is not { } userId || amountFen <= 0)
+        var credits = chain.Count == 0 ? [] : await CreditsAsync(connection, row, config, chain, payment.TotalFen, now, ct);
+        if (credits.Count == 0 && row.RefundedFen == 0)
         {
             await connection.ExecuteAsync(new CommandDefinition(OrderOutboxSql + CommitSql, args, cancellationToken: ct));
             return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
         }
 
-        // A missing balance row is created at version 0; if another settlement creates it first, the
-        // version check below sees a conflict like any other.
-        args.AddDynamicParams(new { UserId = userId, Amount = Money.FenToYuan(amountFen), Version = row.BalanceVersion ?? 0 });
-        var sql = (row.BalanceVersion is null ? CreateBalanceSql : "") + RewardBalanceOutboxSql;
-        long rewardId;
+        // Refunds recorded before this settlement (the order row lock orders them, see
+        // RewardLedger.ReverseOrderAsync): reverse in this transaction, so the COMMIT waits for that.
+        var commitInBatch = row.RefundedFen == 0;
+        var available = config.HoldDays == 0;
+        args.AddDynamicParams(new
+        {
+            Status = available ? RewardStatus.Available : RewardStatus.Frozen,
+            AvailableAt = now.AddDays(config.HoldDays),
+        });
+        for (var i = 0; i < credits.Count; i++)
+        {
+            var c = credits[i];
+            args.Add($"U{i}", c.UserId);
+            args.Add($"V{i}", c.Version ?? 0);
+            args.Add($"Fen{i}", c.AmountFen);
+            args.Add($"F{i}", available ? 0 : c.AmountFen);
+            args.Add($"A{i}", available ? c.AmountFen : 0);
+            args.Add($"Yuan{i}", Money.FenToYuan(c.AmountFen));
+            args.Add($"Level{i}", c.Level);
+            args.Add($"Snap{i}", config.SnapshotJson(c.Level));
+        }
+
+        var sql = CreditsSql(credits, commitInBatch);
+        long[] rewardIds;
         try
         {
-            rewardId = await connection.QuerySingleAsync<long>(new CommandDefinition(sql, args, cancellationToken: ct));
+            rewardIds = (await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(sql, args, cancellationToken: ct))).ToArray(credits.Count);
         }
         catch (MySqlException ex) when (ex.Number == ErSignalException && ex.Message == BalanceVersionChanged)
         {
-            // Everything before the balance UPDATE stands and the transaction is still open.
-            rewardId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT CAST(@dmh_reward_id AS SIGNED)", cancellationToken: ct));
-            await RetryBalanceAsync(connection, args, ct);
+            // Everything before the check stands and the transaction is still open: retry the balances that did not move.
+            var state = await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(ReadCreditStateSql, cancellationToken: ct));
+            rewardIds = state.ToArray(credits.Count);
+            var moved = state.Moved(credits.Count);
+            for (var i = 0; i < credits.Count; i++)
+            {
+                if (rewardIds[i] > 0 && !moved[i])
+                {
+                    await RetryBalanceAsync(connection, args, i, ct);
+                }
+            }
+
+            commitInBatch = false;
+        }
+
+        if (row.RefundedFen > 0)
+        {
+            await RewardLedger.ReverseOrderAsync(connection, null, row.OrderId, $"settle-{row.OrderId}", null, now, ct);
+        }
+
+        if (!commitInBatch)
+        {
             await CommitAsync(connection, ct);
         }
 
-        if (rewardId == 0)
+        var written = rewardIds.Where(id => id > 0).ToList();
+        if (written.Count == 0)
         {
-            // The order was unpaid yet already rewarded: only possible after a manual data repair; the existing reward stays.
+            // The order was unpaid yet already rewarded: only possible after a manual data repair; the existing rewards stay.
             return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
         }
 
-        return new SettleResult(SettleOutcome.Settled, row.OrderId, rewardId,
-            [new SyncRequested(SyncEntities.Order, row.OrderId), new SyncRequested(SyncEntities.Reward, rewardId)]);
+        return new SettleResult(SettleOutcome.Settled, row.OrderId, written[0],
+            [new SyncRequested(SyncEntities.Order, row.OrderId), .. written.Select(id => new SyncRequested(SyncEntities.Reward, id))]);
     }
+
+    /// <summary>One level's reward to write: beneficiary, level, amount and the balance version read before.</summary>
+    private sealed record Credit(long UserId, int Level, long AmountFen, long? Version);
+
+    /// <summary>
+    /// The reward of each level of the chain. A rule with tiers or caps needs what the beneficiaries
+    /// already have in this campaign: their balance rows are created and locked first (in id order),
+    /// so two settlements for one beneficiary count one after the other. One more round trip, only
+    /// for such rules.
+    /// </summary>
+    private static async Task<IReadOnlyList<Credit>> CreditsAsync(
+        MySqlConnection connection, AttemptRow row, RewardConfig config, IReadOnlyList<long> chain, long priceFen, DateTime now, CancellationToken ct)
+    {
+        var levels = chain.Take(config.Levels.Count).ToList();
+        long?[] versions = [row.BalanceVersion, row.Balance2Version, row.Balance3Version];
+        var stats = new Dictionary<long, List<StatsRow>>();
+        if (config.NeedsStats && levels.Count > 0)
+        {
+            var ids = levels.Order().ToList();
+            using var multi = await connection.QueryMultipleAsync(new CommandDefinition(StatsSql(ids.Count), StatsArgs(ids, row.CampaignId, now), cancellationToken: ct));
+            var locked = (await multi.ReadAsync<(long UserId, long Version)>()).ToDictionary(v => v.UserId, v => v.Version);
+            foreach (var s in await multi.ReadAsync<StatsRow>())
+            {
+                (stats.TryGetValue(s.UserId, out var list) ? list : stats[s.UserId] = []).Add(s);
+            }
+
+            for (var i = 0; i < levels.Count; i++)
+            {
+                versions[i] = locked[levels[i]];
+            }
+        }
+
+        var credits = new List<Credit>();
+        for (var i = 0; i < levels.Count; i++)
+        {
+            var mine = stats.GetValueOrDefault(levels[i]) ?? [];
+            var level = i + 1;
+            var beneficiaryStats = new BeneficiaryStats(
+                (int)mine.Where(s => s.Level == level).Sum(s => s.Count), (int)mine.Sum(s => s.Count),
+                mine.Sum(s => s.TotalFen), mine.Sum(s => s.TodayFen));
+            var amount = RewardRuleEngine.AmountFen(config.Levels[i], config.Caps, priceFen, beneficiaryStats);
+            if (amount > 0)
+            {
+                credits.Add(new Credit(levels[i], level, amount, versions[i]));
+            }
+        }
+
+        return credits;
+    }
+
+    private sealed record StatsRow(long UserId, int Level, long Count, long TotalFen, long TodayFen);
+
+    private static DynamicParameters StatsArgs(List<long> ids, long campaignId, DateTime now)
+    {
+        var args = new DynamicParameters(new { CampaignId = campaignId, DayStart = RewardRuleEngine.BeijingDayStartUtc(new DateTimeOffset(now, TimeSpan.Zero)) });
+        for (var i = 0; i < ids.Count; i++)
+        {
+            args.Add($"S{i}", ids[i]);
+        }
+
+        return args;
+    }
+
+    private static string StatsSql(int count)
+    {
+        var ids = string.Join(", ", Enumerable.Range(0, count).Select(i => $"@S{i}"));
+        return $"""
+            INSERT INTO user_balances (user_id) VALUES {string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@S{i})"))}
+            ON DUPLICATE KEY UPDATE user_id = user_id;
+            SELECT user_id, version FROM user_balances WHERE user_id IN ({ids}) FOR UPDATE;
+            SELECT user_id AS UserId, level AS Level, COUNT(*) AS Count, COALESCE(SUM(amount_fen), 0) AS TotalFen,
+                   COALESCE(SUM(IF(settled_at >= @DayStart, amount_fen, 0)), 0) AS TodayFen
+            FROM rewards WHERE campaign_id = @CampaignId AND user_id IN ({ids}) GROUP BY user_id, level;
+            """;
+    }
+
+    private sealed record RewardIds(long R0, long R1, long R2, long B0, long B1, long B2)
+    {
+        public long[] ToArray(int count) => new[] { R0, R1, R2 }.Take(count).ToArray();
+
+        public bool[] Moved(int count) => new[] { B0 == 1, B1 == 1, B2 == 1 }.Take(count).ToArray();
+    }
+
+    private const string ReadCreditStateSql = """
+        SELECT CAST(COALESCE(@dmh_r0, 0) AS SIGNED) AS R0, CAST(COALESCE(@dmh_r1, 0) AS SIGNED) AS R1, CAST(COALESCE(@dmh_r2, 0) AS SIGNED) AS R2,
+               CAST(COALESCE(@dmh_b0, 0) AS SIGNED) AS B0, CAST(COALESCE(@dmh_b1, 0) AS SIGNED) AS B1, CAST(COALESCE(@dmh_b2, 0) AS SIGNED) AS B2
+        """;
+
+    /// <summary>
+    /// The rewards (their ids only when this statement inserted them), their credit ledger rows, the
+    /// outbox rows, each balance under the optimistic lock (only with a new reward) and the COMMIT, in
+    /// one round trip. When a version read before has changed, its UPDATE changes nothing and
+    /// <c>dmh_stop_if</c> (a procedure, see migration V0500) ends the round trip with an error before
+    /// COMMIT, leaving the transaction open for the retry. The SELECT comes after COMMIT so that its
+    /// answer also says the commit succeeded.
+    /// </summary>
+    private static string CreditsSql(IReadOnlyList<Credit> credits, bool commit)
+    {
+        var sql = new System.Text.StringBuilder("SET @dmh_r0 = 0, @dmh_r1 = 0, @dmh_r2 = 0, @dmh_b0 = 0, @dmh_b1 = 0, @dmh_b2 = 0;\n");
+        for (var i = 0; i < credits.Count; i++)
+        {
+            if (credits[i].Version is null)
+            {
+                // A missing balance row is created at version 0; if another settlement creates it first, the version check sees a conflict like any other.
+                sql.Append(CreateBalanceSql.Replace("@UserId", $"@U{i}", StringComparison.Ordinal));
+            }
+
+            sql.Append(CreditSql.Replace("{i}", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        }
+
+        sql.Append(OrderOutboxRowSql);
+        for (var i = 0; i < credits.Count; i++)
+        {
+            sql.Append($"\nUNION ALL SELECT 'reward', @dmh_r{i}, @OrderId, 'pending', @Now FROM DUAL WHERE @dmh_r{i} > 0");
+        }
+
+        sql.Append(OutboxUpsert).Append(";\n");
+        var conflicts = string.Join(" OR ", Enumerable.Range(0, credits.Count).Select(i => $"(@dmh_r{i} > 0 AND @dmh_b{i} <> 1)"));
+        sql.Append($"CALL dmh_stop_if({conflicts}, '{BalanceVersionChanged}');\n");
+        if (commit)
+        {
+            sql.Append("COMMIT;\n");
+        }
+
+        sql.Append(ReadCreditStateSql);
+        return sql.ToString();
+    }
+
+    private const string CreditSql = """
+        INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, level, amount, amount_fen, status, settled_at, available_at, rule_snapshot, created_at)
+        VALUES (@U{i}, @OrderId, @CampaignId, @Level{i}, @Yuan{i}, @Fen{i}, @Status, @Now, @AvailableAt, @Snap{i}, @Now);
+        SET @dmh_r{i} = IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
+        INSERT INTO reward_ledger (user_id, kind, frozen_delta_fen, available_delta_fen, earned_delta_fen, reward_id, order_id, business_key, actor, created_at)
+        SELECT @U{i}, 'credit', @F{i}, @A{i}, @Fen{i}, @dmh_r{i}, @OrderId, CONCAT('reward:', @dmh_r{i}, ':credit'), 'system', @Now FROM DUAL WHERE @dmh_r{i} > 0;
+        UPDATE user_balances
+        SET frozen_fen = frozen_fen + @F{i}, available_fen = available_fen + @A{i}, total_earned_fen = total_earned_fen + @Fen{i},
+            balance = balance + @Yuan{i}, total_reward = total_reward + @Yuan{i}, version = version + 1
+        WHERE user_id = @U{i} AND version = @V{i} AND @dmh_r{i} > 0;
+        SET @dmh_b{i} = ROW_COUNT();
+
+        """;
 
     private static Task CommitAsync(MySqlConnection connection, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("COMMIT", cancellationToken: ct));
@@ -244,11 +421,16 @@ public sealed class SettlementStore(
         WHERE p.out_trade_no = @OutTradeNo AND p.amount_fen = @TotalFen AND p.status <> 'created' AND o.pay_status = 'unpaid';
         SELECT ROW_COUNT() AS Changed, p.id AS PaymentId, p.order_id AS OrderId, p.amount_fen AS AmountFen,
                o.campaign_id AS CampaignId, o.participant_id AS ParticipantId, o.referrer_id AS ReferrerId,
+               o.referrer2_id AS Referrer2Id, o.referrer3_id AS Referrer3Id,
                o.trade_no AS TradeNo, c.reward_type AS RewardType, c.reward_rule AS RewardRule, c.reward_bps AS RewardBps,
-               b.version AS BalanceVersion, p.status AS AttemptStatus
+               CAST(c.reward_config AS CHAR) AS RewardConfig, c.hold_days AS HoldDays,
+               b.version AS BalanceVersion, b2.version AS Balance2Version, b3.version AS Balance3Version, p.status AS AttemptStatus,
+               (SELECT COALESCE(SUM(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') AS RefundedFen
         FROM payments p JOIN orders o ON o.id = p.order_id
         LEFT JOIN campaigns c ON c.id = o.campaign_id
         LEFT JOIN user_balances b ON b.user_id = o.referrer_id
+        LEFT JOIN user_balances b2 ON b2.user_id = o.referrer2_id
+        LEFT JOIN user_balances b3 ON b3.user_id = o.referrer3_id
         WHERE p.out_trade_no = @OutTradeNo
         """;
 
@@ -272,12 +454,6 @@ public sealed class SettlementStore(
 
     private const string OrderOutboxSql = OrderOutboxRowSql + OutboxUpsert;
 
-    private const string AddToBalanceSql = """
-        UPDATE user_balances
-        SET balance = balance + @Amount, total_reward = total_reward + @Amount, version = version + 1
-        WHERE user_id = @UserId AND version = @Version
-        """;
-
     private const string CreateBalanceSql = """
         INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id;
 
@@ -285,43 +461,17 @@ public sealed class SettlementStore(
 
     private const string BalanceVersionChanged = "dmh: balance version changed";
 
-    /// <summary>
-    /// The reward (its id only when this statement inserted it), the outbox rows, the balance under the
-    /// optimistic lock (only with a new reward) and the COMMIT, in one round trip. When the version
-    /// read before has changed, the UPDATE changes nothing and <c>dmh_stop_if</c> (a procedure, see
-    /// migration V0500) ends the round trip with an error before COMMIT, leaving the transaction open
-    /// for the retry. The SELECT comes after COMMIT so that its answer also says the commit succeeded.
-    /// </summary>
-    private const string RewardBalanceOutboxSql = """
-        INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, amount, status, settled_at, created_at)
-        VALUES (@UserId, @OrderId, @CampaignId, @Amount, 'settled', @Now, @Now);
-        SET @dmh_reward_id = IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
-
-        """ + OrderOutboxRowSql + """
-
-        UNION ALL SELECT 'reward', @dmh_reward_id, @OrderId, 'pending', @Now FROM DUAL WHERE @dmh_reward_id > 0
-        """ + OutboxUpsert + """
-        ;
-
-        """ + AddToBalanceSql + """
-         AND @dmh_reward_id > 0;
-
-        """ + StopOnVersionConflictSql + """
-
-        COMMIT;
-        SELECT CAST(@dmh_reward_id AS SIGNED);
-        """;
-
-    private const string StopOnVersionConflictSql = $$"""
-        SET @dmh_balance_updated = ROW_COUNT();
-        CALL dmh_stop_if(@dmh_reward_id > 0 AND @dmh_balance_updated <> 1, '{{BalanceVersionChanged}}');
-        """;
-
     /// <summary>The optimistic lock on <c>user_balances.version</c> after a conflict: read the committed version, try again.</summary>
-    private async Task RetryBalanceAsync(MySqlConnection connection, DynamicParameters args, CancellationToken ct)
+    private async Task RetryBalanceAsync(MySqlConnection connection, DynamicParameters args, int i, CancellationToken ct)
     {
-        const string ReadVersion = "SELECT version FROM user_balances WHERE user_id = @UserId";
-        const string Update = AddToBalanceSql + ";\nSELECT ROW_COUNT()";
+        var readVersion = $"SELECT version FROM user_balances WHERE user_id = @U{i}";
+        var update = $"""
+            UPDATE user_balances
+            SET frozen_fen = frozen_fen + @F{i}, available_fen = available_fen + @A{i}, total_earned_fen = total_earned_fen + @Fen{i},
+                balance = balance + @Yuan{i}, total_reward = total_reward + @Yuan{i}, version = version + 1
+            WHERE user_id = @U{i} AND version = @V{i};
+            SELECT ROW_COUNT()
+            """;
         for (var attempt = 1; ; attempt++)
         {
             SettlementMetrics.LockConflicts.Inc();
@@ -332,8 +482,8 @@ public sealed class SettlementStore(
 
             // READ COMMITTED: this plain read sees the version the conflicting transaction committed
             // (under REPEATABLE READ it would return the old snapshot and the loop would spin).
-            args.Add("Version", await connection.ExecuteScalarAsync<long>(new CommandDefinition(ReadVersion, args, cancellationToken: ct)));
-            if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(Update, args, cancellationToken: ct)) == 1)
+            args.Add($"V{i}", await connection.ExecuteScalarAsync<long>(new CommandDefinition(readVersion, args, cancellationToken: ct)));
+            if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(update, args, cancellationToken: ct)) == 1)
             {
                 return;
             }
@@ -344,5 +494,6 @@ public sealed class SettlementStore(
 
     /// <param name="Changed">Rows the guarded UPDATE just before changed: 0 unless this delivery marked the order paid.</param>
     private sealed record AttemptRow(long Changed, long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
-        string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, long? BalanceVersion, string AttemptStatus);
+        long Referrer2Id, long Referrer3Id, string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, string? RewardConfig, int? HoldDays,
+        long? BalanceVersion, long? Balance2Version, long? Balance3Version, string AttemptStatus, long RefundedFen);
 }
