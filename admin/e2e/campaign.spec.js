@@ -96,7 +96,7 @@ test('create a campaign with three form fields and a reward rule, publish it and
   expect(stored.name).toBe(name);
   expect(['scheduled', 'active']).toContain(stored.status);
   expect(stored.priceFen).toBe(9900);
-  expect(stored.reward).toEqual({
+  expect(stored.reward).toMatchObject({
     holdDays: 7,
     levels: [{ type: 'percentage', basisPoints: 1000 }],
     caps: { totalFen: null, count: null, dailyFen: null },
