@@ -92,7 +92,7 @@ test('the participant drawer shows balance cards and the ledger; an admin adjust
   await expect(dialog).toContainText('请填写调整原因');
   await dialog.getByTestId('adjust-amount').locator('input').fill('5');
   await dialog.getByTestId('adjust-amount').locator('input').blur();
-  await dialog.getByTestId('adjust-reason').locator('textarea').fill('线下活动补发奖励');
+  await dialog.getByTestId('adjust-reason').fill('线下活动补发奖励');
   await shot(page, '13-reward-adjust');
   const posted = page.waitForRequest((r) => r.url().endsWith(`/api/v1/rewards/${referrer.userId}/adjustments`));
   await dialog.getByTestId('adjust-submit').click();
@@ -140,7 +140,7 @@ test('the order drawer refunds part of a paid order, lists the refund and shows 
   await dialog.getByTestId('refund-amount').locator('input').blur();
   await dialog.getByTestId('refund-submit').click();
   await expect(dialog).toContainText('请填写退款原因');
-  await dialog.getByTestId('refund-reason').locator('textarea').fill('学员临时有事，退一半');
+  await dialog.getByTestId('refund-reason').fill('学员临时有事，退一半');
   await shot(page, '14-order-refund');
   const posted = page.waitForRequest((r) => r.url().endsWith(`/api/v1/orders/${friendOrderId}/refund`));
   await dialog.getByTestId('refund-submit').click();
