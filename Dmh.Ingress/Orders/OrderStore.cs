@@ -57,7 +57,16 @@ public enum RepeatOutcome
 
 public sealed record PaymentRow(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTime? SuccessTime, DateTime CreatedAt);
 
-public sealed record RewardRow(long Id, long UserId, decimal Amount, int Level, long ReversedFen, string Status, DateTime? SettledAt);
+public sealed class RewardRow
+{
+    public long Id { get; init; }
+    public long UserId { get; init; }
+    public decimal Amount { get; init; }
+    public int Level { get; init; }
+    public long ReversedFen { get; init; }
+    public string Status { get; init; } = "";
+    public DateTime? SettledAt { get; init; }
+}
 
 public sealed record RefundRow(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTime CreatedAt, DateTime? SuccessTime);
 
@@ -286,7 +295,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             FROM payments WHERE order_id = @id ORDER BY attempt
             """, new { id }, cancellationToken: ct))).ToList();
         var rewards = (await connection.QueryAsync<RewardRow>(new CommandDefinition(
-            "SELECT id, user_id AS UserId, amount, level, reversed_fen AS ReversedFen, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY level, id",
+            "SELECT id, user_id AS UserId, amount, level AS Level, reversed_fen AS ReversedFen, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY level, id",
             new { id }, cancellationToken: ct))).ToList();
         var sync = (await connection.QueryAsync<SyncRow>(new CommandDefinition("""
             SELECT entity, entity_id AS EntityId, status, attempts, last_error AS LastError, synced_at AS SyncedAt, updated_at AS UpdatedAt

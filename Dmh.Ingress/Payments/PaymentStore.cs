@@ -119,7 +119,7 @@ public sealed class PaymentStore(MySqlDataSource dataSource, TimeProvider time)
         var pending = await connection.QuerySingleOrDefaultAsync<RefundRow>(new CommandDefinition(
             RefundSelect + " WHERE order_id = @OrderId AND status = 'created' ORDER BY id LIMIT 1", payment, tx, cancellationToken: ct));
         var (count, taken) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
-            "SELECT COUNT(*), COALESCE(SUM(IF(status = 'closed', 0, amount_fen)), 0) FROM refunds WHERE order_id = @OrderId",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(IF(status = 'closed', 0, amount_fen)), 0) AS SIGNED) FROM refunds WHERE order_id = @OrderId",
             payment, tx, cancellationToken: ct));
         var refundable = payment.AmountFen - taken;
         if (pending is not null)

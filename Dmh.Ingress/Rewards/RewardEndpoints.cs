@@ -28,12 +28,9 @@ public static class RewardEndpoints
     }
 
     /// <summary>A participant's buckets; balanceFen (= frozen + available) and totalRewardFen (= totalEarned) are kept for old clients.</summary>
-    public sealed record Balance(long UserId, long FrozenFen, long AvailableFen, long WithdrawingFen, long PaidOutFen, long TotalEarnedFen, long Version)
-    {
-        public long BalanceFen => FrozenFen + AvailableFen;
-
-        public long TotalRewardFen => TotalEarnedFen;
-    }
+    public sealed record Balance(
+        long UserId, long FrozenFen, long AvailableFen, long WithdrawingFen, long PaidOutFen, long TotalEarnedFen, long Version,
+        long BalanceFen, long TotalRewardFen);
 
     public sealed record RewardItem(
         long Id, long OrderId, long CampaignId, string? CampaignTitle, string? FriendName, string FriendPhoneMasked, int Level,
@@ -193,9 +190,22 @@ public static class RewardEndpoints
         return TypedResults.Ok(new RecordPage(items, total, page, pageSize));
     }
 
-    private sealed record RecordRow(
-        long Id, long UserId, string? Name, string? Phone, long OrderId, long CampaignId, string? CampaignTitle, int Level,
-        long AmountFen, long ReversedFen, string Status, DateTime? SettledAt, DateTime? AvailableAt);
+    private sealed class RecordRow
+    {
+        public long Id { get; init; }
+        public long UserId { get; init; }
+        public string? Name { get; init; }
+        public string? Phone { get; init; }
+        public long OrderId { get; init; }
+        public long CampaignId { get; init; }
+        public string? CampaignTitle { get; init; }
+        public int Level { get; init; }
+        public long AmountFen { get; init; }
+        public long ReversedFen { get; init; }
+        public string Status { get; init; } = "";
+        public DateTime? SettledAt { get; init; }
+        public DateTime? AvailableAt { get; init; }
+    }
 
     private static async Task<Results<Ok<LedgerPage>, ProblemHttpResult>> ListLedgerAsync(
         long userId, MySqlDataSource db, CancellationToken ct, int page = 1, int pageSize = 20)
@@ -298,10 +308,11 @@ public static class RewardEndpoints
     private static async Task<Balance> ReadBalanceAsync(MySqlConnection connection, long userId, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<Balance>(new CommandDefinition("""
             SELECT user_id AS UserId, frozen_fen AS FrozenFen, available_fen AS AvailableFen, withdrawing_fen AS WithdrawingFen,
-                   paid_out_fen AS PaidOutFen, total_earned_fen AS TotalEarnedFen, version AS Version
+                   paid_out_fen AS PaidOutFen, total_earned_fen AS TotalEarnedFen, version AS Version,
+                   frozen_fen + available_fen AS BalanceFen, total_earned_fen AS TotalRewardFen
             FROM user_balances WHERE user_id = @UserId
             """, new { UserId = userId }, cancellationToken: ct))
-        ?? new Balance(userId, 0, 0, 0, 0, 0, 0);
+        ?? new Balance(userId, 0, 0, 0, 0, 0, 0, 0, 0);
 
     private static async Task<IReadOnlyList<RewardItem>> ReadRewardsAsync(MySqlConnection connection, long userId, int offset, int limit, CancellationToken ct)
     {
@@ -316,7 +327,19 @@ public static class RewardEndpoints
             r.AmountFen, r.ReversedFen, r.Status, Utc(r.SettledAt), Utc(r.AvailableAt))).ToList();
     }
 
-    private sealed record RewardRow(
-        long Id, long OrderId, long CampaignId, string? CampaignTitle, string? FriendName, string? FriendPhone, int Level,
-        long AmountFen, long ReversedFen, string Status, DateTime? SettledAt, DateTime? AvailableAt);
+    private sealed class RewardRow
+    {
+        public long Id { get; init; }
+        public long OrderId { get; init; }
+        public long CampaignId { get; init; }
+        public string? CampaignTitle { get; init; }
+        public string? FriendName { get; init; }
+        public string? FriendPhone { get; init; }
+        public int Level { get; init; }
+        public long AmountFen { get; init; }
+        public long ReversedFen { get; init; }
+        public string Status { get; init; } = "";
+        public DateTime? SettledAt { get; init; }
+        public DateTime? AvailableAt { get; init; }
+    }
 }

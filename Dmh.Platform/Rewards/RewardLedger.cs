@@ -83,7 +83,7 @@ public static class RewardLedger
         MySqlConnection connection, MySqlTransaction? tx, long orderId, string refundKey, long? refundId, DateTime now, CancellationToken ct)
     {
         var order = await connection.QuerySingleOrDefaultAsync<(decimal Amount, long RefundedFen)>(new CommandDefinition("""
-            SELECT o.amount, (SELECT COALESCE(SUM(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') AS RefundedFen
+            SELECT o.amount, (SELECT CAST(COALESCE(SUM(f.amount_fen), 0) AS SIGNED) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') AS RefundedFen
             FROM orders o WHERE o.id = @orderId FOR UPDATE
             """, new { orderId }, tx, cancellationToken: ct));
         var paidFen = Money.YuanToFen(order.Amount);

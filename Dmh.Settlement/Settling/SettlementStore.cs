@@ -281,7 +281,14 @@ public sealed class SettlementStore(
         return credits;
     }
 
-    private sealed record StatsRow(long UserId, int Level, long Count, long TotalFen, long TodayFen);
+    private sealed class StatsRow
+    {
+        public long UserId { get; init; }
+        public int Level { get; init; }
+        public long Count { get; init; }
+        public long TotalFen { get; init; }
+        public long TodayFen { get; init; }
+    }
 
     private static DynamicParameters StatsArgs(List<long> ids, long campaignId, DateTime now)
     {
@@ -301,8 +308,8 @@ public sealed class SettlementStore(
             INSERT INTO user_balances (user_id) VALUES {string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@S{i})"))}
             ON DUPLICATE KEY UPDATE user_id = user_id;
             SELECT user_id, version FROM user_balances WHERE user_id IN ({ids}) FOR UPDATE;
-            SELECT user_id AS UserId, level AS Level, COUNT(*) AS Count, COALESCE(SUM(amount_fen), 0) AS TotalFen,
-                   COALESCE(SUM(IF(settled_at >= @DayStart, amount_fen, 0)), 0) AS TodayFen
+            SELECT user_id AS UserId, level AS Level, COUNT(*) AS Count, CAST(COALESCE(SUM(amount_fen), 0) AS SIGNED) AS TotalFen,
+                   CAST(COALESCE(SUM(IF(settled_at >= @DayStart, amount_fen, 0)), 0) AS SIGNED) AS TodayFen
             FROM rewards WHERE campaign_id = @CampaignId AND user_id IN ({ids}) GROUP BY user_id, level;
             """;
     }
@@ -425,7 +432,7 @@ public sealed class SettlementStore(
                o.trade_no AS TradeNo, c.reward_type AS RewardType, c.reward_rule AS RewardRule, c.reward_bps AS RewardBps,
                CAST(c.reward_config AS CHAR) AS RewardConfig, c.hold_days AS HoldDays,
                b.version AS BalanceVersion, b2.version AS Balance2Version, b3.version AS Balance3Version, p.status AS AttemptStatus,
-               (SELECT COALESCE(SUM(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') AS RefundedFen
+               (SELECT CAST(COALESCE(SUM(f.amount_fen), 0) AS SIGNED) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') AS RefundedFen
         FROM payments p JOIN orders o ON o.id = p.order_id
         LEFT JOIN campaigns c ON c.id = o.campaign_id
         LEFT JOIN user_balances b ON b.user_id = o.referrer_id

@@ -140,8 +140,9 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
         var referrer = await _kit.ParticipantAsync();
         await using var c = await _db.DataSource.OpenConnectionAsync();
         await c.ExecuteAsync("""
-            INSERT INTO rewards (user_id, order_id, campaign_id, amount, settled_at) VALUES (@referrer, 1, 1, 10.00, UTC_TIMESTAMP(3)), (@referrer, 2, 1, 15.00, UTC_TIMESTAMP(3));
-            INSERT INTO user_balances (user_id, balance, total_reward, version) VALUES (@referrer, 25.00, 25.00, 2);
+            INSERT INTO rewards (user_id, order_id, campaign_id, amount, amount_fen, status, settled_at, available_at)
+            VALUES (@referrer, 1, 1, 10.00, 1000, 'available', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3)), (@referrer, 2, 1, 15.00, 1500, 'available', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));
+            INSERT INTO user_balances (user_id, balance, total_reward, available_fen, total_earned_fen, version) VALUES (@referrer, 25.00, 25.00, 2500, 2500, 2);
             """, new { referrer });
         return (referrer, await c.ExecuteScalarAsync<string>("SELECT phone FROM participants WHERE id = @referrer", new { referrer }) ?? "");
     }

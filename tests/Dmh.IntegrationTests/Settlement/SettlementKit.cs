@@ -36,6 +36,44 @@ public sealed class SettlementKit(TestDatabase db, IConnectionMultiplexer redis,
             """, new { priceYuan, rewardType, fixedYuan, bps });
     }
 
+    /// <summary>A campaign with an issue-17 rule (levels, caps, hold days).</summary>
+    public async Task<long> CampaignAsync(Dmh.Platform.Rewards.RewardConfig config, decimal priceYuan = 99m)
+    {
+        await using var c = await Db.DataSource.OpenConnectionAsync();
+        return await c.ExecuteScalarAsync<long>("""
+            INSERT INTO campaigns (name, price, reward_config, hold_days, status) VALUES ('test', @priceYuan, @json, @holdDays, 'active');
+            SELECT LAST_INSERT_ID();
+            """, new { priceYuan, json = config.ToStoredJson(), holdDays = config.HoldDays });
+    }
+
+    /// <summary>An unpaid order whose referrer chain (levels 2 and 3) is as given.</summary>
+    public async Task<(long OrderId, string OutTradeNo)> ChainOrderAsync(long campaignId, long participantId, long amountFen, long referrer, long referrer2 = 0, long referrer3 = 0)
+    {
+        var order = await OrderAsync(campaignId, participantId, referrer, amountFen);
+        await using var c = await Db.DataSource.OpenConnectionAsync();
+        await c.ExecuteAsync("UPDATE orders SET referrer2_id = @referrer2, referrer3_id = @referrer3 WHERE id = @OrderId", new { order.OrderId, referrer2, referrer3 });
+        return order;
+    }
+
+    /// <summary>
+    /// The ledger invariant: every balance bucket equals the sum of its ledger rows, the version equals
+    /// the number of rows, and the yuan columns mirror the buckets.
+    /// </summary>
+    public async Task AssertLedgerInvariantAsync()
+    {
+        await using var c = await Db.DataSource.OpenConnectionAsync();
+        var broken = (await c.QueryAsync<long>("""
+            SELECT b.user_id FROM user_balances b
+            LEFT JOIN (SELECT user_id, SUM(frozen_delta_fen) AS f, SUM(available_delta_fen) AS a, SUM(withdrawing_delta_fen) AS w,
+                              SUM(paid_out_delta_fen) AS p, SUM(earned_delta_fen) AS e, COUNT(*) AS n
+                       FROM reward_ledger GROUP BY user_id) l ON l.user_id = b.user_id
+            WHERE b.frozen_fen <> COALESCE(l.f, 0) OR b.available_fen <> COALESCE(l.a, 0) OR b.withdrawing_fen <> COALESCE(l.w, 0)
+               OR b.paid_out_fen <> COALESCE(l.p, 0) OR b.total_earned_fen <> COALESCE(l.e, 0) OR b.version <> COALESCE(l.n, 0)
+               OR b.balance * 100 <> b.frozen_fen + b.available_fen OR b.total_reward * 100 <> b.total_earned_fen
+            """)).ToList();
+        Xunit.Assert.Empty(broken);
+    }
+
     public async Task<long> ParticipantAsync()
     {
         var phone = "139" + Interlocked.Increment(ref _phone).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);

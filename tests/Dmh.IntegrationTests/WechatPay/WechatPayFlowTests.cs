@@ -277,7 +277,7 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
     }
 
     [Fact]
-    public async Task Refund_is_requested_once_and_recorded_from_the_verified_refund_notify()
+    public async Task A_full_refund_is_requested_once_a_second_is_refused_and_the_verified_notify_records_it()
     {
         var (orderId, pay) = await PrepayH5Async();
         await PayAtSimulatorAsync(pay.OutTradeNo);
@@ -293,8 +293,17 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
             using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{orderId}/refund") { Content = JsonContent.Create(new { reason = "活动取消" }) };
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             var response = await f.Api.SendAsync(request);
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-            Assert.Equal($"R{orderId}", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("outRefundNo").GetString());
+            if (i == 0)
+            {
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+                Assert.Equal($"R{orderId}-1", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("outRefundNo").GetString());
+            }
+            else
+            {
+                // Each call is a new refund: nothing is left to refund after the full one.
+                Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+                Assert.Contains("refund-exceeds-paid", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
         }
 
         await WechatPayFixture.WaitUntilAsync(async () =>
