@@ -31,10 +31,10 @@ test('create a campaign with three form fields and a reward rule, publish it and
 
   await page.getByTestId('price').locator('input').fill('99');
   await page.getByTestId('price').locator('input').blur();
-  await page.getByTestId('reward-type').getByText('按比例').click();
-  await page.getByTestId('reward-percent').locator('input').fill('10');
-  await page.getByTestId('reward-percent').locator('input').blur();
-  await expect(page.getByTestId('reward-example')).toHaveText('报名费 ¥99.00 → 推荐人得 ¥9.90');
+  await page.getByTestId('reward-type-1').getByText('按比例').click();
+  await page.getByTestId('reward-percent-1').locator('input').fill('10');
+  await page.getByTestId('reward-percent-1').locator('input').blur();
+  await expect(page.getByTestId('reward-preview')).toContainText('每推荐 1 人得报名费的 10%（¥9.90）');
 
   // three custom fields: the registrant's name, a radio and a checkbox
   await page.getByTestId('add-name').click();
@@ -96,7 +96,11 @@ test('create a campaign with three form fields and a reward rule, publish it and
   expect(stored.name).toBe(name);
   expect(['scheduled', 'active']).toContain(stored.status);
   expect(stored.priceFen).toBe(9900);
-  expect(stored.reward).toEqual({ type: 'percentage', basisPoints: 1000 });
+  expect(stored.reward).toMatchObject({
+    holdDays: 7,
+    levels: [{ type: 'percentage', basisPoints: 1000 }],
+    caps: { totalFen: null, count: null, dailyFen: null },
+  });
   expect(stored.formSchema.required).toEqual(['name', 'mode']);
   expect(stored.formSchema.properties.mode.enum).toEqual(['线上', '线下']);
 

@@ -33,11 +33,34 @@ export const SYNC_STATUS = {
   failed: { label: '同步失败', type: 'danger' },
 };
 
+// issue 17: a reward is frozen for the campaign's hold days, then available; a refund may reverse it
 export const REWARD_STATUS = {
-  pending: { label: '待结算', type: 'warning' },
-  settled: { label: '已结算', type: 'success' },
-  reversed: { label: '已冲回', type: 'danger' },
+  frozen: { label: '冻结中', type: 'warning' },
+  available: { label: '可提现', type: 'success' },
+  reversed: { label: '已冲正', type: 'danger' },
 };
+
+export const LEDGER_KIND = {
+  credit: { label: '奖励入账', type: 'warning' },
+  unfreeze: { label: '解冻', type: 'success' },
+  reversal: { label: '退款冲正', type: 'danger' },
+  adjustment: { label: '人工调整', type: 'primary' },
+  withdraw_hold: { label: '提现冻结', type: 'info' },
+  withdraw_release: { label: '提现退回', type: 'info' },
+  payout: { label: '提现打款', type: 'info' },
+};
+
+export const REFUND_STATUS = {
+  processing: { label: '退款中', type: 'warning' },
+  pending: { label: '退款中', type: 'warning' },
+  success: { label: '已退款', type: 'success' },
+  succeeded: { label: '已退款', type: 'success' },
+  closed: { label: '已关闭', type: 'info' },
+  abnormal: { label: '退款异常', type: 'danger' },
+  failed: { label: '退款失败', type: 'danger' },
+};
+
+export const LEVEL_LABEL = { 1: '一级', 2: '二级', 3: '三级' };
 
 export function tagOf(map, value) {
   return map[value] || { label: value || '—', type: 'info' };

@@ -5,10 +5,12 @@ const base = '/api/v1/orders';
 export const listOrders = (filters = {}) => http.get(base, filters);
 /** The API nests the admin view under `order` beside its payments, rewards and sync entries; the drawer reads one object. */
 export async function getOrderDetail(id) {
-  const { order, payments, rewards, sync } = await http.get(`${base}/${id}/detail`);
-  return { ...order, payments, rewards, sync };
+  const { order, payments, rewards, sync, refunds, refundableFen } = await http.get(`${base}/${id}/detail`);
+  return { ...order, payments, rewards, sync, refunds: refunds || [], refundableFen: refundableFen ?? order?.refundableFen ?? null };
 }
 export const closeOrder = (id) => http.post(`${base}/${id}/close`);
+/** A new partial or full refund each call → `{outRefundNo, refundId, status, amountFen}`. */
+export const refundOrder = (id, { amountFen, reason }) => http.post(`${base}/${id}/refund`, { amountFen, reason });
 
 /** Downloads the CSV with the bearer token (a plain link could not send it). */
 export async function exportOrdersCsv(filters = {}) {

@@ -12,12 +12,13 @@ export function fenToYuan(fen) {
   return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
 }
 
-/** 9900 → "¥99.00" */
+/** 9900 → "¥99.00", -350 → "-¥3.50" */
 export function formatMoney(fen) {
   const y = fenToYuan(fen);
   if (y === '') return '—';
-  const [int, dec] = y.split('.');
-  return `¥${int.replace(/\B(?=(\d{3})+$)/g, ',')}.${dec}`;
+  const neg = y.startsWith('-');
+  const [int, dec] = (neg ? y.slice(1) : y).split('.');
+  return `${neg ? '-' : ''}¥${int.replace(/\B(?=(\d{3})+$)/g, ',')}.${dec}`;
 }
 
 /** "99.9" / 99.9 → 9990; null for empty or invalid input, more than 2 decimals rejected. */

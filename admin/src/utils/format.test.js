@@ -20,6 +20,8 @@ describe('money', () => {
     expect(fenToYuan(-150)).toBe('-1.50');
     expect(formatMoney(123456789)).toBe('¥1,234,567.89');
     expect(formatMoney(null)).toBe('—');
+    expect(formatMoney(-350)).toBe('-¥3.50');
+    expect(formatMoney(-123456)).toBe('-¥1,234.56');
   });
   it('parses yuan into integer fen', () => {
     expect(yuanToFen('99')).toBe(9900);
