@@ -1,7 +1,7 @@
 using Dmh.Ingress.Admins;
 using Dmh.Ingress.Campaigns;
-using Dmh.Ingress.CheckIns;
 using Dmh.Ingress.Channels;
+using Dmh.Ingress.CheckIns;
 using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Funnel;
