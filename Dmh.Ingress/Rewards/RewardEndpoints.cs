@@ -116,24 +116,34 @@ public static class RewardEndpoints
             balance.TotalEarnedFen, balance.BalanceFen, balance.TotalRewardFen, items));
     }
 
-    private static async Task<Results<Ok<ReferrerPage>, ProblemHttpResult>> ListReferrersAsync(MySqlDataSource db, CancellationToken ct, int page = 1, int pageSize = 20)
+    /// <param name="phone">Optional: the referrer's whole phone number (an operator looks one person up; no prefix search, so viewers learn nothing new).</param>
+    private static async Task<Results<Ok<ReferrerPage>, ProblemHttpResult>> ListReferrersAsync(
+        MySqlDataSource db, CancellationToken ct, int page = 1, int pageSize = 20, string? phone = null)
     {
         if (BadPage(page, pageSize) is { } bad)
         {
             return bad;
         }
 
+        if (phone is not null && !PhoneNumbers.IsMainlandMobile(phone))
+        {
+            return Problems.Validation("phone", "phone is a whole mainland mobile number (11 digits).");
+        }
+
+        var where = phone is null ? "" : "WHERE p.phone = @Phone";
         await using var connection = await db.OpenConnectionAsync(ct);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM user_balances", cancellationToken: ct));
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM user_balances b LEFT JOIN participants p ON p.id = b.user_id {where}", new { Phone = phone }, cancellationToken: ct));
         var rows = await connection.QueryAsync<ReferrerRow>(new CommandDefinition($"""
             SELECT b.user_id AS UserId, p.phone AS Phone, {NameOf("b.user_id")} AS Name,
                    (SELECT COUNT(*) FROM rewards r WHERE r.user_id = b.user_id) AS RewardCount,
                    b.frozen_fen AS FrozenFen, b.available_fen AS AvailableFen, b.withdrawing_fen AS WithdrawingFen,
                    b.paid_out_fen AS PaidOutFen, b.total_earned_fen AS TotalEarnedFen
             FROM user_balances b LEFT JOIN participants p ON p.id = b.user_id
+            {where}
             ORDER BY b.total_earned_fen DESC, b.user_id
             LIMIT @Limit OFFSET @Offset
-            """, new { Limit = pageSize, Offset = (page - 1) * pageSize }, cancellationToken: ct));
+            """, new { Limit = pageSize, Offset = (page - 1) * pageSize, Phone = phone }, cancellationToken: ct));
         var items = rows.Select(r => new Referrer(r.UserId, r.Name, PhoneNumbers.Mask(r.Phone), r.FrozenFen + r.AvailableFen, r.TotalEarnedFen, r.RewardCount,
             r.FrozenFen, r.AvailableFen, r.WithdrawingFen, r.PaidOutFen, r.TotalEarnedFen)).ToList();
         return TypedResults.Ok(new ReferrerPage(items, total, page, pageSize));

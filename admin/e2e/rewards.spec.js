@@ -43,10 +43,17 @@ test.beforeAll(async ({ request }) => {
   referrer.userId = reward.userId;
 });
 
+/** The referrer's row, looked up by phone: other suites leave bigger referrers on the first page. */
+async function referrerRow(page) {
+  await page.getByTestId('referrer-phone').locator('input').fill(referrer.phone);
+  await page.getByTestId('referrer-search').click();
+  return page.getByTestId('referrer-table').locator('.el-table__row', { hasText: referrer.name });
+}
+
 test('the rewards page lists the referrer by name with frozen, available and total, and filters records by status', async ({ page }) => {
   await useSession(page, session);
   await page.goto('/admin/#/rewards');
-  const row = page.getByTestId('referrer-table').locator('.el-table__row', { hasText: referrer.name });
+  const row = await referrerRow(page);
   await expect(row).toBeVisible();
   await expect(row).toContainText(`${referrer.phone.slice(0, 3)}****${referrer.phone.slice(-4)}`);
   await expect(row).toContainText('¥10.00'); // frozen (7 days) and the total
@@ -75,7 +82,7 @@ test('the rewards page lists the referrer by name with frozen, available and tot
 test('the participant drawer shows balance cards and the ledger; an admin adjusts the balance with a reason', async ({ page }) => {
   await useSession(page, session);
   await page.goto('/admin/#/rewards');
-  await page.getByTestId('referrer-table').locator('.el-table__row', { hasText: referrer.name }).click();
+  await (await referrerRow(page)).click();
   const drawer = page.getByTestId('reward-drawer');
   await expect(drawer).toContainText(referrer.name);
   await expect(drawer.getByTestId('card-frozen')).toContainText('¥10.00');
@@ -111,7 +118,7 @@ test('an operator sees the ledger but no 调整余额', async ({ page }) => {
   await page.route('**/api/v1/auth/admin/me', (route) => route.fulfill({ json: asOperator.user }));
   await useSession(page, asOperator);
   await page.goto('/admin/#/rewards');
-  await page.getByTestId('referrer-table').locator('.el-table__row', { hasText: referrer.name }).click();
+  await (await referrerRow(page)).click();
   const drawer = page.getByTestId('reward-drawer');
   await expect(drawer.getByTestId('ledger-table').locator('.el-table__row').first()).toBeVisible();
   await expect(drawer.getByTestId('adjust-open')).toHaveCount(0);

@@ -167,3 +167,9 @@ export async function expectSuccessWithPoster(page) {
   await expect(poster).toHaveAttribute('src', /^data:image\/png;base64,/, { timeout: 30_000 });
   await expect.poll(() => poster.evaluate((img) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
 }
+
+/** The latest SMS code sent to a phone: ./dmh sends codes through the Tencent Cloud SMS client to the simulator's stand-in. */
+export async function latestSmsCode(request, phone) {
+  const r = await request.get(`${SIM_URL}/sim/sms/${phone}`);
+  return r.ok() ? ((await r.json()).templateParams?.[0] ?? '') : '';
+}

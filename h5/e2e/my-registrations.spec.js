@@ -1,5 +1,6 @@
 import { test, expect } from './fixtures.js';
 import {
+  latestSmsCode,
   needsBackend,
   liveCampaign,
   campaignPath,
@@ -33,8 +34,7 @@ async function smsCode(request, to) {
   await expect
     .poll(
       async () => {
-        const r = await request.get(`/api/v1/dev/sms/${to}`);
-        code = r.ok() ? (await r.json()).code : null;
+        code = await latestSmsCode(request, to);
         return code;
       },
       { timeout: 10_000 },

@@ -1,5 +1,6 @@
 import { test, expect } from './fixtures.js';
 import {
+  latestSmsCode,
   needsBackend,
   liveCampaign,
   campaignPath,
@@ -166,9 +167,7 @@ test('the same unpaid phone from another browser must verify by SMS (409 registr
   await expect
     .poll(
       async () => {
-        // ./dmh sends codes through the Tencent Cloud SMS client to the simulator's stand-in.
-        const r = await request.get(`${SIM_URL}/sim/sms/${phone}`);
-        code = r.ok() ? (await r.json()).templateParams[0] : null;
+        code = await latestSmsCode(request, phone);
         return code;
       },
       { timeout: 10_000 },

@@ -1,5 +1,6 @@
 import { test, expect } from './fixtures.js';
 import {
+  latestSmsCode,
   needsBackend,
   liveCampaign,
   campaignPath,
@@ -56,8 +57,7 @@ async function smsSignIn(page, request, phone) {
   let code = '';
   await expect
     .poll(async () => {
-      const r = await request.get(`/api/v1/dev/sms/${phone}`);
-      code = r.ok() ? (await r.json()).code : '';
+      code = await latestSmsCode(request, phone);
       return code;
     })
     .not.toBe('');

@@ -3,7 +3,7 @@ import { http } from './http.js';
 const base = '/api/v1/rewards';
 
 /** Referrers with their balance (frozen / available / total, fen) and name. */
-export const listReferrers = ({ page = 1, pageSize = 20 } = {}) => http.get(base, { page, pageSize });
+export const listReferrers = ({ page = 1, pageSize = 20, phone } = {}) => http.get(base, { page, pageSize, ...(phone ? { phone } : {}) });
 /** Reward records, newest first; filters campaignId, status (frozen|available|reversed), userId. */
 export const listRewardRecords = ({ campaignId, status, userId, page = 1, pageSize = 20 } = {}) =>
   http.get(`${base}/records`, { campaignId, status, userId, page, pageSize });

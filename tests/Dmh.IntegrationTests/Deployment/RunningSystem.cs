@@ -41,6 +41,7 @@ public sealed class RunningSystem : IAsyncDisposable
             ["merchantSerialNo"] = WechatPayTestKeys.MerchantSerialNo,
             ["apiV3Key"] = WechatPayTestKeys.ApiV3Key,
             ["appSecret"] = WechatPayTestKeys.AppSecret,
+            ["smsSecretKey"] = WechatPay.WechatPayFixture.SmsSecretKey,
         };
         system._simulator = new SimulatorFactory(ServiceSettings.Section("wechatsim", fill));
         system._simulator.UseKestrel(simPort);

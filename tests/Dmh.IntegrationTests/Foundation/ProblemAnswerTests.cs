@@ -89,6 +89,7 @@ public sealed class ProblemAnswerTests : IAsyncLifetime
             // Rewards
             new("someone else's balance", 403, HttpMethod.Get, "/api/v1/rewards/balance/1", Bearer: participant),
             new("referrers page 0", 400, HttpMethod.Get, "/api/v1/rewards?page=0", Bearer: admin),
+            new("referrers by a partial phone", 400, HttpMethod.Get, "/api/v1/rewards?phone=138", Bearer: admin),
             new("my rewards without a participant row", 404, HttpMethod.Get, "/api/v1/me/rewards", Bearer: participant),
             // Dead letters, sync, stats, uploads
             new("dead letters page 0", 400, HttpMethod.Get, "/api/v1/dead-letters?page=0", Bearer: admin),

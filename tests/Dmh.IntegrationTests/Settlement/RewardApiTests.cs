@@ -103,6 +103,11 @@ public sealed class RewardApiTests : IAsyncLifetime, IDisposable
         Assert.Equal($"{phone[..3]}****{phone[^4..]}", row.GetProperty("phoneMasked").GetString());
         Assert.Equal(2, row.GetProperty("rewardCount").GetInt64());
         Assert.Equal(2500, row.GetProperty("totalRewardFen").GetInt64());
+
+        // One referrer looked up by their whole number, as the rewards page's search does.
+        var found = await (await GetAsync($"/api/v1/rewards?phone={phone}", Admin("viewer"))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, found.GetProperty("total").GetInt64());
+        Assert.Equal(referrer, found.GetProperty("items")[0].GetProperty("participantId").GetInt64());
     }
 
     [Fact]
