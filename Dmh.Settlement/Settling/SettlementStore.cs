@@ -72,11 +72,12 @@ public sealed class SettlementStore(
 
     /// <summary>
     /// One transaction, begun and ended in SQL rather than through <see cref="MySqlTransaction"/> so that
-    /// BEGIN travels with the first statement and COMMIT with the last: round trips are what a settlement
-    /// costs at 500 payments/s (each one wakes a thread on both sides, and on this kind of virtual machine
-    /// the wake-ups cost as much CPU as the statements), and this takes two: begin, mark paid and read;
-    /// reward, outbox, balance and commit. A version conflict stops the second before its COMMIT (see
-    /// <see cref="CreditsSql"/>); the retry then adds two round trips and the commit one.
+    /// BEGIN travels with the first statement: round trips are what a settlement costs at 500 payments/s
+    /// (each one wakes a thread on both sides, and on this kind of virtual machine the wake-ups cost as
+    /// much CPU as the statements), and this takes three: begin, mark paid and read; reward, outbox and
+    /// balance; commit. The COMMIT is sent only after the client has read that every new reward's balance
+    /// was credited in the still open transaction (see <see cref="CreditsSql"/>); a version conflict adds
+    /// two round trips per retried balance.
     /// Any failure rolls back before it is rethrown, so the connection is never left inside a transaction.
     /// </summary>
     private async Task<SettleResult> SettleOnceAsync(MySqlConnection connection, PaymentSucceeded payment, CancellationToken ct)
@@ -166,9 +167,6 @@ public sealed class SettlementStore(
             return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
         }
 
-        // Refunds recorded before this settlement (the order row lock orders them, see
-        // RewardLedger.ReverseOrderAsync): reverse in this transaction, so the COMMIT waits for that.
-        var commitInBatch = row.RefundedFen == 0;
         var available = config.HoldDays == 0;
         args.AddDynamicParams(new
         {
@@ -188,38 +186,42 @@ public sealed class SettlementStore(
             args.Add($"Snap{i}", config.SnapshotJson(c.Level));
         }
 
-        var sql = CreditsSql(credits, commitInBatch);
-        long[] rewardIds;
+        RewardIds state;
         try
         {
-            rewardIds = (await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(sql, args, cancellationToken: ct))).ToArray(credits.Count);
+            state = await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(CreditsSql(credits), args, cancellationToken: ct));
         }
         catch (MySqlException ex) when (ex.Number == ErSignalException && ex.Message == BalanceVersionChanged)
         {
             // Everything before the check stands and the transaction is still open: retry the balances that did not move.
-            var state = await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(ReadCreditStateSql, cancellationToken: ct));
-            rewardIds = state.ToArray(credits.Count);
-            var moved = state.Moved(credits.Count);
-            for (var i = 0; i < credits.Count; i++)
-            {
-                if (rewardIds[i] > 0 && !moved[i])
-                {
-                    await RetryBalanceAsync(connection, args, i, ct);
-                }
-            }
-
-            commitInBatch = false;
+            state = await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(ReadCreditStateSql, cancellationToken: ct));
         }
 
+        if (state.InTransaction != 1)
+        {
+            // Whatever ran after the transaction ended ran in autocommit: never go on to COMMIT as if it were one unit.
+            throw new InvalidOperationException($"Settlement of {payment.OutTradeNo} lost its transaction before COMMIT.");
+        }
+
+        var rewardIds = state.ToArray(credits.Count);
+        var moved = state.Moved(credits.Count);
+        for (var i = 0; i < credits.Count; i++)
+        {
+            if (rewardIds[i] > 0 && !moved[i])
+            {
+                await RetryBalanceAsync(connection, args, i, ct);
+            }
+        }
+
+        // Refunds recorded before this settlement (the order row lock orders them, see
+        // RewardLedger.ReverseOrderAsync): reverse in this transaction, so the COMMIT waits for that.
         if (row.RefundedFen > 0)
         {
             await RewardLedger.ReverseOrderAsync(connection, null, row.OrderId, $"settle-{row.OrderId}", null, now, ct);
         }
 
-        if (!commitInBatch)
-        {
-            await CommitAsync(connection, ct);
-        }
+        // Every new reward's balance is credited in this open transaction: only now commit (see CreditsSql).
+        await CommitAsync(connection, ct);
 
         var written = rewardIds.Where(id => id > 0).ToList();
         if (written.Count == 0)
@@ -314,7 +316,7 @@ public sealed class SettlementStore(
             """;
     }
 
-    private sealed record RewardIds(long R0, long R1, long R2, long B0, long B1, long B2)
+    private sealed record RewardIds(long R0, long R1, long R2, long B0, long B1, long B2, long InTransaction)
     {
         public long[] ToArray(int count) => new[] { R0, R1, R2 }.Take(count).ToArray();
 
@@ -323,18 +325,20 @@ public sealed class SettlementStore(
 
     private const string ReadCreditStateSql = """
         SELECT CAST(COALESCE(@dmh_r0, 0) AS SIGNED) AS R0, CAST(COALESCE(@dmh_r1, 0) AS SIGNED) AS R1, CAST(COALESCE(@dmh_r2, 0) AS SIGNED) AS R2,
-               CAST(COALESCE(@dmh_b0, 0) AS SIGNED) AS B0, CAST(COALESCE(@dmh_b1, 0) AS SIGNED) AS B1, CAST(COALESCE(@dmh_b2, 0) AS SIGNED) AS B2
+               CAST(COALESCE(@dmh_b0, 0) AS SIGNED) AS B0, CAST(COALESCE(@dmh_b1, 0) AS SIGNED) AS B1, CAST(COALESCE(@dmh_b2, 0) AS SIGNED) AS B2,
+               CAST(@@in_transaction AS SIGNED) AS InTransaction
         """;
 
     /// <summary>
     /// The rewards (their ids only when this statement inserted them), their credit ledger rows, the
-    /// outbox rows, each balance under the optimistic lock (only with a new reward) and the COMMIT, in
-    /// one round trip. When a version read before has changed, its UPDATE changes nothing and
-    /// <c>dmh_stop_if</c> (a procedure, see migration V0500) ends the round trip with an error before
-    /// COMMIT, leaving the transaction open for the retry. The SELECT comes after COMMIT so that its
-    /// answer also says the commit succeeded.
+    /// outbox rows and each balance under the optimistic lock (only with a new reward), in one round trip
+    /// that ends with what it did and whether the transaction is still open. When a version read before
+    /// has changed, its UPDATE changes nothing and <c>dmh_stop_if</c> (a procedure, see migration V0500)
+    /// ends the round trip with an error, leaving the transaction open for the retry. No COMMIT rides in
+    /// this round trip: with a worker killed while it ran, such a COMMIT was seen to commit a reward
+    /// without its balance credit, so only the client commits, once it has read the outcome.
     /// </summary>
-    private static string CreditsSql(IReadOnlyList<Credit> credits, bool commit)
+    private static string CreditsSql(IReadOnlyList<Credit> credits)
     {
         var sql = new System.Text.StringBuilder("SET @dmh_r0 = 0, @dmh_r1 = 0, @dmh_r2 = 0, @dmh_b0 = 0, @dmh_b1 = 0, @dmh_b2 = 0;\n");
         for (var i = 0; i < credits.Count; i++)
@@ -357,10 +361,6 @@ public sealed class SettlementStore(
         sql.Append(OutboxUpsert).Append(";\n");
         var conflicts = string.Join(" OR ", Enumerable.Range(0, credits.Count).Select(i => $"(@dmh_r{i} > 0 AND @dmh_b{i} <> 1)"));
         sql.Append($"CALL dmh_stop_if({conflicts}, '{BalanceVersionChanged}');\n");
-        if (commit)
-        {
-            sql.Append("COMMIT;\n");
-        }
 
         sql.Append(ReadCreditStateSql);
         return sql.ToString();

@@ -60,6 +60,54 @@ public sealed class SettlementCrashTests : SettlementTestBase
         await survivor.StopAsync();
     }
 
+    [Fact]
+    public async Task Workers_killed_while_new_referrers_balances_conflict_never_commit_a_reward_without_its_credit()
+    {
+        // Few new referrers (no balance row yet) shared by many lanes: most settlements in flight when a
+        // worker dies are retrying a balance version, which once committed rewards without their credit.
+        var campaign = await Kit.CampaignAsync(fixedYuan: 1.5m);
+        var referrers = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            referrers.Add(await Kit.ParticipantAsync());
+        }
+
+        var registrant = await Kit.ParticipantAsync();
+        for (var round = 0; round < 4; round++)
+        {
+            // Each victim reads its own fresh entries and dies after 15 commits, with the rest in flight.
+            for (var i = 0; i < 60; i++)
+            {
+                var (_, outTradeNo) = await Kit.OrderAsync(campaign, registrant, referrers[i % 3], 9900);
+                await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+            }
+
+            var (exitCode, output) = await RunVictimAsync(new Dictionary<string, string?>(Kit.Settings($"victim{round}", claimIdle: "01:00:00"))
+            {
+                ["Settlement:Faults:ExitAfterCommitCount"] = "15",
+                ["Settlement:MaxParallelism"] = "16",
+                ["Settlement:Consumer:BatchSize"] = "500",
+            });
+            Assert.True(exitCode != 0, $"victim {round} should have died; output:\n{output}");
+        }
+
+        using var survivor = await SettlementKit.StartWorkerAsync(Kit.Settings("survivor", claimIdle: "00:00:00.500"));
+        await SettlementKit.WaitUntilAsync(async () =>
+            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 240 && await Kit.PendingAsync() == 0);
+        await survivor.StopAsync();
+
+        await using var check = await Db.DataSource.OpenConnectionAsync();
+        Assert.Equal(240, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        var balances = (await check.QueryAsync<(long UserId, decimal Balance, long Version, decimal Sum, long Count)>("""
+            SELECT b.user_id, b.balance, b.version, SUM(r.amount), COUNT(r.id)
+            FROM user_balances b JOIN rewards r ON r.user_id = b.user_id GROUP BY b.user_id, b.balance, b.version
+            """)).ToList();
+        Assert.Equal(3, balances.Count);
+        Assert.All(balances, b => Assert.Equal((120m, 80L), (b.Balance, b.Version)));
+        Assert.All(balances, b => Assert.Equal((b.Sum, b.Count), (b.Balance, b.Version)));
+        Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+    }
+
     private static async Task<(int ExitCode, string Output)> RunVictimAsync(Dictionary<string, string?> settings)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
