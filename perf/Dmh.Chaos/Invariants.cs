@@ -65,7 +65,7 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'
             """),
         ("paid order without its two sync records (order and reward)", """
-            SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id
+            SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id AND s.entity IN ('order', 'reward')
             WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(s.id) <> 2
             """),
         ("dead letter of an entry published during the scenario", """
