@@ -37,6 +37,8 @@ public static class SyncEntities
     public const string Order = "order";
     /// <summary>A reward (rewards.id).</summary>
     public const string Reward = "reward";
+    /// <summary>A reversal of a reward by a refund (reward_ledger.id of a <c>reversal</c> row; issue 17).</summary>
+    public const string Reversal = "reversal";
 }
 
 /// <summary>

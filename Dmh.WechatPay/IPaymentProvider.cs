@@ -16,6 +16,9 @@ public interface IPaymentProvider
     Task CloseAsync(string outTradeNo, CancellationToken ct);
 
     Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken ct);
+
+    /// <summary>Query a refund by out_refund_no; <see cref="RefundQueryResult.Status"/> is WeChat's status or RESOURCE_NOT_EXISTS.</summary>
+    Task<RefundQueryResult> QueryRefundAsync(string outRefundNo, CancellationToken ct);
 }
 
 public sealed record PrepayRequest(string OutTradeNo, string Description, long AmountFen, DateTimeOffset? TimeExpire, string? Attach);
@@ -44,3 +47,9 @@ public sealed record TradeQueryResult(
 public sealed record RefundRequest(string OutTradeNo, string OutRefundNo, long RefundFen, long TotalFen, string? Reason);
 
 public sealed record RefundResult(string RefundId, string Status);
+
+/// <summary>A refund as WeChat knows it: SUCCESS, CLOSED, PROCESSING, ABNORMAL, or RESOURCE_NOT_EXISTS.</summary>
+public sealed record RefundQueryResult(string Status, string? RefundId, DateTimeOffset? SuccessTime)
+{
+    public const string NotExist = "RESOURCE_NOT_EXISTS";
+}

@@ -95,6 +95,21 @@ public sealed class WechatPayClient(
         return new RefundResult(refund.RefundId ?? "", refund.Status ?? refund.RefundStatus ?? "");
     }
 
+    public async Task<RefundQueryResult> QueryRefundAsync(string outRefundNo, CancellationToken ct)
+    {
+        var path = $"/v3/refund/domestic/refunds/{Uri.EscapeDataString(outRefundNo)}";
+        var (status, body) = await SendAsync(HttpMethod.Get, path, null, ct);
+        if (status == (int)HttpStatusCode.NotFound && ErrorOf(body)?.Code == RefundQueryResult.NotExist)
+        {
+            return new RefundQueryResult(RefundQueryResult.NotExist, null, null);
+        }
+
+        EnsureSuccess(status, body, path);
+        var refund = JsonSerializer.Deserialize<WechatRefund>(body, WechatPayJson.Options)
+            ?? throw new WechatPayException("Empty refund query answer", status);
+        return new RefundQueryResult(refund.Status ?? refund.RefundStatus ?? "", refund.RefundId, refund.ParsedSuccessTime);
+    }
+
     private static string? TimeExpire(DateTimeOffset? time) =>
         time?.ToOffset(ChinaOffset).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 

@@ -56,6 +56,7 @@ public static partial class MchApi
         v3.MapGet("/pay/transactions/out-trade-no/{outTradeNo}", Query);
         v3.MapPost("/pay/transactions/out-trade-no/{outTradeNo}/close", Close);
         v3.MapPost("/refund/domestic/refunds", RefundAsync);
+        v3.MapGet("/refund/domestic/refunds/{outRefundNo}", QueryRefund);
         v3.MapGet("/certificates", Certificates);
         return app;
     }
@@ -344,6 +345,19 @@ public static partial class MchApi
         return new SignedResult(200, RefundJson(created));
     }
 
+    private static IResult QueryRefund(string outRefundNo, SimState state)
+    {
+        if (!state.Refunds.TryGetValue(outRefundNo, out var refund))
+        {
+            return Error(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
+        }
+
+        lock (refund.Order.Gate)
+        {
+            return new SignedResult(200, RefundJson(refund));
+        }
+    }
+
     private static object RefundJson(SimRefund r) => new
     {
         refund_id = r.RefundId,
@@ -354,6 +368,7 @@ public static partial class MchApi
         user_received_account = "支付用户零钱",
         create_time = r.CreateTime.ToOffset(China).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
         status = r.Status,
+        success_time = r.SuccessTime?.ToOffset(China).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
         amount = new { total = r.Order.Total, refund = r.Refund, payer_total = r.Order.Total, payer_refund = r.Refund, currency = "CNY" },
     };
 

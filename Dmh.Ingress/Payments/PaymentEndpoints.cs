@@ -6,6 +6,7 @@ using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Security;
 using Dmh.Platform;
+using Dmh.Platform.Rewards;
 using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

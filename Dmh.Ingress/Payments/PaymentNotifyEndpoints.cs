@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dmh.Contracts;
 using Dmh.Ingress.Http;
+using Dmh.Platform.Rewards;
 using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -106,7 +106,8 @@ public static class RewardLedger
             }
 
             var frozen = r.Status == RewardStatus.Frozen;
-            var entry = new LedgerEntry(r.UserId, LedgerKind.Reversal, $"refund:{refundKey}:reward:{r.Id}", now,
+            var businessKey = $"refund:{refundKey}:reward:{r.Id}";
+            var entry = new LedgerEntry(r.UserId, LedgerKind.Reversal, businessKey, now,
                 FrozenDelta: frozen ? -delta : 0, AvailableDelta: frozen ? 0 : -delta, EarnedDelta: -delta,
                 RewardId: r.Id, OrderId: orderId, RefundId: refundId, Reason: "refund", Actor: "system");
             if (!await ApplyAsync(connection, tx, entry, ct))
@@ -114,11 +115,18 @@ public static class RewardLedger
                 continue;
             }
 
+            // The sync outbox row commits with the reversal; the syncer's sweeper publishes it (UnpublishedAfter).
+            var ledgerId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+                SELECT id FROM reward_ledger WHERE business_key = @businessKey;
+                INSERT IGNORE INTO sync_records (entity, entity_id, order_id, status, committed_at)
+                SELECT @entity, id, @orderId, 'pending', @now FROM reward_ledger WHERE business_key = @businessKey;
+                """, new { businessKey, orderId, now, entity = Dmh.Contracts.SyncEntities.Reversal }, tx, cancellationToken: ct));
+
             await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE rewards SET reversed_fen = @target, status = IF(@target >= amount_fen, 'reversed', status), updated_at = @now
                 WHERE id = @Id
                 """, new { target, r.Id, now }, tx, cancellationToken: ct));
-            done.Add(new Reversal(r.Id, r.UserId, delta));
+            done.Add(new Reversal(r.Id, r.UserId, delta, ledgerId));
         }
 
         return done;
@@ -168,5 +176,5 @@ public static class RewardLedger
     }
 }
 
-/// <summary>One reward's reversal written by <see cref="RewardLedger.ReverseOrderAsync"/>.</summary>
-public sealed record Reversal(long RewardId, long UserId, long AmountFen);
+/// <summary>One reward's reversal written by <see cref="RewardLedger.ReverseOrderAsync"/>; <paramref name="LedgerId"/> is its reward_ledger row (and sync entity id).</summary>
+public sealed record Reversal(long RewardId, long UserId, long AmountFen, long LedgerId);

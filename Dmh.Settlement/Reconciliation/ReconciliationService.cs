@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Platform.Rewards;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Settling;
 using Dmh.WechatPay;
@@ -17,7 +18,8 @@ namespace Dmh.Settlement.Reconciliation;
 /// growing pause, and after <see cref="ReconciliationOptions.MaxRefusals"/> refusals no more: it is
 /// marked (<c>reconcile_stopped_at</c>) and logged for an operator. NOTPAY past
 /// <see cref="ReconciliationOptions.ExpireAfter"/> is closed at the provider, then locally. A MySQL
-/// named lock keeps several instances from sweeping at once.
+/// named lock keeps several instances from sweeping at once. Refunds left created/processing are asked
+/// about too (issue 17): a SUCCESS reverses the order's rewards as the notify would.
 /// </summary>
 public sealed class ReconciliationService(
     MySqlDataSource dataSource,
@@ -34,6 +36,9 @@ public sealed class ReconciliationService(
         "dmh_reconciliation_attempts_total", "Payment attempts queried by reconciliation, by outcome.", "outcome");
     private static readonly Counter RefundWithoutSuccess = Metrics.CreateCounter(
         "dmh_reconciliation_refund_without_success_total", "The provider reports REFUND for an attempt DMH never recorded as paid.");
+
+    private static readonly Counter RefundOutcomes = Metrics.CreateCounter(
+        "dmh_reconciliation_refunds_total", "Refunds queried by reconciliation, by outcome (success, closed, abnormal, processing, not_exist, error).", "outcome");
 
     private readonly ReconciliationOptions _options = options.Value;
 
@@ -113,12 +118,65 @@ public sealed class ReconciliationService(
                 }
             }
 
-            return due.Count;
+            return due.Count + await SweepRefundsAsync(lockConnection, now, ct);
         }
         finally
         {
             await lockConnection.ExecuteScalarAsync<long?>($"SELECT RELEASE_LOCK({LockName})");
         }
+    }
+
+    /// <summary>
+    /// Refunds still created/processing after QueryAfter (their notify lost, or the call's answer): asked
+    /// about at WeChat, and a final answer recorded through <see cref="RefundRecorder"/>, the notify's
+    /// own code, so a SUCCESS reverses the rewards once however it is learnt.
+    /// </summary>
+    private async Task<int> SweepRefundsAsync(MySqlConnection connection, DateTimeOffset now, CancellationToken ct)
+    {
+        var due = (await connection.QueryAsync<(long Id, string OutRefundNo)>(new CommandDefinition("""
+            SELECT id, out_refund_no FROM refunds
+            WHERE status IN ('created', 'processing') AND created_at <= @QueryBefore AND created_at >= @NotBefore
+              AND (last_reconciled_at IS NULL OR last_reconciled_at <= @QueryBefore)
+            ORDER BY id
+            LIMIT @Limit
+            """, new
+        {
+            QueryBefore = (now - _options.QueryAfter).UtcDateTime,
+            NotBefore = (now - _options.MaxAge).UtcDateTime,
+            Limit = _options.BatchSize,
+        }, cancellationToken: ct))).ToList();
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE refunds SET last_reconciled_at = @Now WHERE id IN @Ids",
+            new { Now = now.UtcDateTime, Ids = due.Select(r => r.Id).ToArray() }, cancellationToken: ct));
+        foreach (var (_, outRefundNo) in due)
+        {
+            try
+            {
+                var result = await provider.QueryRefundAsync(outRefundNo, ct);
+                var status = RefundStatus.FromWechat(result.Status);
+                if (result.Status == RefundQueryResult.NotExist || !RefundStatus.IsFinal(status))
+                {
+                    RefundOutcomes.WithLabels(result.Status == RefundQueryResult.NotExist ? "not_exist" : "processing").Inc();
+                    continue;
+                }
+
+                await RefundRecorder.RecordAsync(dataSource, time, outRefundNo, result.RefundId, status, result.SuccessTime, now, ct);
+                RefundOutcomes.WithLabels(status).Inc();
+                logger.LogInformation("Reconciliation found refund {OutRefundNo} {Status}", outRefundNo, status);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                RefundOutcomes.WithLabels("error").Inc();
+                logger.LogWarning(ex, "Reconciling refund {OutRefundNo} failed; retried after QueryAfter", outRefundNo);
+            }
+        }
+
+        return due.Count;
     }
 
     private async Task ReconcileAsync(Attempt attempt, DateTimeOffset now, CancellationToken ct)

@@ -29,6 +29,7 @@ public sealed class SyncHandler(
     private readonly ExternalSyncOptions _options = options.Value;
     private readonly FieldMapper _orders = new(options.Value.Orders);
     private readonly FieldMapper _rewards = new(options.Value.Rewards);
+    private readonly FieldMapper _reversals = new(options.Value.Reversals);
 
     public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
     {
@@ -39,7 +40,7 @@ public sealed class SyncHandler(
             if (request is null)
             {
                 // Malformed: stays pending and is dead-lettered after the configured deliveries.
-                message.Fail(message.FormatError ?? "not a SyncRequested {entity: order|reward, id}");
+                message.Fail(message.FormatError ?? "not a SyncRequested {entity: order|reward|reversal, id}");
                 continue;
             }
 
@@ -63,7 +64,7 @@ public sealed class SyncHandler(
 
     private async Task SyncAsync(string entity, IReadOnlyList<long> ids, CancellationToken ct)
     {
-        var mapper = entity == SyncEntities.Order ? _orders : _rewards;
+        var mapper = entity switch { SyncEntities.Order => _orders, SyncEntities.Reward => _rewards, _ => _reversals };
         var table = mapper.Mapping.Table;
         var records = await store.LoadRecordsAsync(entity, ids);
         // Synced rows are done; failed rows wait for an operator's retry (which makes them pending again).
@@ -133,7 +134,7 @@ public sealed class SyncHandler(
         try
         {
             var request = JsonSerializer.Deserialize<SyncRequested>(envelope.Payload, StreamPublisher.Json);
-            return request is { Entity: SyncEntities.Order or SyncEntities.Reward, Id: > 0 } ? request : null;
+            return request is { Entity: SyncEntities.Order or SyncEntities.Reward or SyncEntities.Reversal, Id: > 0 } ? request : null;
         }
         catch (JsonException)
         {

@@ -33,6 +33,20 @@ public sealed class SyncStore(MySqlDataSource dataSource, TimeProvider time)
               LEFT JOIN participants r ON r.id = o.referrer_id
               WHERE o.id IN @ids
               """
+            : entity == SyncEntities.Reversal
+            ? """
+              SELECT l.id, l.reward_id, l.order_id, l.refund_id, l.user_id, w.campaign_id,
+                     CAST(-l.earned_delta_fen AS DECIMAL(18,0)) / 100 AS amount, l.reason, l.created_at,
+                     f.out_refund_no AS `refund.out_refund_no`, p.phone AS `participant.phone`, p.referral_code AS `participant.referral_code`,
+                     c.name AS `campaign.name`, o.phone AS `order.phone`
+              FROM reward_ledger l
+              LEFT JOIN rewards w ON w.id = l.reward_id
+              LEFT JOIN refunds f ON f.id = l.refund_id
+              LEFT JOIN participants p ON p.id = l.user_id
+              LEFT JOIN campaigns c ON c.id = w.campaign_id
+              LEFT JOIN orders o ON o.id = l.order_id
+              WHERE l.id IN @ids AND l.kind = 'reversal'
+              """
             : """
               SELECT w.id, w.user_id, w.order_id, w.campaign_id, w.amount, w.status, w.settled_at, w.created_at,
                      p.phone AS `participant.phone`, p.referral_code AS `participant.referral_code`, c.name AS `campaign.name`,

@@ -63,6 +63,22 @@ public sealed partial class ExternalSyncOptions
         },
     };
 
+    /// <summary>One row per reversal of a reward by a refund (the syncer stays INSERT-only: a refund adds rows, it never updates dmh_rewards).</summary>
+    public TableMapping Reversals { get; set; } = new()
+    {
+        Table = "dmh_reward_reversals",
+        KeyColumn = "dmh_reversal_id",
+        Fields = new(StringComparer.Ordinal)
+        {
+            ["reward_id"] = "dmh_reward_id",
+            ["order_id"] = "dmh_order_id",
+            ["refund.out_refund_no"] = "out_refund_no",
+            ["participant.phone"] = "referrer_phone",
+            ["amount"] = "reversed_amount",
+            ["created_at"] = "reversed_time",
+        },
+    };
+
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}(\\.[A-Za-z_][A-Za-z0-9_]{0,127})?$")]
     internal static partial Regex Identifier();
 
@@ -77,7 +93,7 @@ public sealed partial class ExternalSyncOptions
             return string.Join("; ", results.Select(r => r.ErrorMessage));
         }
 
-        foreach (var (name, mapping) in new[] { ("Orders", Orders), ("Rewards", Rewards) })
+        foreach (var (name, mapping) in new[] { ("Orders", Orders), ("Rewards", Rewards), ("Reversals", Reversals) })
         {
             if (!Identifier().IsMatch(mapping.Table) || !Identifier().IsMatch(mapping.KeyColumn) || mapping.KeyColumn.Contains('.', StringComparison.Ordinal))
             {
@@ -96,7 +112,7 @@ public sealed partial class ExternalSyncOptions
                     return $"ExternalSync:{name}:Fields:{source}: target column '{target}' must be a plain identifier other than the key column.";
                 }
 
-                if (!FieldMapper.IsKnownSource(name == "Orders" ? FieldMapper.OrderSources : FieldMapper.RewardSources, source))
+                if (!FieldMapper.IsKnownSource(name switch { "Orders" => FieldMapper.OrderSources, "Rewards" => FieldMapper.RewardSources, _ => FieldMapper.ReversalSources }, source))
                 {
                     return $"ExternalSync:{name}:Fields: unknown source '{source}'.";
                 }

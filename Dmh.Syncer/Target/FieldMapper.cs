@@ -21,6 +21,13 @@ public sealed class FieldMapper
         "participant.phone", "participant.referral_code", "campaign.name", "order.phone",
     };
 
+    /// <summary>A reversal: <c>amount</c> is the part of the reward it took back (yuan, positive).</summary>
+    public static readonly IReadOnlySet<string> ReversalSources = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "id", "reward_id", "order_id", "refund_id", "user_id", "campaign_id", "amount", "reason", "created_at",
+        "refund.out_refund_no", "participant.phone", "participant.referral_code", "campaign.name", "order.phone",
+    };
+
     private readonly (string Source, string Column)[] _fields;
 
     public FieldMapper(TableMapping mapping)

@@ -21,3 +21,17 @@ CREATE TABLE IF NOT EXISTS dmh_rewards (
     created_at     DATETIME(3)   NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     UNIQUE KEY uk_dmh_rewards_dmh_reward_id (dmh_reward_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- One row per reversal of a reward by a refund (a refund never updates dmh_rewards: the syncer only inserts).
+CREATE TABLE IF NOT EXISTS dmh_reward_reversals (
+    id              BIGINT AUTO_INCREMENT PRIMARY KEY,
+    dmh_reversal_id BIGINT        NOT NULL,
+    dmh_reward_id   BIGINT        NULL,
+    dmh_order_id    BIGINT        NULL,
+    out_refund_no   VARCHAR(64)   NULL,
+    referrer_phone  VARCHAR(20)   NULL,
+    reversed_amount DECIMAL(10,2) NULL,
+    reversed_time   DATETIME(3)   NULL,
+    created_at      DATETIME(3)   NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    UNIQUE KEY uk_dmh_reward_reversals_dmh_reversal_id (dmh_reversal_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -18,3 +18,16 @@ CREATE TABLE IF NOT EXISTS dmh_rewards (
     settled_time   TIMESTAMPTZ   NULL,
     created_at     TIMESTAMPTZ   NOT NULL DEFAULT now()
 );
+
+-- One row per reversal of a reward by a refund (a refund never updates dmh_rewards: the syncer only inserts).
+CREATE TABLE IF NOT EXISTS dmh_reward_reversals (
+    id              BIGSERIAL PRIMARY KEY,
+    dmh_reversal_id BIGINT        NOT NULL UNIQUE,
+    dmh_reward_id   BIGINT        NULL,
+    dmh_order_id    BIGINT        NULL,
+    out_refund_no   VARCHAR(64)   NULL,
+    referrer_phone  VARCHAR(20)   NULL,
+    reversed_amount NUMERIC(10,2) NULL,
+    reversed_time   TIMESTAMPTZ   NULL,
+    created_at      TIMESTAMPTZ   NOT NULL DEFAULT now()
+);

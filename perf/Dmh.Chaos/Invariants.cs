@@ -51,12 +51,21 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
               AND (b.balance <> r.total OR b.total_reward <> r.total OR b.version <> r.n)
             """),
+        ("referrer whose balance is not the sum of their ledger rows (or version not their count)", """
+            SELECT b.user_id FROM user_balances b
+            LEFT JOIN (SELECT user_id, SUM(frozen_delta_fen) AS f, SUM(available_delta_fen) AS a, SUM(withdrawing_delta_fen) AS w,
+                              SUM(paid_out_delta_fen) AS p, SUM(earned_delta_fen) AS e, COUNT(*) AS n
+                       FROM reward_ledger GROUP BY user_id) l ON l.user_id = b.user_id
+            WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
+              AND (b.frozen_fen <> COALESCE(l.f, 0) OR b.available_fen <> COALESCE(l.a, 0) OR b.withdrawing_fen <> COALESCE(l.w, 0)
+                   OR b.paid_out_fen <> COALESCE(l.p, 0) OR b.total_earned_fen <> COALESCE(l.e, 0) OR b.version <> COALESCE(l.n, 0))
+            """),
         ("order or reward not synced (sync_records not 'synced')", """
             SELECT CONCAT(s.entity, ':', s.entity_id) FROM sync_records s JOIN orders o ON o.id = s.order_id
             WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'
             """),
         ("paid order without its two sync records (order and reward)", """
-            SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id
+            SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id AND s.entity IN ('order', 'reward')
             WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(s.id) <> 2
             """),
         ("dead letter of an entry published during the scenario", """

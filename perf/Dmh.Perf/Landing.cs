@@ -30,7 +30,8 @@ public sealed record TargetCheck(string Target, string Measured, bool Pass)
 /// for the orders notified in the measured window: warm-up is discarded here as it is from the HTTP figures.</param>
 /// <param name="DelayWithWarmup">The same over every order, warm-up included.</param>
 /// <param name="BalancesWrong">Referrers whose balance is not the sum of their rewards, or whose version is not their count.</param>
-public sealed record SettlementFigures(long Expected, long Paid, long Rewards, LongHistogram Delay, LongHistogram DelayWithWarmup, long BalancesWrong);
+/// <param name="LedgerWrong">Referrers whose balance buckets are not the sums of their reward_ledger rows, or whose version is not the count of those rows (issue 17).</param>
+public sealed record SettlementFigures(long Expected, long Paid, long Rewards, LongHistogram Delay, LongHistogram DelayWithWarmup, long BalancesWrong, long LedgerWrong);
 
 /// <summary>Sync of a set of orders and their rewards to the customer's database.</summary>
 /// <param name="Rows">sync_records rows (order + reward per payment).</param>
@@ -62,9 +63,23 @@ public static class Landing
                   GROUP BY user_id) r ON r.user_id = b.user_id
             WHERE b.balance <> r.total OR b.version <> r.n
             """, orders, cancellationToken: ct));
+        var ledgerWrong = await connection.ExecuteScalarAsync<long>(new CommandDefinition(LedgerWrongSql, orders, cancellationToken: ct));
         return new SettlementFigures(orders.Count, paid, delays.Count,
-            Histogram(delays.Where(d => d.OrderId >= measuredFromOrderId).Select(d => d.Delay)), Histogram(delays.Select(d => d.Delay)), balancesWrong);
+            Histogram(delays.Where(d => d.OrderId >= measuredFromOrderId).Select(d => d.Delay)), Histogram(delays.Select(d => d.Delay)), balancesWrong, ledgerWrong);
     }
+
+    /// <summary>The ledger invariant for the run's referrers: each bucket = the sum of its ledger rows, version = their count.</summary>
+    public const string LedgerWrongSql = """
+        SELECT COUNT(*) FROM user_balances b
+        LEFT JOIN (SELECT user_id, SUM(frozen_delta_fen) AS f, SUM(available_delta_fen) AS a, SUM(withdrawing_delta_fen) AS w,
+                          SUM(paid_out_delta_fen) AS p, SUM(earned_delta_fen) AS e, COUNT(*) AS n
+                   FROM reward_ledger
+                   WHERE user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId AND id BETWEEN @MinId AND @MaxId)
+                   GROUP BY user_id) l ON l.user_id = b.user_id
+        WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId AND id BETWEEN @MinId AND @MaxId)
+          AND (b.frozen_fen <> COALESCE(l.f, 0) OR b.available_fen <> COALESCE(l.a, 0) OR b.withdrawing_fen <> COALESCE(l.w, 0)
+               OR b.paid_out_fen <> COALESCE(l.p, 0) OR b.total_earned_fen <> COALESCE(l.e, 0) OR b.version <> COALESCE(l.n, 0))
+        """;
 
     public static async Task<SyncFigures> SyncAsync(MySqlDataSource db, OrderRange orders, long expectedRows, TimeSpan timeout, CancellationToken ct)
     {
@@ -86,7 +101,7 @@ public static class Landing
 
     public static IEnumerable<string> Describe(SettlementFigures s) =>
     [
-        string.Create(CultureInfo.InvariantCulture, $"Settlement (notify accepted → reward written, from payments.received_at and rewards.settled_at): {s.Paid} of {s.Expected} orders paid, {s.Rewards} rewards, p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())}{WarmupNote(s)}; referrers whose balance ≠ sum of rewards or version ≠ count: {s.BalancesWrong}."),
+        string.Create(CultureInfo.InvariantCulture, $"Settlement (notify accepted → reward written, from payments.received_at and rewards.settled_at): {s.Paid} of {s.Expected} orders paid, {s.Rewards} rewards, p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())}{WarmupNote(s)}; referrers whose balance ≠ sum of rewards or version ≠ count: {s.BalancesWrong}; whose balance ≠ sum of ledger rows or version ≠ their count: {s.LedgerWrong}."),
     ];
 
     private static string WarmupNote(SettlementFigures s) => s.DelayWithWarmup.TotalCount == s.Delay.TotalCount
@@ -105,6 +120,7 @@ public static class Landing
         new("reward settled < 2 s after the notify (p99)", Report.FormatMicros(P(s.Delay, 99)), s.Delay.TotalCount > 0 && P(s.Delay, 99) < 2_000_000),
         new("every payment settled exactly once", $"{s.Paid}/{s.Expected} paid, {s.Rewards} rewards", s.Paid == s.Expected && s.Rewards == s.Expected),
         new("balance = sum of rewards, version = count", $"{s.BalancesWrong} referrers off", s.BalancesWrong == 0),
+        new("balance = sum(ledger), version = count of ledger rows", $"{s.LedgerWrong} referrers off", s.LedgerWrong == 0),
     ];
 
     /// <summary>The proposal's sync targets: delay under a minute, success above 95 %.</summary>

@@ -251,5 +251,7 @@ public sealed class EndpointRateLimitTests : IAsyncLifetime
         public Task CloseAsync(string outTradeNo, CancellationToken ct) => Task.CompletedTask;
 
         public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken ct) => throw new InvalidOperationException("not used");
+
+        public Task<RefundQueryResult> QueryRefundAsync(string outRefundNo, CancellationToken ct) => throw new InvalidOperationException("not used");
     }
 }

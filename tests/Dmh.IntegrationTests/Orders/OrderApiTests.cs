@@ -436,5 +436,7 @@ public sealed class OrderApiTests : IAsyncLifetime
         }
 
         public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken ct) => throw new InvalidOperationException("not used");
+
+        public Task<RefundQueryResult> QueryRefundAsync(string outRefundNo, CancellationToken ct) => throw new InvalidOperationException("not used");
     }
 }

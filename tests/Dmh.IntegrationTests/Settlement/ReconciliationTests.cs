@@ -142,6 +142,54 @@ public sealed class ReconciliationTests : SettlementTestBase
         await worker.StopAsync();
     }
 
+    [Fact]
+    public async Task A_refund_whose_notify_was_lost_is_found_at_the_provider_and_reverses_the_rewards_once()
+    {
+        var campaign = await Kit.CampaignAsync(new Dmh.Platform.Rewards.RewardConfig(7,
+            [new Dmh.Platform.Rewards.RewardLevelRule(RewardTypes.Fixed, AmountFen: 1000)], Dmh.Platform.Rewards.RewardCaps.None));
+        var referrer = await Kit.ParticipantAsync();
+        var order = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        await using (var c = await Db.DataSource.OpenConnectionAsync())
+        {
+            var store = new Dmh.Settlement.Settling.SettlementStore(Microsoft.Extensions.Options.Options.Create(new Dmh.Settlement.Settling.SettlementOptions()),
+                TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Dmh.Settlement.Settling.SettlementStore>.Instance);
+            await store.SettleAsync(c, SettlementKit.Payment(order.OutTradeNo, 9900), default);
+            // Three refunds WeChat accepted (processing) whose notify never came, asked about after QueryAfter.
+            await c.ExecuteAsync("""
+                INSERT INTO refunds (order_id, payment_id, out_trade_no, out_refund_no, amount_fen, total_fen, status, created_at)
+                SELECT order_id, id, out_trade_no, CONCAT('R', order_id, '-', n.n), n.fen, amount_fen, 'processing', UTC_TIMESTAMP(3) - INTERVAL 10 MINUTE
+                FROM payments, (SELECT 1 AS n, 3300 AS fen UNION ALL SELECT 2, 1100 UNION ALL SELECT 3, 2200) n
+                WHERE payments.order_id = @OrderId
+                """, new { order.OrderId });
+        }
+
+        var success = $"R{order.OrderId}-1";
+        _provider.Refunds[success] = new RefundQueryResult("SUCCESS", "5030001", DateTimeOffset.UtcNow);
+        _provider.Refunds[$"R{order.OrderId}-2"] = new RefundQueryResult("PROCESSING", "5030002", null);
+        _provider.Refunds[$"R{order.OrderId}-3"] = new RefundQueryResult("CLOSED", "5030003", null);
+
+        using var worker = await StartAsync();
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<string>("SELECT status FROM refunds WHERE out_refund_no = @success", new { success }) == "success");
+        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<string>("SELECT status FROM refunds WHERE out_refund_no = @o", new { o = $"R{order.OrderId}-3" }) == "closed");
+        await Task.Delay(500);
+
+        // 3300 of 9900 refunded: a third of the 10.00 reward, floored, reversed once however many sweeps ran.
+        Assert.Equal(333, await Kit.ScalarAsync<long>("SELECT reversed_fen FROM rewards WHERE order_id = @OrderId", new { order.OrderId }));
+        Assert.Equal(1, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM reward_ledger WHERE kind = 'reversal' AND order_id = @OrderId", new { order.OrderId }));
+        Assert.Equal(667, await Kit.ScalarAsync<long>("SELECT frozen_fen FROM user_balances WHERE user_id = @referrer", new { referrer }));
+        Assert.Equal("processing", await Kit.ScalarAsync<string>("SELECT status FROM refunds WHERE out_refund_no = @o", new { o = $"R{order.OrderId}-2" }));
+        Assert.Equal("5030001", await Kit.ScalarAsync<string>("SELECT refund_id FROM refunds WHERE out_refund_no = @success", new { success }));
+        // Asked about once per QueryAfter (5 min here), not on every sweep.
+        Assert.Equal(1, _provider.RefundQueries.Count(q => q == $"R{order.OrderId}-2"));
+
+        // The notify arriving late after all changes nothing more.
+        Assert.True(await new Dmh.Ingress.Payments.PaymentStore(Db.DataSource, TimeProvider.System)
+            .RecordRefundNotifyAsync(success, "5030001", "success", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, default));
+        Assert.Equal(1, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM reward_ledger WHERE kind = 'reversal' AND order_id = @OrderId", new { order.OrderId }));
+        await Kit.AssertLedgerInvariantAsync();
+        await worker.StopAsync();
+    }
+
     private Task<Microsoft.Extensions.Hosting.IHost> StartAsync(string queryAfter = "00:05:00", int maxRefusals = 5) =>
         SettlementKit.StartWorkerAsync(new Dictionary<string, string?>(Kit.Settings("recon"))
         {
@@ -183,5 +231,15 @@ public sealed class ReconciliationTests : SettlementTestBase
 
         public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken ct) =>
             throw new InvalidOperationException("not used by reconciliation");
+
+        public ConcurrentDictionary<string, RefundQueryResult> Refunds { get; } = new();
+
+        public ConcurrentQueue<string> RefundQueries { get; } = new();
+
+        public Task<RefundQueryResult> QueryRefundAsync(string outRefundNo, CancellationToken ct)
+        {
+            RefundQueries.Enqueue(outRefundNo);
+            return Task.FromResult(Refunds.TryGetValue(outRefundNo, out var refund) ? refund : new RefundQueryResult(RefundQueryResult.NotExist, null, null));
+        }
     }
 }

@@ -7,6 +7,7 @@ using Dmh.Ingress.Payments;
 using Dmh.Ingress.Security;
 using Dmh.IntegrationTests.Infrastructure;
 using Dmh.Platform.Streams;
+using Dmh.WechatPay;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dmh.IntegrationTests.WechatPay;
@@ -312,6 +313,14 @@ public sealed class WechatPayFlowTests(WechatPayFixture f) : IClassFixture<Wecha
         Assert.Equal("refunded", await connection.ExecuteScalarAsync<string>("SELECT status FROM orders WHERE id = @orderId", new { orderId }));
         var sim = await f.Sim.GetFromJsonAsync<JsonElement>($"/sim/orders/{pay.OutTradeNo}");
         Assert.Equal(1, sim.GetProperty("refunds").GetArrayLength());
+
+        // The refund query reconciliation uses (signed call, verified answer).
+        var provider = f.Ingress.Services.GetRequiredService<IPaymentProvider>();
+        var queried = await provider.QueryRefundAsync($"R{orderId}-1", default);
+        Assert.Equal("SUCCESS", queried.Status);
+        Assert.Equal(await connection.ExecuteScalarAsync<string>("SELECT refund_id FROM refunds WHERE order_id = @orderId", new { orderId }), queried.RefundId);
+        Assert.NotNull(queried.SuccessTime);
+        Assert.Equal(RefundQueryResult.NotExist, (await provider.QueryRefundAsync($"R{orderId}-9", default)).Status);
     }
 
     [Fact]

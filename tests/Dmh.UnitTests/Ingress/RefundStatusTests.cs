@@ -1,4 +1,4 @@
-using Dmh.Ingress.Payments;
+using Dmh.Platform.Rewards;
 
 namespace Dmh.UnitTests.Ingress;
 

@@ -73,7 +73,7 @@ public sealed class SettlementScenarioTests
     [Fact]
     public void Targets_pass_only_when_every_payment_settled_once_within_two_seconds()
     {
-        var fast = new SettlementFigures(100, 100, 100, Landing.Histogram(Enumerable.Repeat(50_000L, 100)), Landing.Histogram(Enumerable.Repeat(50_000L, 100)), 0);
+        var fast = new SettlementFigures(100, 100, 100, Landing.Histogram(Enumerable.Repeat(50_000L, 100)), Landing.Histogram(Enumerable.Repeat(50_000L, 100)), 0, 0);
         Assert.All(Landing.Targets(fast), t => Assert.True(t.Pass, t.Target));
 
         // Warm-up is discarded from the target as from the HTTP figures (and reported beside it).
@@ -90,6 +90,9 @@ public sealed class SettlementScenarioTests
 
         var balances = fast with { BalancesWrong = 1 };
         Assert.Contains(Landing.Targets(balances), t => !t.Pass && t.Target.Contains("balance", StringComparison.Ordinal));
+
+        var ledger = fast with { LedgerWrong = 2 };
+        Assert.Contains(Landing.Targets(ledger), t => !t.Pass && t.Target.Contains("sum(ledger)", StringComparison.Ordinal) && t.Measured == "2 referrers off");
     }
 
     [Fact]

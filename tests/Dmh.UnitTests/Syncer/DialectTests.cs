@@ -103,6 +103,41 @@ public sealed class DialectTests
     }
 
     [Fact]
+    public void A_reversal_is_an_idempotent_insert_into_dmh_reward_reversals_in_every_dialect()
+    {
+        var mapper = new FieldMapper(new ExternalSyncOptions().Reversals);
+        var row = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["reward_id"] = 7L, ["order_id"] = 3L, ["refund.out_refund_no"] = "R3-1", ["participant.phone"] = "13800000001",
+            ["amount"] = 2.50m, ["created_at"] = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+        };
+        var values = mapper.Map(42, row);
+        Assert.Equal(["dmh_reversal_id", "dmh_order_id", "dmh_reward_id", "out_refund_no", "referrer_phone", "reversed_amount", "reversed_time"], mapper.Columns);
+        Assert.Equal([42L, 3L, 7L, "R3-1", "13800000001", 2.50m, row["created_at"]], values);
+
+        const string myColumns = "`dmh_reversal_id`, `dmh_order_id`, `dmh_reward_id`, `out_refund_no`, `referrer_phone`, `reversed_amount`, `reversed_time`";
+        Assert.Equal(
+            $"INSERT INTO `dmh_reward_reversals` ({myColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6) ON DUPLICATE KEY UPDATE `dmh_reversal_id` = `dmh_reversal_id`",
+            Assert.Single(new MySqlDialect().BuildInserts(mapper.Mapping.Table, mapper.Columns, [values])).Sql);
+        Assert.Equal(
+            "INSERT INTO \"dmh_reward_reversals\" (\"dmh_reversal_id\", \"dmh_order_id\", \"dmh_reward_id\", \"out_refund_no\", \"referrer_phone\", \"reversed_amount\", \"reversed_time\") "
+            + "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6) ON CONFLICT (\"dmh_reversal_id\") DO NOTHING",
+            Assert.Single(new PostgreSqlDialect().BuildInserts(mapper.Mapping.Table, mapper.Columns, [values])).Sql);
+        Assert.Equal(
+            "INSERT INTO [dmh_reward_reversals] ([dmh_reversal_id], [dmh_order_id], [dmh_reward_id], [out_refund_no], [referrer_phone], [reversed_amount], [reversed_time]) "
+            + "SELECT s.[dmh_reversal_id], s.[dmh_order_id], s.[dmh_reward_id], s.[out_refund_no], s.[referrer_phone], s.[reversed_amount], s.[reversed_time] "
+            + "FROM (VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)) AS s ([dmh_reversal_id], [dmh_order_id], [dmh_reward_id], [out_refund_no], [referrer_phone], [reversed_amount], [reversed_time]) "
+            + "WHERE NOT EXISTS (SELECT 1 FROM [dmh_reward_reversals] AS d WITH (UPDLOCK, HOLDLOCK) WHERE d.[dmh_reversal_id] = s.[dmh_reversal_id])",
+            Assert.Single(new SqlServerDialect().BuildInserts(mapper.Mapping.Table, mapper.Columns, [values])).Sql);
+        Assert.Equal(
+            "MERGE INTO \"DMH_REWARD_REVERSALS\" d USING (SELECT :p0 \"DMH_REVERSAL_ID\", :p1 \"DMH_ORDER_ID\", :p2 \"DMH_REWARD_ID\", :p3 \"OUT_REFUND_NO\", :p4 \"REFERRER_PHONE\", "
+            + ":p5 \"REVERSED_AMOUNT\", :p6 \"REVERSED_TIME\" FROM DUAL) s ON (d.\"DMH_REVERSAL_ID\" = s.\"DMH_REVERSAL_ID\") "
+            + "WHEN NOT MATCHED THEN INSERT (\"DMH_REVERSAL_ID\", \"DMH_ORDER_ID\", \"DMH_REWARD_ID\", \"OUT_REFUND_NO\", \"REFERRER_PHONE\", \"REVERSED_AMOUNT\", \"REVERSED_TIME\") "
+            + "VALUES (s.\"DMH_REVERSAL_ID\", s.\"DMH_ORDER_ID\", s.\"DMH_REWARD_ID\", s.\"OUT_REFUND_NO\", s.\"REFERRER_PHONE\", s.\"REVERSED_AMOUNT\", s.\"REVERSED_TIME\")",
+            Assert.Single(new OracleDialect().BuildInserts(mapper.Mapping.Table, mapper.Columns, [values])).Sql);
+    }
+
+    [Fact]
     public void Identifiers_are_quoted_with_their_quote_characters_escaped()
     {
         Assert.Equal("[a]]b]", new SqlServerDialect().QuoteIdentifier("a]b"));

@@ -77,6 +77,16 @@ public sealed class SyncConfigurationTests
         var unknown = new ExternalSyncOptions();
         unknown.Orders.Fields["nope"] = "col";
         Assert.Contains("unknown source", unknown.Check(), StringComparison.Ordinal);
+
+        var reversals = new ExternalSyncOptions();
+        reversals.Reversals.Table = "crm.reward_reversals";
+        reversals.Reversals.Fields["refund_id"] = "refund_no";
+        Assert.Null(reversals.Check());
+        reversals.Reversals.Fields["settled_at"] = "settled";
+        Assert.Contains("Reversals:Fields: unknown source", reversals.Check(), StringComparison.Ordinal);
+        reversals.Reversals.Fields.Remove("settled_at");
+        reversals.Reversals.KeyColumn = "id; --";
+        Assert.Contains("ExternalSync:Reversals", reversals.Check(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace Dmh.Ingress.Payments;
+namespace Dmh.Platform.Rewards;
 
 /// <summary>The stored <c>refunds.status</c> values, and the one mapping from WeChat's refund status to them.</summary>
 public static class RefundStatus
