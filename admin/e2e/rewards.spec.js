@@ -45,7 +45,7 @@ test.beforeAll(async ({ request }) => {
 
 /** The referrer's row, looked up by phone: other suites leave bigger referrers on the first page. */
 async function referrerRow(page) {
-  await page.getByTestId('referrer-phone').locator('input').fill(referrer.phone);
+  await page.getByTestId('referrer-phone').fill(referrer.phone);
   await page.getByTestId('referrer-search').click();
   return page.getByTestId('referrer-table').locator('.el-table__row', { hasText: referrer.name });
 }
