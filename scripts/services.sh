@@ -89,6 +89,10 @@ start_services() {
   start_service wechatsim Dmh.WechatSim "$SIM_PORT" "${simulator[@]}"
   wait_for 60 "WeChat simulator" curl -fsS "$sim/healthz"
   alive wechatsim || die "the WeChat simulator exited (log: $LOGS/wechatsim.log)"
+  # The simulator's access tokens and jsapi tickets live only as long as it runs (WeChat's live for
+  # 7200 s): drop those Ingress cached from an earlier simulator, or its wx.config signatures fail.
+  REDISCLI_AUTH=$(secret redis-admin-password) redis-cli --user dmh-admin -p "$REDIS_PORT" --scan --pattern 'wechat:credential:*' \
+    | xargs -r env REDISCLI_AUTH="$(secret redis-admin-password)" redis-cli --user dmh-admin -p "$REDIS_PORT" DEL >/dev/null
   text=$(service_settings wechatpay "${fill[@]}" "simPublicKeyId=$(cat "$KEYS/simulator/wechatpay_public_key_id")") || exit 1
   mapfile -t wechat <<<"$text"
   text=$(service_settings ingress "${fill[@]}" "root=$ROOT" "data=$DATA" "managementPort=$MANAGEMENT_PORT") || exit 1
