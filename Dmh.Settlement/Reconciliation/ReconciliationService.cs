@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Platform.Hosting;
 using Dmh.Platform.Rewards;
 using Dmh.Platform.Streams;
 using Dmh.Settlement.Settling;
@@ -42,33 +43,8 @@ public sealed class ReconciliationService(
 
     private readonly ReconciliationOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Reconciliation sweep failed; next in {Interval}", _options.Interval);
-            }
-
-            try
-            {
-                await Task.Delay(_options.Interval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicSweep.RunAsync(SweepAsync, _options.Interval, time, logger, "Reconciliation sweep", stoppingToken);
 
     /// <summary>One sweep; returns the number of attempts looked at (0 when another instance holds the lock).</summary>
     public async Task<int> SweepAsync(CancellationToken ct)

@@ -1,4 +1,5 @@
 using Dapper;
+using Dmh.Platform.Hosting;
 using Dmh.Platform.Rewards;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -24,33 +25,8 @@ public sealed class HoldReleaseService(
 
     private readonly HoldReleaseOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Reward hold sweep failed; next in {Interval}", _options.Interval);
-            }
-
-            try
-            {
-                await Task.Delay(_options.Interval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicSweep.RunAsync(SweepAsync, _options.Interval, time, logger, "Reward hold sweep", stoppingToken);
 
     /// <summary>One sweep: every reward due now; returns how many were made available (0 when another instance holds the lock).</summary>
     public async Task<int> SweepAsync(CancellationToken ct)
