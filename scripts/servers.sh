@@ -19,7 +19,7 @@ write_redis_acl() {
     var="REDIS_$(echo "$user" | tr '[:lower:]' '[:upper:]')_PASSWORD"
     export "$var=$(secret "redis-$user-password")"
   done
-  (umask 077; sh "$ROOT/redis/render-acl.sh" "$ROOT/redis/users.acl" > "$DATA/redis/users.acl") \
+  (umask 077; sh "$ROOT/redis/render-acl.sh" "$ROOT/redis/users.acl" "" "$PERF_KEY_PREFIX" > "$DATA/redis/users.acl") \
     || die "could not render the Redis ACL users (redis/users.acl)"
 }
 

@@ -76,6 +76,9 @@ public static class CampaignEndpoints
     {
         builder.Services.AddOptions<PublicOptions>().BindConfiguration(PublicOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CampaignStore>();
+        builder.Services.AddOptions<CampaignCacheOptions>().BindConfiguration(CampaignCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<CampaignCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CampaignCache>());
         builder.Services.AddSingleton<Dmh.Ingress.Participants.ParticipantStore>();
         return builder;
     }

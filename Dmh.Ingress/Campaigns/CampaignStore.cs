@@ -38,8 +38,11 @@ public sealed record CampaignValues(
 
 public sealed record CampaignQuery(int Page, int PageSize, string? Name, string? Status, DateTimeOffset Now);
 
-/// <summary>campaigns: explicit SQL for the campaign feature and the order feature's lookups.</summary>
-public sealed class CampaignStore(MySqlDataSource dataSource)
+/// <summary>
+/// campaigns: explicit SQL for the campaign feature and the order feature's lookups. Every write
+/// invalidates <see cref="CampaignCache"/> (here and on every other Ingress).
+/// </summary>
+public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cache)
 {
     private const string Columns = """
         id, name, description, cover_url AS CoverUrl, CAST(form_fields AS CHAR) AS FormFields, price,
@@ -50,7 +53,9 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         """;
 
     /// <summary>A campaign that is not soft-deleted.</summary>
-    public async Task<CampaignRow?> FindAsync(long id, CancellationToken ct)
+    public Task<CampaignRow?> FindAsync(long id, CancellationToken ct) => FindAsync(dataSource, id, ct);
+
+    internal static async Task<CampaignRow?> FindAsync(MySqlDataSource dataSource, long id, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<CampaignRow>(new CommandDefinition(
@@ -112,6 +117,7 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
             WHERE id = @id AND deleted_at IS NULL;
             SELECT ROW_COUNT();
             """, Args(v, new { id }), cancellationToken: ct));
+        await cache.InvalidateAsync(id);
         return changed == 1 || await ExistsAsync(connection, id, ct);
     }
 
@@ -122,14 +128,17 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE campaigns SET status = @status, updated_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL",
             new { id, status }, cancellationToken: ct));
+        await cache.InvalidateAsync(id);
         return changed == 1 || await ExistsAsync(connection, id, ct);
     }
 
     public async Task<bool> SoftDeleteAsync(long id, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE campaigns SET deleted_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL", new { id }, cancellationToken: ct)) == 1;
+        await cache.InvalidateAsync(id);
+        return deleted;
     }
 
     // UseAffectedRows is on: an update that changes nothing reports 0 rows although the row exists.

@@ -64,7 +64,7 @@ public static class OrderEndpoints
     }
 
     public static async Task<Results<Created<OrderRegistrantView>, Ok<OrderRegistrantView>, ProblemHttpResult>> CreateAsync(
-        CreateOrderRequest request, HttpContext http, CampaignStore campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
+        CreateOrderRequest request, HttpContext http, CampaignCache campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
         ISmsCodeVerifier sms, FreeOrders free, TimeProvider time, CancellationToken ct)
     {
         if (request.Problem is { } malformed)
@@ -133,59 +133,56 @@ public static class OrderEndpoints
         var sessionOpenid = http.User.WechatOpenid();
         for (var attempt = 1; ; attempt++)
         {
-            var existing = await orders.FindLiveAsync(input.CampaignId, input.Phone, ct);
-            if (existing is null)
+            var registration = await orders.RegisterAsync(new NewOrder(
+                input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
+            if (registration.Created)
             {
-                var created = await orders.InsertAsync(new NewOrder(
-                    input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
-                if (created is { } orderId)
+                var orderId = registration.Order.Id;
+                var row = registration.Order;
+                if (campaign.Price == 0)
                 {
+                    await free.CompleteAsync(orderId, ct);
+                    row = (await orders.FindRegistrantAsync(orderId, ct))!;
+                }
+
+                return TypedResults.Created($"/api/v1/orders/{orderId}", RegistrantView(row, tokens.Issue(orderId, 1, expires)));
+            }
+
+            var existing = registration.Live;
+            if (existing.PayStatus != PayStatus.Unpaid)
+            {
+                return AlreadyRegistered();
+            }
+
+            var proof = Proof(existing, http, tokens, phoneProven);
+            if (proof is null)
+            {
+                return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This phone already has an unpaid registration.",
+                    "该手机号已提交过报名，请通过短信验证码验证本人后继续 (prove it is you: send smsCode, the code POST /api/v1/auth/sms/send sent to this phone).");
+            }
+
+            var (outcome, version) = await orders.UpdateProvenAsync(existing.Id, new ProvenRepeat(
+                formJson, campaign.Price,
+                RequiredTokenVersion: proof == RepeatProof.OrderToken ? existing.TokenVersion : null,
+                Revoke: proof != RepeatProof.OrderToken,
+                OpenidToAttach: phoneProven && sessionOpenid != existing.ParticipantOpenid ? sessionOpenid : null), ct);
+            switch (outcome)
+            {
+                case RepeatOutcome.Updated:
                     if (campaign.Price == 0)
                     {
-                        await free.CompleteAsync(orderId, ct);
+                        await free.CompleteAsync(existing.Id, ct);
                     }
 
-                    var view = RegistrantView((await orders.FindRegistrantAsync(orderId, ct))!, tokens.Issue(orderId, 1, expires));
-                    return TypedResults.Created($"/api/v1/orders/{orderId}", view);
-                }
-            }
-            else
-            {
-                if (existing.PayStatus != PayStatus.Unpaid)
-                {
+                    return TypedResults.Ok(RegistrantView((await orders.FindRegistrantAsync(existing.Id, ct))!, tokens.Issue(existing.Id, version, expires)));
+                case RepeatOutcome.AlreadyPaid:
                     return AlreadyRegistered();
-                }
-
-                var proof = Proof(existing, http, tokens, phoneProven);
-                if (proof is null)
-                {
-                    return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This phone already has an unpaid registration.",
-                        "该手机号已提交过报名，请通过短信验证码验证本人后继续 (prove it is you: send smsCode, the code POST /api/v1/auth/sms/send sent to this phone).");
-                }
-
-                var (outcome, version) = await orders.UpdateProvenAsync(existing.Id, new ProvenRepeat(
-                    formJson, campaign.Price,
-                    RequiredTokenVersion: proof == RepeatProof.OrderToken ? existing.TokenVersion : null,
-                    Revoke: proof != RepeatProof.OrderToken,
-                    OpenidToAttach: phoneProven && sessionOpenid != existing.ParticipantOpenid ? sessionOpenid : null), ct);
-                switch (outcome)
-                {
-                    case RepeatOutcome.Updated:
-                        if (campaign.Price == 0)
-                        {
-                            await free.CompleteAsync(existing.Id, ct);
-                        }
-
-                        return TypedResults.Ok(RegistrantView((await orders.FindRegistrantAsync(existing.Id, ct))!, tokens.Issue(existing.Id, version, expires)));
-                    case RepeatOutcome.AlreadyPaid:
-                        return AlreadyRegistered();
-                    case RepeatOutcome.TokenRevoked:
-                        return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This order token has been revoked.",
-                            "报名凭证已失效，请通过短信验证码验证本人后继续 (verify by SMS).");
-                }
+                case RepeatOutcome.TokenRevoked:
+                    return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This order token has been revoked.",
+                        "报名凭证已失效，请通过短信验证码验证本人后继续 (verify by SMS).");
             }
 
-            // Lost a race with another registration of this phone (or the order vanished): read it again.
+            // The order vanished (soft-deleted) while proving the repeat: register again.
             if (attempt >= 5)
             {
                 throw new InvalidOperationException("The order of this phone kept changing while registering.");

@@ -34,6 +34,7 @@ public static class PaymentEndpoints
     public static WebApplicationBuilder AddPayments(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PaymentStore>();
+        builder.Services.AddOptions<PaymentMarkerOptions>().BindConfiguration(PaymentMarkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PaymentPublisher>();
         builder.Services.AddSingleton<AttemptAmounts>();
         return builder;
