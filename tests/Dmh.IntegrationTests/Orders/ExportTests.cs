@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Dapper;
-using DocumentFormat.OpenXml.Packaging;
-using DocumentFormat.OpenXml.Spreadsheet;
 using Dmh.Ingress.Security;
 using Dmh.IntegrationTests.Admins;
 using Dmh.IntegrationTests.Infrastructure;
+using DocumentFormat.OpenXml.Packaging;
+using DocumentFormat.OpenXml.Spreadsheet;
 
 namespace Dmh.IntegrationTests.Orders;
 
