@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Participants;
 using Dmh.Platform;
 using MySqlConnector;
@@ -22,6 +23,9 @@ public sealed class AdminOrderRow
     public string? FormData { get; init; }
     public string? ChannelId { get; init; }
     public long ReferrerId { get; init; }
+    public string? ReferrerName { get; init; }
+    public string? ReferrerPhone { get; init; }
+    public string? RegistrationCode { get; init; }
     public string Status { get; init; } = "";
     public string PayStatus { get; init; } = "";
     public decimal Amount { get; init; }
@@ -71,6 +75,8 @@ public sealed class RewardRow
     public long ReversedFen { get; init; }
     public string Status { get; init; } = "";
     public DateTime? SettledAt { get; init; }
+    public string? Name { get; init; }
+    public string? Phone { get; init; }
 }
 
 public sealed record RefundRow(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTime CreatedAt, DateTime? SuccessTime);
@@ -85,8 +91,13 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     private const string AdminColumns = """
         o.id, o.campaign_id AS CampaignId, c.name AS CampaignName, o.phone, CAST(o.form_data AS CHAR) AS FormData,
         o.channel_id AS ChannelId, o.referrer_id AS ReferrerId, o.status, o.pay_status AS PayStatus, o.amount,
-        o.trade_no AS TradeNo, o.paid_at AS PaidAt, o.sync_status AS SyncStatus, o.created_at AS CreatedAt
+        o.trade_no AS TradeNo, o.paid_at AS PaidAt, o.sync_status AS SyncStatus, o.created_at AS CreatedAt,
+        o.registration_code AS RegistrationCode, rp.phone AS ReferrerPhone,
+        (SELECT JSON_UNQUOTE(JSON_EXTRACT(ro.form_data, '$.name')) FROM orders ro WHERE ro.participant_id = o.referrer_id ORDER BY ro.id DESC LIMIT 1) AS ReferrerName
         """;
+
+    // The referrer is shown by name (the form's name of their latest registration) and phone, never a bare id.
+    private const string AdminFrom = "orders o LEFT JOIN campaigns c ON c.id = o.campaign_id LEFT JOIN participants rp ON rp.id = o.referrer_id AND o.referrer_id > 0";
 
     /// <summary>
     /// A registration in one round trip (issue 23): in one transaction, the participant upsert, the
@@ -285,7 +296,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<AdminOrderRow>(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE o.id = @id AND o.deleted_at IS NULL",
+            $"SELECT {AdminColumns} FROM {AdminFrom} WHERE o.id = @id AND o.deleted_at IS NULL",
             new { id }, cancellationToken: ct));
     }
 
@@ -297,7 +308,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM orders o WHERE {where}", args, cancellationToken: ct));
         var items = (await connection.QueryAsync<AdminOrderRow>(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE {where} ORDER BY o.id DESC LIMIT @limit OFFSET @offset",
+            $"SELECT {AdminColumns} FROM {AdminFrom} WHERE {where} ORDER BY o.id DESC LIMIT @limit OFFSET @offset",
             args, cancellationToken: ct))).ToList();
         return (items, total);
     }
@@ -308,13 +319,30 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         var (where, args) = Where(filter);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE {where} ORDER BY o.id",
+            $"SELECT {AdminColumns} FROM {AdminFrom} WHERE {where} ORDER BY o.id",
             args, cancellationToken: ct));
         var parser = ((DbDataReader)reader).GetRowParser<AdminOrderRow>();
         while (await ((DbDataReader)reader).ReadAsync(ct))
         {
             yield return parser(reader);
         }
+    }
+
+    /// <summary>The campaigns of the filtered orders (the filter's campaign even without orders), for the export's form columns.</summary>
+    public async Task<IReadOnlyList<ExportCampaign>> ExportCampaignsAsync(OrderFilter filter, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        if (filter.CampaignId is { } id)
+        {
+            return (await connection.QueryAsync<ExportCampaign>(new CommandDefinition(
+                "SELECT id, name, CAST(form_fields AS CHAR) AS FormFields FROM campaigns WHERE id = @id", new { id }, cancellationToken: ct))).AsList();
+        }
+
+        var (where, args) = Where(filter);
+        return (await connection.QueryAsync<ExportCampaign>(new CommandDefinition($"""
+            SELECT id, name, CAST(form_fields AS CHAR) AS FormFields FROM campaigns
+            WHERE id IN (SELECT DISTINCT o.campaign_id FROM orders o WHERE {where}) ORDER BY id
+            """, args, cancellationToken: ct))).AsList();
     }
 
     public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync, IReadOnlyList<RefundRow> Refunds)> FindDetailAsync(long id, CancellationToken ct)
@@ -326,7 +354,11 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             FROM payments WHERE order_id = @id ORDER BY attempt
             """, new { id }, cancellationToken: ct))).ToList();
         var rewards = (await connection.QueryAsync<RewardRow>(new CommandDefinition(
-            "SELECT id, user_id AS UserId, amount, level AS Level, reversed_fen AS ReversedFen, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY level, id",
+            """
+            SELECT r.id, r.user_id AS UserId, r.amount, r.level AS Level, r.reversed_fen AS ReversedFen, r.status, r.settled_at AS SettledAt, p.phone AS Phone,
+                   (SELECT JSON_UNQUOTE(JSON_EXTRACT(ro.form_data, '$.name')) FROM orders ro WHERE ro.participant_id = r.user_id ORDER BY ro.id DESC LIMIT 1) AS Name
+            FROM rewards r LEFT JOIN participants p ON p.id = r.user_id WHERE r.order_id = @id ORDER BY r.level, r.id
+            """,
             new { id }, cancellationToken: ct))).ToList();
         var sync = (await connection.QueryAsync<SyncRow>(new CommandDefinition("""
             SELECT entity, entity_id AS EntityId, status, attempts, last_error AS LastError, synced_at AS SyncedAt, updated_at AS UpdatedAt
@@ -347,7 +379,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     }
 
     /// <summary>Closes an unpaid order and its open attempts in one transaction; answers the latest prepaid attempt to close at the provider.</summary>
-    public async Task<(CloseOutcome Outcome, string? PrepaidOutTradeNo)> CloseAsync(long id, CancellationToken ct)
+    public async Task<(CloseOutcome Outcome, string? PrepaidOutTradeNo)> CloseAsync(long id, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -371,6 +403,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE payments SET status = @closed WHERE order_id = @id AND status IN (@created, @prepaid)",
             new { id, closed = PaymentStatus.Closed, created = PaymentStatus.Created, prepaid = PaymentStatus.Prepaid }, tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(connection, tx, audit, ct);
         await tx.CommitAsync(ct);
         return (CloseOutcome.Closed, prepaid);
     }

@@ -13,7 +13,7 @@ public sealed record StatsDay(DateOnly Date, long Registrations, long Payments, 
 
 public sealed record StatsChannel(string? ChannelId, long Registrations, long Payments);
 
-public sealed record StatsReferrer(long ParticipantId, string PhoneMasked, long RewardFen, long Count);
+public sealed record StatsReferrer(long ParticipantId, string PhoneMasked, long RewardFen, long Count, string? Name = null);
 
 public sealed record StatsOverview(DateOnly From, DateOnly To, string TimeZone, IReadOnlyList<StatsDay> Series,
     IReadOnlyList<StatsChannel> Channels, IReadOnlyList<StatsReferrer> TopReferrers);
@@ -55,6 +55,8 @@ public static class StatsEndpoints
         public long RewardFen { get; set; }
 
         public long N { get; set; }
+
+        public string? Name { get; set; }
     }
 
     public static WebApplicationBuilder AddStats(this WebApplicationBuilder builder)
@@ -130,7 +132,8 @@ public static class StatsEndpoints
             SELECT channel_id AS ChannelId, COUNT(*) AS Registrations, COUNT(paid_at) AS Payments
               FROM orders WHERE created_at >= @fromUtc AND created_at < @toUtc AND deleted_at IS NULL{campaignFilter}
               GROUP BY channel_id ORDER BY Registrations DESC, Payments DESC, channel_id LIMIT {TopChannels};
-            SELECT r.user_id AS UserId, p.phone AS Phone, r.RewardFen, r.N
+            SELECT r.user_id AS UserId, p.phone AS Phone, r.RewardFen, r.N,
+                   (SELECT JSON_UNQUOTE(JSON_EXTRACT(o.form_data, '$.name')) FROM orders o WHERE o.participant_id = r.user_id ORDER BY o.id DESC LIMIT 1) AS Name
               FROM (SELECT user_id, SUM(amount_fen - reversed_fen) AS RewardFen, SUM(reversed_fen < amount_fen) AS N FROM rewards
                      WHERE settled_at >= @fromUtc AND settled_at < @toUtc{campaignFilter}
                      GROUP BY user_id ORDER BY RewardFen DESC, user_id LIMIT {TopReferrers}) r
@@ -168,7 +171,7 @@ public static class StatsEndpoints
         return TypedResults.Ok(new StatsOverview(fromDate, toDate, zone.Id,
             [.. series.Select((d, i) => new StatsDay(fromDate.AddDays(i), d.Registrations, d.Payments, d.RewardsFen))],
             [.. channels.Select(c => new StatsChannel(c.ChannelId, c.Registrations, c.Payments))],
-            [.. referrers.Select(r => new StatsReferrer(r.UserId, r.Phone is null ? "" : PhoneNumbers.Mask(r.Phone), r.RewardFen, r.N))]));
+            [.. referrers.Select(r => new StatsReferrer(r.UserId, r.Phone is null ? "" : PhoneNumbers.Mask(r.Phone), r.RewardFen, r.N, r.Name))]));
     }
 
     /// <summary>A day <c>yyyy-MM-dd</c>, or an ISO 8601 time with offset (as the admin console sends) taken as its day in the zone.</summary>
