@@ -88,7 +88,7 @@ test('提现审核 is in the menu; it opens on the pending requests with their c
   await expect(mine).toContainText(masked(people.approve.phone));
   await expect(mine).toContainText('¥12.00');
   await expect(mine).toContainText('待审核');
-  await expect(mine).toContainText(mode === 'wechat' ? '微信零钱' : '线下打款');
+  await expect(page.getByTestId('mode-tip')).toContainText(mode === 'wechat' ? '到账方式：微信零钱' : '到账方式：线下打款');
   await shot(page, '30-withdrawals');
 
   await page.getByTestId('filter-phone').fill('1371');

@@ -22,11 +22,11 @@ export const BLOCKED_REASON = {
 
 // WeChat's bill states and our own reasons for a failed transfer, as the user reads them.
 const FAIL_REASONS = {
-  expired: '超时未确认收款，金额已退回可提现余额',
-  CANCELLED: '转账已撤销，金额已退回可提现余额',
-  cancelled: '转账已撤销，金额已退回可提现余额',
-  FAIL: '微信转账失败，金额已退回可提现余额',
-  fail: '微信转账失败，金额已退回可提现余额',
+  expired: '超时未确认收款，转账已撤销',
+  CANCELLED: '转账已撤销',
+  cancelled: '转账已撤销',
+  FAIL: '微信转账失败',
+  fail: '微信转账失败',
 };
 
 /**
@@ -142,9 +142,8 @@ export function withdrawalView(item = {}) {
   else if (waitingForUser) note = '请点击「确认收款」，款项将转入微信零钱';
   else if (item.status === 'transferring') note = '微信转账处理中';
   else if (item.status === 'paid') note = item.paidAt ? `${formatTime(item.paidAt)} 已到账` : '已到账';
-  else if (item.status === 'rejected') note = `驳回原因：${item.rejectReason || '未说明'}；金额已退回可提现余额`;
-  else if (item.status === 'failed')
-    note = FAIL_REASONS[item.failReason] || (item.failReason ? `${item.failReason}；金额已退回可提现余额` : '金额已退回可提现余额');
+  else if (item.status === 'rejected') note = `驳回原因：${item.rejectReason || '未说明'}`;
+  else if (item.status === 'failed') note = FAIL_REASONS[item.failReason] || item.failReason || '转账未成功';
   return {
     id: item.id,
     amount: `¥${formatFen(item.amountFen)}`,
@@ -153,6 +152,8 @@ export function withdrawalView(item = {}) {
     tone: status.tone,
     note,
     confirm: waitingForUser ? item.confirm : null,
+    // the hold went back to available (reject, failed transfer)
+    returned: item.status === 'rejected' || item.status === 'failed' ? '金额已退回可提现余额' : '',
   };
 }
 

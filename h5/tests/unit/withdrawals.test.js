@@ -143,9 +143,16 @@ describe('withdrawalView', () => {
     });
   });
   it('gives the reject reason and a failed transfer in words, both saying the money came back', () => {
-    expect(withdrawalView({ ...item, status: 'rejected', rejectReason: '信息不符' }).note).toBe('驳回原因：信息不符；金额已退回可提现余额');
-    expect(withdrawalView({ ...item, status: 'failed', failReason: 'expired' }).note).toBe('超时未确认收款，金额已退回可提现余额');
-    expect(withdrawalView({ ...item, status: 'failed', failReason: '账户异常' }).note).toBe('账户异常；金额已退回可提现余额');
+    expect(withdrawalView({ ...item, status: 'rejected', rejectReason: '信息不符' })).toMatchObject({
+      note: '驳回原因：信息不符',
+      returned: '金额已退回可提现余额',
+    });
+    expect(withdrawalView({ ...item, status: 'failed', failReason: 'expired' })).toMatchObject({
+      note: '超时未确认收款，转账已撤销',
+      returned: '金额已退回可提现余额',
+    });
+    expect(withdrawalView({ ...item, status: 'failed', failReason: '账户异常' }).note).toBe('账户异常');
+    expect(withdrawalView(item).returned).toBe('');
   });
   it('asks for 确认收款 only while WeChat waits for the user', () => {
     const confirm = { mchId: '1900000001', appId: 'wx1', package: 'pkg' };
