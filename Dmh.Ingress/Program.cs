@@ -20,6 +20,7 @@ using Dmh.Ingress.Uploads;
 using Dmh.Ingress.WechatAuth;
 using Dmh.Ingress.WechatDomain;
 using Dmh.Ingress.WechatShare;
+using Dmh.Ingress.Withdrawals;
 using Dmh.Platform.Database;
 using Dmh.Platform.Hosting;
 using Dmh.WechatPay;
@@ -47,6 +48,7 @@ builder.AddUploads();
 builder.AddStats();
 builder.AddCheckIns();
 builder.AddTracking();
+builder.AddWithdrawals();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -90,5 +92,7 @@ app.MapMyRegistrationEndpoints();
 app.MapTrackEndpoints();
 app.MapChannelEndpoints();
 app.MapFunnelEndpoints();
+app.MapWithdrawalEndpoints();
+app.MapTransferNotifyEndpoints();
 
 app.Run();

@@ -99,6 +99,8 @@ public sealed class WechatPayFixture : IAsyncLifetime
         IngressSettings = ServiceSettings.Section("wechatpay", fill);
         // Both modes, as during WeChat's migration from platform certificates to the public key.
         IngressSettings["WechatPay:UsePlatformCertificates"] = "true";
+        // Withdrawals are paid by merchant transfer through this simulator (issue 18), as ./dmh up runs them.
+        IngressSettings["Withdrawals:Mode"] = "wechat";
         Ingress = new ServiceFactory<Dmh.Ingress.EntryPoint>(Db, Prefix, IngressSettings);
         Ingress.UseKestrel(ingressPort);
         Ingress.StartServer();
