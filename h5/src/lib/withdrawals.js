@@ -20,14 +20,19 @@ export const BLOCKED_REASON = {
   'daily-limit': '今天的提现次数或金额已达上限，请明天再来。',
 };
 
-// WeChat's bill states and our own reasons for a failed transfer, as the user reads them.
+// Why a transfer did not arrive, as the user reads it: the bill expired or was cancelled, or WeChat
+// refused it (its fail_reason code is kept in brackets for the organiser's support).
 const FAIL_REASONS = {
+  EXPIRED: '超时未确认收款，转账已撤销',
   expired: '超时未确认收款，转账已撤销',
+  OVERDUE_CLOSE: '超时未确认收款，转账已撤销',
   CANCELLED: '转账已撤销',
-  cancelled: '转账已撤销',
-  FAIL: '微信转账失败',
-  fail: '微信转账失败',
 };
+
+export function failReasonText(reason) {
+  if (!reason) return '转账未成功';
+  return FAIL_REASONS[reason] || `微信转账未成功（${reason}）`;
+}
 
 /**
  * "12.5" / "12.50" / "12" → 1250; null for anything else (empty, negative, letters, more than 2
@@ -143,7 +148,7 @@ export function withdrawalView(item = {}) {
   else if (item.status === 'transferring') note = '微信转账处理中';
   else if (item.status === 'paid') note = item.paidAt ? `${formatTime(item.paidAt)} 已到账` : '已到账';
   else if (item.status === 'rejected') note = `驳回原因：${item.rejectReason || '未说明'}`;
-  else if (item.status === 'failed') note = FAIL_REASONS[item.failReason] || item.failReason || '转账未成功';
+  else if (item.status === 'failed') note = failReasonText(item.failReason);
   return {
     id: item.id,
     amount: `¥${formatFen(item.amountFen)}`,

@@ -151,7 +151,9 @@ describe('withdrawalView', () => {
       note: '超时未确认收款，转账已撤销',
       returned: '金额已退回可提现余额',
     });
-    expect(withdrawalView({ ...item, status: 'failed', failReason: '账户异常' }).note).toBe('账户异常');
+    expect(withdrawalView({ ...item, status: 'failed', failReason: 'EXPIRED' }).note).toBe('超时未确认收款，转账已撤销');
+    expect(withdrawalView({ ...item, status: 'failed', failReason: 'ACCOUNT_FROZEN' }).note).toBe('微信转账未成功（ACCOUNT_FROZEN）');
+    expect(withdrawalView({ ...item, status: 'failed' }).note).toBe('转账未成功');
     expect(withdrawalView(item).returned).toBe('');
   });
   it('asks for 确认收款 only while WeChat waits for the user', () => {

@@ -96,10 +96,19 @@ export function approveMessage(row) {
 export function actionError(e) {
   const t = String(e?.type || '');
   if (t.endsWith('withdrawal-state')) return { message: '该申请已被处理，状态已变化，列表已刷新', refresh: true };
+  if (t.endsWith('openid-required')) return { message: '该参与者未绑定微信，无法转账到零钱；可驳回并请其在微信内重新申请', refresh: false };
   if (e?.status === 403) return { message: '当前角色无权执行此操作：大额提现需管理员审批', refresh: false };
   if (e?.status === 404) return { message: '提现申请不存在', refresh: true };
   const fields = e?.errors && Object.values(e.errors).flat();
   return { message: fields?.length ? fields.join('；') : e?.message || '操作失败', refresh: false };
+}
+
+/** The toast after 通过, from the answered item: a bill WeChat refused at once comes back `failed`. */
+export function approvedMessage(item) {
+  if (item?.status === 'failed')
+    return { type: 'warning', message: `微信未受理转账（${failReasonText(item.failReason)}），金额已退回参与者余额` };
+  if (item?.status === 'transferring') return { type: 'success', message: '已通过，已发起微信转账，等待用户确认收款' };
+  return { type: 'success', message: '已通过，请线下打款后登记' };
 }
 
 /** Who did it: an admin's name, or "管理员 #3" for a bare id. */
@@ -109,12 +118,21 @@ export function actorLabel(actor) {
   return /^\d+$/.test(String(actor)) ? `管理员 #${actor}` : String(actor);
 }
 
+// The bill's end (expired, cancelled) and the commonest of WeChat's transfer fail_reason codes
+// (商家转账 查询转账单 fail_reason); others are shown as WeChat sends them.
 const FAIL_REASONS = {
-  expired: '用户超时未确认收款',
+  EXPIRED: '用户超时未确认收款，已撤销',
+  expired: '用户超时未确认收款，已撤销',
+  OVERDUE_CLOSE: '用户超时未确认收款，已关闭',
   CANCELLED: '转账已撤销',
-  cancelled: '转账已撤销',
   FAIL: '微信转账失败',
-  fail: '微信转账失败',
+  ACCOUNT_FROZEN: '用户微信账户已冻结',
+  REAL_NAME_CHECK_FAIL: '用户未完成微信实名认证',
+  OPENID_INVALID: '用户 OpenID 无效',
+  TRANSFER_QUOTA_EXCEED: '超出商户转账额度',
+  DAY_RECEIVED_QUOTA_EXCEED: '用户当日收款额度已满',
+  DAY_RECEIVED_COUNT_EXCEED: '用户当日收款次数已满',
+  TRANSFER_RISK: '微信风控拦截',
 };
 
 /** A failed transfer's reason in words (WeChat's own fail reasons are passed through). */

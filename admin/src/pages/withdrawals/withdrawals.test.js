@@ -12,6 +12,7 @@ import {
   actorLabel,
   timeline,
   failReasonText,
+  approvedMessage,
 } from './withdrawals.js';
 import { WITHDRAWAL_STATUS } from '../../api/labels.js';
 
@@ -111,8 +112,17 @@ describe('wording', () => {
       refresh: true,
     });
     expect(actionError({ status: 403 }).message).toContain('大额提现需管理员审批');
+    expect(actionError({ status: 409, type: 'https://dmh.local/problems/openid-required' }).message).toContain('未绑定微信');
     expect(actionError({ status: 400, errors: { reference: ['必填'] } }).message).toBe('必填');
     expect(actionError({ status: 500, message: '服务器出错' })).toEqual({ message: '服务器出错', refresh: false });
+  });
+  it('says what approval did: waiting for the user, a payout to record, or a bill WeChat refused', () => {
+    expect(approvedMessage({ status: 'transferring' }).message).toContain('等待用户确认收款');
+    expect(approvedMessage({ status: 'approved' }).message).toContain('线下打款');
+    expect(approvedMessage({ status: 'failed', failReason: 'ACCOUNT_FROZEN' })).toEqual({
+      type: 'warning',
+      message: '微信未受理转账（用户微信账户已冻结），金额已退回参与者余额',
+    });
   });
   it('names who acted', () => {
     expect(actorLabel('admin')).toBe('admin');
@@ -157,7 +167,8 @@ describe('timeline', () => {
       failReason: 'expired',
     });
     expect(failed.map((s) => s.title)).toEqual(['提交申请', 'admin 审核通过', '发起微信商家转账', '转账失败，金额已退回可提现']);
-    expect(failed[3].detail).toBe('用户超时未确认收款');
-    expect(failReasonText('ACCOUNT_FROZEN')).toBe('ACCOUNT_FROZEN');
+    expect(failed[3].detail).toBe('用户超时未确认收款，已撤销');
+    expect(failReasonText('ACCOUNT_FROZEN')).toBe('用户微信账户已冻结');
+    expect(failReasonText('SOME_NEW_CODE')).toBe('SOME_NEW_CODE');
   });
 });
