@@ -83,8 +83,14 @@ test('inside WeChat: 我的奖励 → 提现, every wrong amount said inline, �
   await confirmOnSimulator(page, /确认支付|立即支付|支付|pay/i);
   await page.waitForURL(/#\/pages\/success\/index/, { timeout: 30_000 });
   await expectSuccessWithPoster(page);
-  const link = await page.getByTestId('share-link').innerText();
-  const referralCode = new URL(link.replace('#/pages/campaign/index', '')).searchParams.get('u_id');
+  // inside WeChat the page shares through the menu: the code it shares is the one it keeps
+  let referralCode = '';
+  await expect
+    .poll(async () => {
+      referralCode = await page.evaluate(() => JSON.parse(localStorage.getItem('dmh.referralCode') || 'null'));
+      return referralCode;
+    })
+    .toBeTruthy();
   friendPhone = await payFriendByApi(request, referralCode);
 
   await page.goto(REWARDS);
