@@ -135,7 +135,7 @@ test('manual mode: 登记打款 records the reference and the request is paid', 
   const dialog = page.getByTestId('payout-dialog');
   await dialog.getByTestId('payout-submit').click();
   await expect(dialog).toContainText('请填写打款凭证号');
-  await dialog.getByTestId('payout-reference').locator('input').fill('ICBC-20261206-0001');
+  await dialog.getByTestId('payout-reference').fill('ICBC-20261206-0001');
   await shot(page, '32-withdrawal-payout');
   const posted = page.waitForRequest((r) => r.url().endsWith(`/api/v1/withdrawals/${people.approve.withdrawal.id}/payout`));
   await dialog.getByTestId('payout-submit').click();
@@ -191,8 +191,8 @@ test('rejecting needs a reason; the participant sees it and gets the money back'
   await dialog.getByTestId('reject-submit').click();
   await expect(dialog).toContainText('请填写驳回原因');
   await dialog.getByText('奖励存在异常订单，核实后再处理').click();
-  await expect(dialog.getByTestId('reject-reason').locator('textarea')).toHaveValue('奖励存在异常订单，核实后再处理');
-  await dialog.getByTestId('reject-reason').locator('textarea').fill('好友订单存在异常，核实后请重新申请');
+  await expect(dialog.getByTestId('reject-reason')).toHaveValue('奖励存在异常订单，核实后再处理');
+  await dialog.getByTestId('reject-reason').fill('好友订单存在异常，核实后请重新申请');
   await shot(page, '34-withdrawal-reject');
   const posted = page.waitForRequest((r) => r.url().endsWith(`/api/v1/withdrawals/${people.reject.withdrawal.id}/reject`));
   await dialog.getByTestId('reject-submit').click();
