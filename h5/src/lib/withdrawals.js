@@ -94,12 +94,14 @@ export function amountError(input, data = {}) {
 
 /** The reason a request cannot be made now, in words ('' when it can). */
 export function blockedMessage(data = {}, env = 'other') {
-  if (data.canRequest !== false && !data.blockedReason) {
+  const reason = data.blockedReason;
+  if (!reason) {
+    // the API says canRequest false without a reason when available is below the minimum
     const min = data.limits?.minFen;
     const available = Number(data.availableFen) || 0;
-    return min != null && available >= 0 && available < min ? `可提现余额满 ¥${formatFen(min)} 才能提现` : '';
+    if (min != null && available >= 0 && available < min) return `可提现余额满 ¥${formatFen(min)} 才能提现`;
+    return data.canRequest === false ? '暂时不能提现，请稍后再试。' : '';
   }
-  const reason = data.blockedReason;
   if (reason === 'openid-required' && env === 'wechat') return '请先用微信授权登录，奖励将转入当前微信的零钱。';
   return BLOCKED_REASON[reason] || '暂时不能提现，请稍后再试。';
 }

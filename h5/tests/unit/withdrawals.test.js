@@ -94,6 +94,7 @@ describe('blockedMessage', () => {
   });
   it('says when available is below the minimum', () => {
     expect(blockedMessage({ ...state, availableFen: 50 })).toBe('可提现余额满 ¥1.00 才能提现');
+    expect(blockedMessage({ ...state, availableFen: 0, canRequest: false })).toBe('可提现余额满 ¥1.00 才能提现');
   });
 });
 

@@ -154,7 +154,7 @@ export function timeline(row) {
     steps.push({
       title: row.mode === 'wechat' ? '用户确认收款，已到账' : `${actorLabel(row.paidBy)} 登记打款`,
       time: row.paidAt,
-      detail: row.paidReference ? `凭证号 ${row.paidReference}` : '',
+      detail: row.paidReference ? `${row.mode === 'wechat' ? '微信转账单号' : '凭证号'} ${row.paidReference}` : '',
       type: 'success',
     });
   if (row.status === 'failed')

@@ -147,6 +147,9 @@ describe('timeline', () => {
     };
     expect(timeline(paid).map((s) => s.title)).toEqual(['提交申请', 'op1 审核通过', 'op1 登记打款']);
     expect(timeline(paid)[2].detail).toBe('凭证号 BANK-1');
+    const viaWechat = timeline({ ...paid, mode: 'wechat', outBillNo: 'W12', paidReference: '1330000001' });
+    expect(viaWechat.map((s) => s.title)).toEqual(['提交申请', 'op1 审核通过', '发起微信商家转账', '用户确认收款，已到账']);
+    expect(viaWechat[3].detail).toBe('微信转账单号 1330000001');
   });
   it('shows a rejection with its reason and a failed transfer', () => {
     const rejected = timeline({
