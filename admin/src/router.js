@@ -29,6 +29,12 @@ const routes = [
       { path: 'channels', name: 'channels', component: () => import('./pages/channels/ChannelsPage.vue'), meta: { title: '渠道管理' } },
       { path: 'orders', name: 'orders', component: () => import('./pages/orders/OrdersPage.vue'), meta: { title: '订单管理' } },
       { path: 'rewards', name: 'rewards', component: () => import('./pages/rewards/RewardsPage.vue'), meta: { title: '推荐奖励' } },
+      {
+        path: 'withdrawals',
+        name: 'withdrawals',
+        component: () => import('./pages/withdrawals/WithdrawalsPage.vue'),
+        meta: { title: '提现审核' },
+      },
       { path: 'check-in', name: 'check-in', component: () => import('./pages/check-in/CheckInPage.vue'), meta: { title: '现场核销' } },
       { path: 'sync', name: 'sync', component: () => import('./pages/sync/SyncPage.vue'), meta: { title: '同步监控' } },
       {

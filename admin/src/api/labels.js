@@ -69,6 +69,33 @@ export const REFUND_STATUS = {
   failed: { label: '退款失败', type: 'danger' },
 };
 
+// issue 18: a withdrawal request from review to payout ("open" = pending, approved, transferring)
+export const WITHDRAWAL_STATUS = {
+  pending: { label: '待审核', type: 'warning' },
+  approved: { label: '待打款', type: 'primary' },
+  transferring: { label: '转账中', type: 'primary' },
+  paid: { label: '已打款', type: 'success' },
+  rejected: { label: '已驳回', type: 'info' },
+  failed: { label: '转账失败', type: 'danger' },
+};
+
+export const PAYOUT_MODE = {
+  manual: { label: '线下打款', type: 'info' },
+  wechat: { label: '微信零钱', type: 'success' },
+};
+
+// WeChat Pay 商家转账 bill states (transfer-bills), shown in the withdrawal drawer
+export const TRANSFER_STATE = {
+  ACCEPTED: { label: '转账已受理', type: 'info' },
+  PROCESSING: { label: '转账处理中', type: 'primary' },
+  WAIT_USER_CONFIRM: { label: '待用户确认收款', type: 'warning' },
+  TRANSFERING: { label: '转账中', type: 'primary' },
+  SUCCESS: { label: '转账成功', type: 'success' },
+  FAIL: { label: '转账失败', type: 'danger' },
+  CANCELING: { label: '撤销中', type: 'warning' },
+  CANCELLED: { label: '已撤销', type: 'info' },
+};
+
 export const LEVEL_LABEL = { 1: '一级', 2: '二级', 3: '三级' };
 
 export function tagOf(map, value) {
