@@ -26,9 +26,9 @@ public sealed class WithdrawalOptions
     [Range(1, 1_000_000_000)]
     public long DailyTotalFen { get; set; } = 50_000;
 
-    /// <summary>Larger amounts need the admin role to approve; operators approve the rest.</summary>
+    /// <summary>Larger amounts need the admin role to approve; operators approve the rest. Below the per-request maximum by default, or no request would ever need an admin.</summary>
     [Range(0, 1_000_000_000)]
-    public long AdminApprovalAboveFen { get; set; } = 50_000;
+    public long AdminApprovalAboveFen { get; set; } = 10_000;
 
     [Required, RegularExpression("^[0-9]{1,16}$")]
     public string TransferSceneId { get; set; } = "1000";
