@@ -19,6 +19,9 @@ public sealed record CheckScope(long CampaignId, decimal RewardYuan, IReadOnlyCo
 
     /// <summary>Stream entry ids start with the Unix milliseconds of their XADD.</summary>
     public long StartedMs => new DateTimeOffset(StartedUtc, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>The queries' parameters (Dapper would try to bind every property, collections included, to SQL with a ':' in it).</summary>
+    public object Parameters => new { CampaignId, RewardYuan, StartedMs, TrimsSync };
 }
 
 /// <summary>One broken promise: how many ids break it and the first of them.</summary>
@@ -130,7 +133,7 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             SELECT (SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND pay_status IN ('paid', 'refunded')),
                    (SELECT COUNT(*) FROM sync_records s JOIN orders o ON o.id = s.order_id WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'),
                    (SELECT COUNT(*) FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId AND f.status NOT IN ('success', 'closed', 'abnormal'))
-            """, scope, cancellationToken: ct));
+            """, scope.Parameters, cancellationToken: ct));
         long pending = 0;
         foreach (var (stream, group) in Streams)
         {
@@ -145,10 +148,10 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
         var violations = new List<Violation>();
         await using var connection = await dmh.OpenConnectionAsync(ct);
         var paid = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT id FROM orders WHERE campaign_id = @CampaignId AND pay_status IN ('paid', 'refunded')", scope, cancellationToken: ct))).ToHashSet();
+            "SELECT id FROM orders WHERE campaign_id = @CampaignId AND pay_status IN ('paid', 'refunded')", scope.Parameters, cancellationToken: ct))).ToHashSet();
         Add(violations, "notify answered 2xx but the order is not paid (lost)", scope.Acknowledged.Where(id => !paid.Contains(id)).Order().Select(Id));
         var refunds = (await connection.QueryAsync<(string OutRefundNo, string Status)>(new CommandDefinition(
-            "SELECT f.out_refund_no, f.status FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId", scope, cancellationToken: ct)))
+            "SELECT f.out_refund_no, f.status FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId", scope.Parameters, cancellationToken: ct)))
             .ToDictionary(f => f.OutRefundNo, f => f.Status, StringComparer.Ordinal);
         Add(violations, "refund answered 200 but not in DMH's refunds", scope.Refunds.Keys.Where(no => !refunds.ContainsKey(no)).Order(StringComparer.Ordinal));
         // WeChat's word: every refund it made is a succeeded refund in DMH, and DMH claims none WeChat did not make.
@@ -158,14 +161,14 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             .Where(f => f.Value == "success" && scope.WechatRefunds.Count > 0 && scope.WechatRefunds.GetValueOrDefault(f.Key).Status != "SUCCESS").Select(f => f.Key).Order(StringComparer.Ordinal));
         foreach (var (name, sql) in Dmh)
         {
-            var rows = await connection.QueryAsync(new CommandDefinition(sql, scope, cancellationToken: ct));
+            var rows = await connection.QueryAsync(new CommandDefinition(sql, scope.Parameters, cancellationToken: ct));
             Add(violations, name, rows.Select(row => Convert.ToString(((IDictionary<string, object>)row).Values.First(), CultureInfo.InvariantCulture) ?? ""));
         }
 
         var rewards = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded')", scope, cancellationToken: ct))).ToHashSet();
+            "SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded')", scope.Parameters, cancellationToken: ct))).ToHashSet();
         var reversals = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT l.id FROM reward_ledger l JOIN orders o ON o.id = l.order_id WHERE o.campaign_id = @CampaignId AND l.kind = 'reversal'", scope, cancellationToken: ct))).ToHashSet();
+            "SELECT l.id FROM reward_ledger l JOIN orders o ON o.id = l.order_id WHERE o.campaign_id = @CampaignId AND l.kind = 'reversal'", scope.Parameters, cancellationToken: ct))).ToHashSet();
         await using var target = await customer.OpenConnectionAsync(ct);
         foreach (var (name, entity, sql) in Customer)
         {

@@ -71,6 +71,8 @@ foreach (var scenario in names.Count == 0 ? ChaosScenarios.All : names.Distinct(
     await runner.HealAsync(cts.Token);
     var result = await runner.RunAsync(scenario, cts.Token);
     results.Add(result);
+    // Each row as soon as it is known: a long run stopped early still leaves its finished rows in the log.
+    ChaosContext.Log(ChaosRunner.Table([result]).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
     if (!result.Passed)
     {
         // Loud: the first ids that break each promise, on stderr as they are found.
