@@ -50,6 +50,8 @@ stop_pid() { # stop_pid NAME: TERM, wait, then KILL
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
+    # A killed server can take seconds to exit (and free its port and data files) on a loaded machine.
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
   rm -f "$file"
 }
