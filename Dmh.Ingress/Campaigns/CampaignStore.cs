@@ -27,6 +27,9 @@ public sealed class CampaignRow
     public string Status { get; init; } = StoredStatus.Draft;
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
+    public string? ApprovalStatus { get; init; }
+    public string? ApprovalReason { get; init; }
+    public DateTime? ApprovalAt { get; init; }
 
     public long PriceFen => Money.YuanToFen(Price);
 }
@@ -46,7 +49,8 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         reward_type AS RewardType, reward_rule AS RewardRule, reward_bps AS RewardBps,
         CAST(reward_config AS CHAR) AS RewardConfig, hold_days AS HoldDays,
         CAST(payment_settings AS CHAR) AS PaymentSettings, require_sms AS RequireSms,
-        start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt
+        start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt,
+        approval_status AS ApprovalStatus, approval_reason AS ApprovalReason, approval_at AS ApprovalAt
         """;
 
     /// <summary>A campaign that is not soft-deleted.</summary>
@@ -100,7 +104,11 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
             """, Args(v, new { createdBy }), cancellationToken: ct));
     }
 
-    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct)
+    /// <summary>
+    /// Saves the campaign's values. An approval it had is dropped (it covers what was approved) unless
+    /// <paramref name="keepApproval"/> (an admin's own edit).
+    /// </summary>
+    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct, bool keepApproval = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var changed = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
@@ -108,10 +116,11 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
                    price = @price, reward_type = @RewardType, reward_rule = @reward, reward_bps = @RewardBps,
                    reward_config = @RewardConfigJson, hold_days = @HoldDays,
                    payment_settings = @PaymentJson, require_sms = @RequireSms, start_time = @StartUtc, end_time = @EndUtc,
+                   approval_status = IF(approval_status = 'approved' AND NOT @keepApproval, NULL, approval_status),
                    updated_at = UTC_TIMESTAMP(3)
             WHERE id = @id AND deleted_at IS NULL;
             SELECT ROW_COUNT();
-            """, Args(v, new { id }), cancellationToken: ct));
+            """, Args(v, new { id, keepApproval }), cancellationToken: ct));
         return changed == 1 || await ExistsAsync(connection, id, ct);
     }
 
@@ -123,6 +132,36 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
             "UPDATE campaigns SET status = @status, updated_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL",
             new { id, status }, cancellationToken: ct));
         return changed == 1 || await ExistsAsync(connection, id, ct);
+    }
+
+    /// <summary>
+    /// Moves the approval of a campaign that is not published from one of <paramref name="from"/> (null =
+    /// not submitted) to <paramref name="to"/> in one conditional update; <paramref name="publish"/> also
+    /// publishes it (an approval puts the campaign live). False when it is in no such state (nothing changes).
+    /// </summary>
+    public async Task<bool> MoveApprovalAsync(
+        long id, string?[] from, string to, string? reason, long? by, bool publish, CancellationToken ct)
+    {
+        var states = from.OfType<string>().ToArray();
+        var condition = (states.Length > 0 ? "approval_status IN @states" : "FALSE") + (from.Contains(null) ? " OR approval_status IS NULL" : "");
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition($"""
+            UPDATE campaigns SET approval_status = @to, approval_reason = @reason, approval_by = @by, approval_at = UTC_TIMESTAMP(3),
+                   status = IF(@publish, 'published', status), updated_at = UTC_TIMESTAMP(3)
+            WHERE id = @id AND deleted_at IS NULL AND status <> 'published' AND ({condition})
+            """, new { id, states, to, reason, by, publish }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Publishes an approved campaign (Campaigns:RequireApproval); false when it is missing or not approved.</summary>
+    public async Task<bool> PublishApprovedAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE campaigns SET status = 'published', updated_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL AND approval_status = 'approved'",
+            new { id }, cancellationToken: ct));
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM campaigns WHERE id = @id AND deleted_at IS NULL AND approval_status = 'approved' AND status = 'published'",
+            new { id }, cancellationToken: ct)) == 1;
     }
 
     public async Task<bool> SoftDeleteAsync(long id, CancellationToken ct)

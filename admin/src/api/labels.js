@@ -7,6 +7,14 @@ export const CAMPAIGN_STATUS = {
   disabled: { label: '已停用', type: 'danger' },
 };
 
+// Campaign approval (Campaigns:RequireApproval): CampaignApproval in Dmh.Ingress.
+export const APPROVAL_STATUS = {
+  none: { label: '未提交审核', type: 'info' },
+  pending: { label: '待审核', type: 'warning' },
+  approved: { label: '审核通过', type: 'success' },
+  rejected: { label: '审核驳回', type: 'danger' },
+};
+
 export const ORDER_STATUS = {
   pending: { label: '待支付', type: 'warning' },
   paid: { label: '已支付', type: 'success' },
