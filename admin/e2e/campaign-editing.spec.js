@@ -32,8 +32,8 @@ test('a draft saves without a time window; required fields are marked; keys foll
   await shot(page, 'f20-campaign-new');
 
   // No time window: the draft saves.
-  await page.getByTestId('start-time').fill('');
-  await page.getByTestId('start-time').press('Enter');
+  await page.getByTestId('start-time').locator('input').fill('');
+  await page.getByTestId('start-time').locator('input').press('Enter');
   await page.getByTestId('save').click();
   await expect(page).toHaveURL(/#\/campaigns\/\d+/);
   const id = Number(/#\/campaigns\/(\d+)/.exec(page.url())[1]);
@@ -56,11 +56,11 @@ test('保存并发布 confirms before saving; cancelling saves nothing; confirmi
   await page.goto('/admin/#/campaigns/new');
   const name = unique('先确认后保存');
   await page.getByTestId('name').fill(name);
-  await page.getByTestId('end-time').click();
+  await page.getByTestId('end-time').locator('input').click();
   const panel = page.locator('.el-picker-panel:visible');
   await panel.locator('td.available:not(.today)').last().click();
   await panel.getByRole('button', { name: /确定|OK/ }).click();
-  await expect(page.getByTestId('end-time')).toHaveValue(/ 23:59:59$/);
+  await expect(page.getByTestId('end-time').locator('input')).toHaveValue(/ 23:59:59$/);
 
   await page.getByTestId('publish').click();
   const box = page.locator('.el-message-box');
@@ -110,13 +110,13 @@ test('手机预览 of a draft: a QR of a signed link that shows the draft on a p
   const h5 = await phone.newPage();
   const u = new URL(href);
   await h5.goto(u.pathname + u.hash);
-  await expect(h5.getByTestId('preview-banner')).toBeVisible();
-  await expect(h5.getByTestId('submit')).toHaveText(/预览中，不能报名/);
-  await expect(h5.getByTestId('submit')).toBeDisabled();
+  await expect(h5.locator('[data-testid="preview-banner"]')).toBeVisible();
+  await expect(h5.locator('[data-testid="submit"]')).toHaveText(/预览中，不能报名/);
+  await expect(h5.locator('[data-testid="submit"]')).toHaveAttribute('disabled', 'true');
   await h5.screenshot({ path: path.join(SCREENSHOT_DIR, 'f20-h5-preview.png') });
   // Without the token the draft is not there, and the campaign is still a draft.
   await h5.goto(`/h5/#/pages/campaign/index?id=${campaign.id}`);
-  await expect(h5.getByTestId('load-error')).toContainText('活动不存在或未发布');
+  await expect(h5.locator('[data-testid="load-error"]')).toContainText('活动不存在或未发布');
   await phone.close();
   const stored = await (await request.get(`/api/v1/campaigns/${campaign.id}`, { headers: authHeader(session.token) })).json();
   expect(stored.status).toBe('draft');

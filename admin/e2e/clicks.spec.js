@@ -56,7 +56,7 @@ test(`create and publish a campaign with three form fields (${MODE})`, async ({ 
     await r.click(panel.getByRole('button', { name: /确定|OK/ }));
   } else {
     // the start is now already; the end: open, next month, the 15th, 确定
-    await r.click(page.getByTestId('end-time'));
+    await r.click(page.getByTestId('end-time').locator('input'));
     const panel = page.locator('.el-picker-panel:visible');
     await r.click(panel.getByRole('button', { name: '下个月' }));
     await r.click(panel.locator('td.available', { hasText: /^\s*15\s*$/ }).first());

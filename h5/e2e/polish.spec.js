@@ -10,7 +10,11 @@ let free;
 
 test.beforeAll(async ({ request }) => {
   paid = await liveCampaign(request, { priceFen: 4900 });
-  free = await liveCampaign(request, { name: `邀请人活动 ${String(Date.now()).slice(-6)}`, priceFen: 0, reward: { type: 'fixed', amountFen: 0 } });
+  free = await liveCampaign(request, {
+    name: `邀请人活动 ${String(Date.now()).slice(-6)}`,
+    priceFen: 0,
+    reward: { type: 'fixed', amountFen: 0 },
+  });
 });
 
 test('a fixed bottom bar shows the price and 立即报名 and stays on screen while the form scrolls', async ({ page }) => {
@@ -39,7 +43,11 @@ test('a fixed bottom bar shows the price and 立即报名 and stays on screen wh
 test('a link with a referrer says who invites, by masked name and never by phone', async ({ page, request }) => {
   const referrerPhone = uniquePhone();
   const created = await request.post('/api/v1/orders', {
-    data: { campaignId: Number(free.id), phone: referrerPhone, formData: { name: '王小明', gender: '男', city: '北京', interests: ['编程'] } },
+    data: {
+      campaignId: Number(free.id),
+      phone: referrerPhone,
+      formData: { name: '王小明', gender: '男', city: '北京', interests: ['编程'] },
+    },
   });
   expect(created.status(), await created.text()).toBe(201);
   const order = await created.json();
@@ -88,6 +96,10 @@ test('我的报名 and 我的奖励 sign in through the same block, the phone of
   await expect(page.getByTestId('rewards-login')).toBeVisible();
   await expect(page.getByTestId('rewards-phone').locator('input')).toHaveValue(phone);
   // The same component: the same fields in the same order.
-  const fieldsOf = (id) => page.getByTestId(id).locator('[data-field]').evaluateAll((els) => els.map((e) => e.dataset.field));
+  const fieldsOf = (id) =>
+    page
+      .getByTestId(id)
+      .locator('[data-field]')
+      .evaluateAll((els) => els.map((e) => e.dataset.field));
   expect(await fieldsOf('rewards-login')).toEqual(['phone', 'smsCode']);
 });
