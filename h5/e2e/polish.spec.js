@@ -68,6 +68,7 @@ test('a link with a referrer says who invites, by masked name and never by phone
 
   // An unknown code shows no banner.
   await page.goto(campaignPath(free.id, { uId: 'NoSuchCode9' }));
+  await page.reload();
   await waitFormReady(page);
   await expect(page.getByTestId('inviter')).toHaveCount(0);
 });
@@ -76,6 +77,7 @@ test('a campaign that is not there shows an error page with a way back to the la
   await page.goto(campaignPath(paid.id));
   await waitFormReady(page);
   await page.goto(campaignPath(987654321));
+  await page.reload();
   const error = page.getByTestId('load-error');
   await expect(error).toContainText('活动不存在或未发布');
   await expect(page.getByTestId('action-bar')).toHaveCount(0);
