@@ -138,6 +138,7 @@ test('approval: an operator submits, an admin rejects with a reason, then approv
 
   await useSession(page, operator);
   await page.goto(`/admin/#/campaigns/${campaign.id}`);
+  await page.reload();
   await expect(page.getByTestId('approval-tag')).toHaveText('未提交审核');
   await page.getByTestId('submit-approval').click();
   await confirmBox(page);
@@ -148,6 +149,7 @@ test('approval: an operator submits, an admin rejects with a reason, then approv
 
   await useSession(page, admin);
   await page.goto(`/admin/#/campaigns/${campaign.id}`);
+  await page.reload();
   await page.getByTestId('reject').click();
   const box = page.locator('.el-message-box');
   await box.locator('textarea').fill('封面使用了未授权的图片，请更换');
@@ -156,13 +158,15 @@ test('approval: an operator submits, an admin rejects with a reason, then approv
 
   await useSession(page, operator);
   await page.goto(`/admin/#/campaigns/${campaign.id}`);
+  await page.reload();
   await expect(page.getByTestId('approval-reason')).toContainText('封面使用了未授权的图片，请更换');
   await shot(page, 'f20-approval-rejected');
   await page.goto('/admin/#/campaigns');
   await page.getByTestId('campaign-search').fill(campaign.name);
   await page.getByTestId('campaign-search').press('Enter');
-  await expect(page.getByTestId('row-approval')).toHaveText('审核驳回');
-  await expect(page.getByTestId('row-publish')).toHaveCount(0);
+  const row = page.getByTestId('campaign-table').locator('.el-table__row', { hasText: campaign.name });
+  await expect(row.getByTestId('row-approval')).toHaveText('审核驳回');
+  await expect(row.getByTestId('row-publish')).toHaveCount(0);
   await shot(page, 'f20-approval-list');
   await page.goto(`/admin/#/campaigns/${campaign.id}`);
   await page.getByTestId('submit-approval').click();
@@ -171,6 +175,7 @@ test('approval: an operator submits, an admin rejects with a reason, then approv
 
   await useSession(page, admin);
   await page.goto(`/admin/#/campaigns/${campaign.id}`);
+  await page.reload();
   await page.getByTestId('approve').click();
   await confirmBox(page);
   await expect(page.getByTestId('h5-link-dialog').getByTestId('h5-qr')).toBeVisible();
