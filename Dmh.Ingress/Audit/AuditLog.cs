@@ -25,6 +25,9 @@ public static class AuditActions
     public const string CampaignPublish = "campaign.publish";
     public const string CampaignDisable = "campaign.disable";
     public const string CampaignDelete = "campaign.delete";
+    public const string CampaignSubmit = "campaign.submit";
+    public const string CampaignApprove = "campaign.approve";
+    public const string CampaignReject = "campaign.reject";
     public const string OrderClose = "order.close";
     public const string OrderRefund = "order.refund";
     public const string CheckIn = "check-in.create";
@@ -33,12 +36,17 @@ public static class AuditActions
     public const string SyncRetry = "sync.retry";
     public const string DeadLetterReplay = "dead-letter.replay";
     public const string BalanceAdjust = "balance.adjust";
+    public const string WithdrawalApprove = "withdrawal.approve";
+    public const string WithdrawalReject = "withdrawal.reject";
+    public const string WithdrawalPayout = "withdrawal.payout";
 
     public static readonly IReadOnlyList<string> All =
     [
         SignIn, SignInFailed, PasswordChange, AccountCreate, AccountDisable, AccountRole,
         CampaignCreate, CampaignUpdate, CampaignPublish, CampaignDisable, CampaignDelete,
+        CampaignSubmit, CampaignApprove, CampaignReject,
         OrderClose, OrderRefund, CheckIn, CheckInUndo, Export, SyncRetry, DeadLetterReplay, BalanceAdjust,
+        WithdrawalApprove, WithdrawalReject, WithdrawalPayout,
     ];
 
     /// <summary>Other features add theirs here (e.g. withdrawals, campaign approval) so the filter accepts them.</summary>

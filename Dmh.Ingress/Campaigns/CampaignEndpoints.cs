@@ -59,14 +59,18 @@ public sealed record PaymentView(string? Description);
 public sealed record CampaignView(
     long Id, string Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
     string Status, long PriceFen, RewardView Reward, PaymentView Payment, bool RequireSms, JsonElement? FormSchema,
-    string H5Url, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    string H5Url, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, CampaignApprovalView Approval);
 
 public sealed record CampaignPage(IReadOnlyList<CampaignView> Items, long Total, int Page, int PageSize);
 
 /// <summary>What the H5 page needs to render a campaign's form (public).</summary>
 public sealed record PublicForm(
     long Id, string Name, string? Description, string? CoverUrl, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
-    string State, long PriceFen, bool RequireSms, JsonElement? FormSchema);
+    string State, long PriceFen, bool RequireSms, JsonElement? FormSchema,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Preview = false);
+
+/// <summary>A signed phone-preview link of a campaign (a draft too), valid until <c>ExpiresAt</c>.</summary>
+public sealed record PreviewLink(string Url, DateTimeOffset ExpiresAt);
 
 /// <summary>Campaign management (<c>/api/v1/campaigns</c>, admin) and the public form.</summary>
 public static class CampaignEndpoints
@@ -80,6 +84,8 @@ public static class CampaignEndpoints
         builder.Services.AddOptions<CampaignCacheOptions>().BindConfiguration(CampaignCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CampaignCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CampaignCache>());
+        builder.Services.AddSingleton<CampaignPreviewTokens>();
+        builder.Services.AddOptions<CampaignOptions>().BindConfiguration(CampaignOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<Dmh.Ingress.Participants.ParticipantStore>();
         return builder;
     }
@@ -94,12 +100,15 @@ public static class CampaignEndpoints
         group.MapDelete("/{id:long}", DeleteAsync).RequireAuthorization(Policies.AdminWrite);
         group.MapPost("/{id:long}/publish", PublishAsync).RequireAuthorization(Policies.AdminWrite);
         group.MapPost("/{id:long}/disable", DisableAsync).RequireAuthorization(Policies.AdminWrite);
+        group.MapPost("/{id:long}/preview-link", PreviewLinkAsync).RequireAuthorization(Policies.AdminRead);
         group.MapGet("/{id:long}/form", FormAsync).AllowAnonymous();
+        app.MapCampaignApprovalEndpoints();
+        app.MapCampaignReferrerEndpoint();
         return app;
     }
 
     public static async Task<Results<Ok<CampaignPage>, ProblemHttpResult>> ListAsync(
-        CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct,
+        CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, IOptions<CampaignOptions> options, CancellationToken ct,
         int? page = null, int? pageSize = null, string? q = null, string? status = null)
     {
         var errors = new FieldErrors();
@@ -131,17 +140,18 @@ public static class CampaignEndpoints
         var now = time.GetUtcNow();
         var query = new CampaignQuery(page ?? 1, pageSize ?? 20, q, status, now);
         var (items, total) = await store.ListAsync(query, ct);
-        return TypedResults.Ok(new CampaignPage(items.Select(r => ToView(r, now, pub.Value)).ToList(), total, query.Page, query.PageSize));
+        return TypedResults.Ok(new CampaignPage(items.Select(r => ToView(r, now, pub.Value, options.Value.RequireApproval)).ToList(), total, query.Page, query.PageSize));
     }
 
     public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> GetAsync(
-        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
+        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, IOptions<CampaignOptions> options, CancellationToken ct) =>
         await store.FindAsync(id, ct) is { } row
-            ? TypedResults.Ok(ToView(row, time.GetUtcNow(), pub.Value))
+            ? TypedResults.Ok(ToView(row, time.GetUtcNow(), pub.Value, options.Value.RequireApproval))
             : Problems.NotFound("The campaign");
 
     public static async Task<Results<Created<CampaignView>, ProblemHttpResult>> CreateAsync(
-        CampaignInput? input, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
+        CampaignInput? input, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub,
+        IOptions<CampaignOptions> options, CancellationToken ct)
     {
         var (values, problem) = Validate(input);
         if (problem is not null)
@@ -152,11 +162,12 @@ public static class CampaignEndpoints
         var createdBy = long.TryParse(http.User.FindFirstValue(JwtRegisteredClaimNames.Sub), CultureInfo.InvariantCulture, out var adminId) ? adminId : (long?)null;
         var id = await store.InsertAsync(values!, createdBy, ct, AuditEntry.Of(http, AuditActions.CampaignCreate, "campaign", detail: new { name = values!.Name }));
         var row = await store.FindAsync(id, ct);
-        return TypedResults.Created($"/api/v1/campaigns/{id}", ToView(row!, time.GetUtcNow(), pub.Value));
+        return TypedResults.Created($"/api/v1/campaigns/{id}", ToView(row!, time.GetUtcNow(), pub.Value, options.Value.RequireApproval));
     }
 
     public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> UpdateAsync(
-        long id, CampaignInput? input, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
+        long id, CampaignInput? input, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub,
+        IOptions<CampaignOptions> options, CancellationToken ct)
     {
         var (values, problem) = Validate(input);
         if (problem is not null)
@@ -164,12 +175,19 @@ public static class CampaignEndpoints
             return problem;
         }
 
-        if (!await store.UpdateAsync(id, values!, ct, AuditEntry.Of(http, AuditActions.CampaignUpdate, "campaign", id, new { name = values!.Name })))
+        if (options.Value.RequireApproval && await store.FindAsync(id, ct) is { } current
+            && CampaignApproval.RefuseEdit(current, http.User, options.Value) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!await store.UpdateAsync(id, values!, ct, AuditEntry.Of(http, AuditActions.CampaignUpdate, "campaign", id, new { name = values!.Name }),
+                keepApproval: http.User.IsInRole(AdminRoles.Admin)))
         {
             return Problems.NotFound("The campaign");
         }
 
-        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub.Value));
+        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub.Value, options.Value.RequireApproval));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long id, HttpContext http, CampaignStore store, CancellationToken ct) =>
@@ -177,36 +195,71 @@ public static class CampaignEndpoints
             ? TypedResults.NoContent()
             : Problems.NotFound("The campaign");
 
-    public static Task<Results<Ok<CampaignView>, ProblemHttpResult>> PublishAsync(
-        long id, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
-        SetStatusAsync(id, StoredStatus.Published, AuditEntry.Of(http, AuditActions.CampaignPublish, "campaign", id), store, time, pub.Value, ct);
+    /// <summary>Publishes; under <c>Campaigns:RequireApproval</c> only an approved campaign (409 approval-required).</summary>
+    public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> PublishAsync(
+        long id, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, IOptions<CampaignOptions> options, CancellationToken ct)
+    {
+        var audit = AuditEntry.Of(http, AuditActions.CampaignPublish, "campaign", id);
+        if (!options.Value.RequireApproval)
+        {
+            return await SetStatusAsync(id, StoredStatus.Published, audit, store, time, pub.Value, false, ct);
+        }
+
+        if (await store.PublishApprovedAsync(id, ct, audit))
+        {
+            return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub.Value, true));
+        }
+
+        return await store.FindAsync(id, ct) is null ? Problems.NotFound("The campaign") : CampaignApproval.NotApproved();
+    }
 
     public static Task<Results<Ok<CampaignView>, ProblemHttpResult>> DisableAsync(
-        long id, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
-        SetStatusAsync(id, StoredStatus.Disabled, AuditEntry.Of(http, AuditActions.CampaignDisable, "campaign", id), store, time, pub.Value, ct);
+        long id, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, IOptions<CampaignOptions> options, CancellationToken ct) =>
+        SetStatusAsync(id, StoredStatus.Disabled, AuditEntry.Of(http, AuditActions.CampaignDisable, "campaign", id), store, time, pub.Value,
+            options.Value.RequireApproval, ct);
 
-    /// <summary>Public: reads MySQL on every call (no cache), so a saved change shows at once.</summary>
-    public static async Task<Results<Ok<PublicForm>, ProblemHttpResult>> FormAsync(long id, CampaignStore store, TimeProvider time, CancellationToken ct)
+    /// <summary>
+    /// Public: reads MySQL on every call (no cache), so a saved change shows at once. A valid
+    /// <paramref name="preview"/> token shows the campaign whatever its status, as it would look published.
+    /// </summary>
+    public static async Task<Results<Ok<PublicForm>, ProblemHttpResult>> FormAsync(
+        long id, CampaignStore store, CampaignPreviewTokens previews, TimeProvider time, CancellationToken ct, string? preview = null)
     {
         var row = await store.FindAsync(id, ct);
-        if (row is null || row.Status == StoredStatus.Draft)
+        var previewing = preview is not null && previews.IsValid(preview, id);
+        if (row is null || (row.Status == StoredStatus.Draft && !previewing))
         {
             return Problems.NotFound("The campaign");
         }
 
-        var status = CampaignStatus.Derive(row.Status, row.StartTime, row.EndTime, time.GetUtcNow());
+        var status = CampaignStatus.Derive(previewing ? StoredStatus.Published : row.Status, row.StartTime, row.EndTime, time.GetUtcNow());
         return TypedResults.Ok(new PublicForm(row.Id, row.Name, row.Description, row.CoverUrl, Utc(row.StartTime), Utc(row.EndTime),
-            CampaignStatus.PublicState(status), row.PriceFen, row.RequireSms, ParseJson(row.FormFields)));
+            CampaignStatus.PublicState(status), row.PriceFen, row.RequireSms, ParseJson(row.FormFields), previewing));
     }
 
-    public static CampaignView ToView(CampaignRow r, DateTimeOffset now, PublicOptions pub) => new(
+    /// <summary>A link that opens the campaign on a phone (the admin shows it as a QR) for <see cref="CampaignPreviewTokens.Lifetime"/>.</summary>
+    public static async Task<Results<Ok<PreviewLink>, ProblemHttpResult>> PreviewLinkAsync(
+        long id, CampaignStore store, CampaignPreviewTokens previews, IOptions<PublicOptions> pub, CancellationToken ct)
+    {
+        if (await store.FindAsync(id, ct) is null)
+        {
+            return Problems.NotFound("The campaign");
+        }
+
+        var (token, expiresAt) = previews.Issue(id);
+        var url = pub.Value.BaseUrl.TrimEnd('/') + "/h5/#/pages/campaign/index?id=" + id.ToString(CultureInfo.InvariantCulture)
+            + "&preview=" + Uri.EscapeDataString(token);
+        return TypedResults.Ok(new PreviewLink(url, expiresAt));
+    }
+
+    public static CampaignView ToView(CampaignRow r, DateTimeOffset now, PublicOptions pub, bool approvalRequired) => new(
         r.Id, r.Name, r.Description, r.CoverUrl, Utc(r.StartTime), Utc(r.EndTime),
         CampaignStatus.Derive(r.Status, r.StartTime, r.EndTime, now), r.PriceFen,
         ToRewardView(RewardConfig.FromStored(r.RewardConfig, r.HoldDays, r.RewardType, r.RewardRule, r.RewardBps)),
         new PaymentView(ParseJson(r.PaymentSettings) is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("description", out var d) ? d.GetString() : null),
         r.RequireSms, ParseJson(r.FormFields),
         pub.BaseUrl.TrimEnd('/') + "/h5/#/pages/campaign/index?id=" + r.Id.ToString(CultureInfo.InvariantCulture),
-        Utc(r.CreatedAt), Utc(r.UpdatedAt));
+        Utc(r.CreatedAt), Utc(r.UpdatedAt), CampaignApproval.ViewOf(r, approvalRequired));
 
     private static RewardView ToRewardView(RewardConfig config)
     {
@@ -221,14 +274,14 @@ public static class CampaignEndpoints
     }
 
     private static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> SetStatusAsync(
-        long id, string status, AuditEntry audit, CampaignStore store, TimeProvider time, PublicOptions pub, CancellationToken ct)
+        long id, string status, AuditEntry audit, CampaignStore store, TimeProvider time, PublicOptions pub, bool approvalRequired, CancellationToken ct)
     {
         if (!await store.SetStatusAsync(id, status, ct, audit))
         {
             return Problems.NotFound("The campaign");
         }
 
-        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub));
+        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub, approvalRequired));
     }
 
     /// <summary>400 for missing/malformed fields, 422 for rule breaks (reward above price, bad schema).</summary>

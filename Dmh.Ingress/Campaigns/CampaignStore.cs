@@ -28,6 +28,9 @@ public sealed class CampaignRow
     public string Status { get; init; } = StoredStatus.Draft;
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
+    public string? ApprovalStatus { get; init; }
+    public string? ApprovalReason { get; init; }
+    public DateTime? ApprovalAt { get; init; }
 
     public long PriceFen => Money.YuanToFen(Price);
 }
@@ -50,7 +53,8 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
         reward_type AS RewardType, reward_rule AS RewardRule, reward_bps AS RewardBps,
         CAST(reward_config AS CHAR) AS RewardConfig, hold_days AS HoldDays,
         CAST(payment_settings AS CHAR) AS PaymentSettings, require_sms AS RequireSms,
-        start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt
+        start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt,
+        approval_status AS ApprovalStatus, approval_reason AS ApprovalReason, approval_at AS ApprovalAt
         """;
 
     /// <summary>A campaign that is not soft-deleted.</summary>
@@ -110,7 +114,11 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
         return id;
     }
 
-    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct, AuditEntry? audit = null)
+    /// <summary>
+    /// Saves the campaign's values. An approval it had is dropped (it covers what was approved) unless
+    /// <paramref name="keepApproval"/> (an admin's own edit).
+    /// </summary>
+    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct, AuditEntry? audit = null, bool keepApproval = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -119,10 +127,11 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
                    price = @price, reward_type = @RewardType, reward_rule = @reward, reward_bps = @RewardBps,
                    reward_config = @RewardConfigJson, hold_days = @HoldDays,
                    payment_settings = @PaymentJson, require_sms = @RequireSms, start_time = @StartUtc, end_time = @EndUtc,
+                   approval_status = IF(approval_status = 'approved' AND NOT @keepApproval, NULL, approval_status),
                    updated_at = UTC_TIMESTAMP(3)
             WHERE id = @id AND deleted_at IS NULL;
             SELECT ROW_COUNT();
-            """, Args(v, new { id }), tx, cancellationToken: ct));
+            """, Args(v, new { id, keepApproval }), tx, cancellationToken: ct));
         var found = await AuditedAsync(connection, tx, id, changed == 1, audit, ct);
         await cache.InvalidateAsync(id);
         return found;
@@ -139,6 +148,54 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
         var found = await AuditedAsync(connection, tx, id, changed == 1, audit, ct);
         await cache.InvalidateAsync(id);
         return found;
+    }
+
+    /// <summary>
+    /// Moves the approval of a campaign that is not published from one of <paramref name="from"/> (null =
+    /// not submitted) to <paramref name="to"/> in one conditional update; <paramref name="publish"/> also
+    /// publishes it (an approval puts the campaign live). False when it is in no such state (nothing changes).
+    /// </summary>
+    public async Task<bool> MoveApprovalAsync(
+        long id, string?[] from, string to, string? reason, long? by, bool publish, CancellationToken ct, AuditEntry? audit = null)
+    {
+        var states = from.OfType<string>().ToArray();
+        var condition = (states.Length > 0 ? "approval_status IN @states" : "FALSE") + (from.Contains(null) ? " OR approval_status IS NULL" : "");
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var moved = await connection.ExecuteAsync(new CommandDefinition($"""
+            UPDATE campaigns SET approval_status = @to, approval_reason = @reason, approval_by = @by, approval_at = UTC_TIMESTAMP(3),
+                   status = IF(@publish, 'published', status), updated_at = UTC_TIMESTAMP(3)
+            WHERE id = @id AND deleted_at IS NULL AND status <> 'published' AND ({condition})
+            """, new { id, states, to, reason, by, publish }, tx, cancellationToken: ct)) == 1;
+        if (moved)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        await cache.InvalidateAsync(id);
+        return moved;
+    }
+
+    /// <summary>Publishes an approved campaign (Campaigns:RequireApproval); false when it is missing or not approved.</summary>
+    public async Task<bool> PublishApprovedAsync(long id, CancellationToken ct, AuditEntry? audit = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE campaigns SET status = 'published', updated_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL AND approval_status = 'approved'",
+            new { id }, tx, cancellationToken: ct));
+        var published = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM campaigns WHERE id = @id AND deleted_at IS NULL AND approval_status = 'approved' AND status = 'published'",
+            new { id }, tx, cancellationToken: ct)) == 1;
+        if (published)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        await cache.InvalidateAsync(id);
+        return published;
     }
 
     public async Task<bool> SoftDeleteAsync(long id, CancellationToken ct, AuditEntry? audit = null)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
@@ -121,23 +122,27 @@ public static class WithdrawalEndpoints
             total, page, pageSize, pendingCount, pendingFen));
     }
 
-    private static Results<PushStreamHttpResult, ProblemHttpResult> ExportAsync(
-        WithdrawalStore store, TimeProvider time, CancellationToken ct, string? status = null, long? userId = null, string? phone = null, string? from = null,
-        string? to = null)
+    private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> ExportAsync(
+        HttpContext http, WithdrawalStore store, AuditLog audit, TimeProvider time, CancellationToken ct, string? status = null, long? userId = null,
+        string? phone = null, string? from = null, string? to = null)
     {
         if (Filter(status, userId, phone, from, to) is not { } filter)
         {
             return BadFilter();
         }
 
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "withdrawals", detail: new { status, userId, from, to }), ct);
+
         var day = time.GetUtcNow().ToOffset(WithdrawalStore.Beijing).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         return TypedResults.Stream(stream => WithdrawalCsv.WriteAsync(stream, store.ExportAsync(filter, ct), ct), "text/csv; charset=utf-8", $"withdrawals-{day}.csv");
     }
 
     private static async Task<Results<Ok<AdminWithdrawal>, ProblemHttpResult>> ApproveAsync(
-        long id, ClaimsPrincipal user, WithdrawalStore store, WithdrawalTransfers transfers, CancellationToken ct)
+        long id, HttpContext http, WithdrawalStore store, WithdrawalTransfers transfers, CancellationToken ct)
     {
-        var (outcome, row) = await store.ApproveAsync(id, Actor(user), user.IsInRole(AdminRoles.Admin), ct);
+        var user = http.User;
+        var (outcome, row) = await store.ApproveAsync(id, Actor(user), user.IsInRole(AdminRoles.Admin), ct,
+            AuditEntry.Of(http, AuditActions.WithdrawalApprove, "withdrawal", id));
         if (outcome == ReviewOutcome.Done && row!.Status == WithdrawalStatus.Transferring)
         {
             await transfers.CreateBillAsync(row, ct);
@@ -147,7 +152,7 @@ public static class WithdrawalEndpoints
     }
 
     private static async Task<Results<Ok<AdminWithdrawal>, ProblemHttpResult>> RejectAsync(
-        long id, RejectCommand? body, ClaimsPrincipal user, WithdrawalStore store, CancellationToken ct)
+        long id, RejectCommand? body, HttpContext http, WithdrawalStore store, CancellationToken ct)
     {
         var reason = body?.Reason?.Trim();
         if (reason is not { Length: >= 1 and <= 200 })
@@ -155,12 +160,13 @@ public static class WithdrawalEndpoints
             return Problems.Validation("reason", "A reason of 1 to 200 characters.");
         }
 
-        var (outcome, _) = await store.RejectAsync(id, reason, Actor(user), ct);
+        var (outcome, _) = await store.RejectAsync(id, reason, Actor(http.User), ct,
+            AuditEntry.Of(http, AuditActions.WithdrawalReject, "withdrawal", id, new { reason }));
         return await AnswerAsync(outcome, id, store, ct);
     }
 
     private static async Task<Results<Ok<AdminWithdrawal>, ProblemHttpResult>> PayoutAsync(
-        long id, PayoutCommand? body, ClaimsPrincipal user, WithdrawalStore store, TimeProvider time, CancellationToken ct)
+        long id, PayoutCommand? body, HttpContext http, WithdrawalStore store, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var reference = body?.Reference?.Trim();
@@ -180,7 +186,8 @@ public static class WithdrawalEndpoints
             return Problems.Validation(errors);
         }
 
-        var (outcome, _) = await store.PayoutAsync(id, reference!, (body?.PaidAt ?? now).UtcDateTime, Actor(user), ct);
+        var (outcome, _) = await store.PayoutAsync(id, reference!, (body?.PaidAt ?? now).UtcDateTime, Actor(http.User), ct,
+            AuditEntry.Of(http, AuditActions.WithdrawalPayout, "withdrawal", id, new { reference }));
         return await AnswerAsync(outcome, id, store, ct);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Participants;
 using Dmh.Platform.Rewards;
 using Dmh.Platform.Withdrawals;
@@ -167,7 +168,7 @@ public sealed class WithdrawalStore(MySqlDataSource dataSource, IOptions<Withdra
     /// pending → approved (manual) or transferring with its out_bill_no (wechat; the bill is created
     /// after this commits, so a notify can never find a withdrawal that does not know its bill yet).
     /// </summary>
-    public async Task<(ReviewOutcome Outcome, WithdrawalRow? Row)> ApproveAsync(long id, string actor, bool isAdmin, CancellationToken ct)
+    public async Task<(ReviewOutcome Outcome, WithdrawalRow? Row)> ApproveAsync(long id, string actor, bool isAdmin, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
@@ -210,12 +211,13 @@ public sealed class WithdrawalStore(MySqlDataSource dataSource, IOptions<Withdra
         }
 
         var row = await WithdrawalLedger.LockAsync(connection, tx, id, ct);
+        await AuditLog.WriteAsync(connection, tx, audit, ct);
         await tx.CommitAsync(ct);
         return (ReviewOutcome.Done, row);
     }
 
     /// <summary>pending → rejected, the hold released, in one transaction.</summary>
-    public async Task<(ReviewOutcome Outcome, WithdrawalRow? Row)> RejectAsync(long id, string reason, string actor, CancellationToken ct)
+    public async Task<(ReviewOutcome Outcome, WithdrawalRow? Row)> RejectAsync(long id, string reason, string actor, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
@@ -237,12 +239,13 @@ public sealed class WithdrawalStore(MySqlDataSource dataSource, IOptions<Withdra
             WHERE id = @id
             """, new { id, actor = Trim(actor, 64), now, reason }, tx, cancellationToken: ct));
         var row = await WithdrawalLedger.LockAsync(connection, tx, id, ct);
+        await AuditLog.WriteAsync(connection, tx, audit, ct);
         await tx.CommitAsync(ct);
         return (ReviewOutcome.Done, row);
     }
 
     /// <summary>approved (manual) → paid: withdrawing → paid out, with the operator's reference, time and name.</summary>
-    public async Task<(ReviewOutcome Outcome, WithdrawalRow? Row)> PayoutAsync(long id, string reference, DateTime paidAt, string actor, CancellationToken ct)
+    public async Task<(ReviewOutcome Outcome, WithdrawalRow? Row)> PayoutAsync(long id, string reference, DateTime paidAt, string actor, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
@@ -264,6 +267,7 @@ public sealed class WithdrawalStore(MySqlDataSource dataSource, IOptions<Withdra
             WHERE id = @id
             """, new { id, reference, paidAt, actor = Trim(actor, 64) }, tx, cancellationToken: ct));
         var row = await WithdrawalLedger.LockAsync(connection, tx, id, ct);
+        await AuditLog.WriteAsync(connection, tx, audit, ct);
         await tx.CommitAsync(ct);
         return (ReviewOutcome.Done, row);
     }

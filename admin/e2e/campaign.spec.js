@@ -20,13 +20,15 @@ test('create a campaign with three form fields and a reward rule, publish it and
   await page.getByTestId('name').fill(name);
   await page.getByTestId('description').fill('三天线上实战课');
 
-  // time window: typed into the range inputs (Asia/Shanghai wall time)
-  const range = page.locator('.el-date-editor--datetimerange');
-  const inputs = range.locator('input.el-range-input');
-  await inputs.nth(0).fill(wall(-1, '00:00'));
-  await inputs.nth(0).press('Enter');
-  await inputs.nth(1).fill(wall(30, '23:59'));
-  await inputs.nth(1).press('Enter');
+  // time window: a new campaign starts now; the end is a date picked alone (→ 23:59:59 that day)
+  await expect(page.getByTestId('start-time').locator('input')).toHaveValue(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00$/);
+  await page.getByTestId('start-time').locator('input').fill(wall(-1, '00:00:00'));
+  await page.getByTestId('start-time').locator('input').press('Enter');
+  await page.getByTestId('end-time').locator('input').click();
+  const endPanel = page.locator('.el-picker-panel:visible');
+  await endPanel.locator('td.available:not(.today)').last().click();
+  await endPanel.getByRole('button', { name: /确定|OK/ }).click();
+  await expect(page.getByTestId('end-time').locator('input')).toHaveValue(/ 23:59:59$/);
   await page.getByTestId('name').click();
 
   await page.getByTestId('price').locator('input').fill('99');
@@ -36,16 +38,18 @@ test('create a campaign with three form fields and a reward rule, publish it and
   await page.getByTestId('reward-percent-1').locator('input').blur();
   await expect(page.getByTestId('reward-preview')).toContainText('每推荐 1 人得报名费的 10%（¥9.90）');
 
-  // three custom fields: the registrant's name, a radio and a checkbox
-  await page.getByTestId('add-name').click();
+  // three custom fields: the registrant's name (there from the start), a radio and a checkbox
+  await expect(page.getByTestId('field-item')).toHaveCount(1);
   await page.getByTestId('add-radio').click();
   await page.getByTestId('field-label').fill('参加方式');
-  await page.getByTestId('field-key').fill('mode');
+  // the key follows the title (a known one gets its English key)
+  await expect(page.getByTestId('field-key')).toHaveValue('mode');
   await page.getByTestId('field-option').nth(0).fill('线上');
   await page.getByTestId('field-option').nth(1).fill('线下');
   await page.getByTestId('field-required').click();
   await page.getByTestId('add-checkbox').click();
   await page.getByTestId('field-label').fill('感兴趣的课程');
+  await expect(page.getByTestId('field-key')).toHaveValue(/^field_\d+$/);
   await page.getByTestId('field-key').fill('topics');
   await page.getByTestId('add-option').click();
   // move the checkbox above the radio
@@ -142,11 +146,10 @@ test('server field errors are shown next to the field', async ({ page, request }
   );
   await page.goto('/admin/#/campaigns/new');
   await page.getByTestId('name').fill(unique('E2E 重名'));
-  const inputs = page.locator('.el-date-editor--datetimerange input.el-range-input');
-  await inputs.nth(0).fill(wall(1, '00:00'));
-  await inputs.nth(0).press('Enter');
-  await inputs.nth(1).fill(wall(2, '00:00'));
-  await inputs.nth(1).press('Enter');
+  await page.getByTestId('start-time').locator('input').fill(wall(1, '00:00:00'));
+  await page.getByTestId('start-time').locator('input').press('Enter');
+  await page.getByTestId('end-time').locator('input').fill(wall(2, '00:00:00'));
+  await page.getByTestId('end-time').locator('input').press('Enter');
   await page.getByTestId('save').click();
   await expect(page.locator('.el-form-item', { has: page.getByTestId('name') }).locator('.el-form-item__error')).toHaveText(
     '活动名称已存在',

@@ -9,3 +9,10 @@ export const updateCampaign = (id, body) => http.put(`${base}/${id}`, body);
 export const deleteCampaign = (id) => http.del(`${base}/${id}`);
 export const publishCampaign = (id) => http.post(`${base}/${id}/publish`);
 export const disableCampaign = (id) => http.post(`${base}/${id}/disable`);
+/** `{url, expiresAt}`: a signed link that shows the campaign (a draft too) on a phone without publishing it. */
+export const createPreviewLink = (id) => http.post(`${base}/${id}/preview-link`);
+/** `{requireApproval}`: whether campaigns go live through approval on this deployment (Campaigns:RequireApproval). */
+export const getCampaignSettings = () => http.get(`${base}/settings`);
+export const submitCampaign = (id) => http.post(`${base}/${id}/submit`);
+export const approveCampaign = (id) => http.post(`${base}/${id}/approve`);
+export const rejectCampaign = (id, reason) => http.post(`${base}/${id}/reject`, { reason });

@@ -12,6 +12,14 @@ export const CAMPAIGN_STATUS = {
   disabled: { label: '已停用', type: 'danger' },
 };
 
+// Campaign approval (Campaigns:RequireApproval): CampaignApproval in Dmh.Ingress.
+export const APPROVAL_STATUS = {
+  none: { label: '未提交审核', type: 'info' },
+  pending: { label: '待审核', type: 'warning' },
+  approved: { label: '审核通过', type: 'success' },
+  rejected: { label: '审核驳回', type: 'danger' },
+};
+
 export const ORDER_STATUS = {
   pending: { label: '待支付', type: 'warning' },
   paid: { label: '已支付', type: 'success' },
@@ -121,6 +129,9 @@ export const AUDIT_ACTION = {
   'campaign.publish': { label: '发布活动', type: 'success' },
   'campaign.disable': { label: '停用活动', type: 'warning' },
   'campaign.delete': { label: '删除活动', type: 'danger' },
+  'campaign.submit': { label: '提交审核', type: 'primary' },
+  'campaign.approve': { label: '审核通过', type: 'success' },
+  'campaign.reject': { label: '审核驳回', type: 'warning' },
   'order.close': { label: '关闭订单', type: 'warning' },
   'order.refund': { label: '退款', type: 'danger' },
   'check-in.create': { label: '核销', type: 'success' },
@@ -129,6 +140,9 @@ export const AUDIT_ACTION = {
   'sync.retry': { label: '重试同步', type: 'primary' },
   'dead-letter.replay': { label: '重放死信', type: 'primary' },
   'balance.adjust': { label: '调整余额', type: 'danger' },
+  'withdrawal.approve': { label: '提现通过', type: 'success' },
+  'withdrawal.reject': { label: '提现驳回', type: 'warning' },
+  'withdrawal.payout': { label: '登记打款', type: 'primary' },
 };
 
 export const AUDIT_TARGET = {

@@ -50,18 +50,79 @@ export function blankField(widget = 'text') {
   };
 }
 
-/** A new field of `widget` with a free key (`text_1`, `radio_2`, …) and sensible defaults. */
+/** The first free `field_N` key. */
+function freeFieldKey(used) {
+  let n = 1;
+  while (used.has(`field_${n}`)) n += 1;
+  return `field_${n}`;
+}
+
+/**
+ * A new field of `widget` with a free key (`field_1`, `field_2`, …) and sensible defaults. `autoKey`
+ * marks a key the designer may still derive from the title (until the operator edits the key).
+ */
 export function createField(widget, existing = []) {
   if (!WIDGET_SET.has(widget)) throw new FormSchemaError(`不支持的字段类型：${widget}`);
-  const used = new Set(existing.map((f) => f.key));
-  let n = 1;
-  while (used.has(`${widget}_${n}`)) n += 1;
   const f = blankField(widget);
-  f.key = `${widget}_${n}`;
+  f.key = freeFieldKey(new Set(existing.map((x) => x.key)));
   f.label = WIDGET_LABELS[widget];
+  f.autoKey = true;
   if (CHOICE_WIDGETS.includes(widget)) f.options = ['选项1', '选项2'];
   if (widget === 'phone') f.pattern = DEFAULT_PHONE_PATTERN;
   return f;
+}
+
+// Titles registration forms use most, with the keys an export or a sync mapping expects; any other
+// Chinese title gets `field_N` (readable keys without shipping a pinyin dictionary to the admin).
+const TITLE_KEYS = [
+  [/^(姓名|名字|真实姓名|联系人|报名人姓名?)$/, 'name'],
+  [/^(性别)$/, 'gender'],
+  [/^(年龄)$/, 'age'],
+  [/^(生日|出生日期)$/, 'birthday'],
+  [/^(邮箱|电子邮箱|电子邮件|email|e-mail)$/i, 'email'],
+  [/^(公司|单位|公司名称|工作单位|所在单位|企业名称)$/, 'company'],
+  [/^(职位|职务|岗位)$/, 'job_title'],
+  [/^(部门)$/, 'department'],
+  [/^(行业|所属行业)$/, 'industry'],
+  [/^(城市|所在城市)$/, 'city'],
+  [/^(地址|联系地址|收货地址|通讯地址)$/, 'address'],
+  [/^(学校|毕业院校|所在学校)$/, 'school'],
+  [/^(年级)$/, 'grade'],
+  [/^(班级)$/, 'class_name'],
+  [/^(专业)$/, 'major'],
+  [/^(学历)$/, 'education'],
+  [/^(微信号?|微信)$/, 'wechat_id'],
+  [/^(QQ号?)$/i, 'qq'],
+  [/^(身份证号?|身份证号码)$/, 'id_number'],
+  [/^(人数|参加人数|报名人数)$/, 'headcount'],
+  [/^(备注|留言|其他说明)$/, 'remark'],
+  [/^(参加方式|参与方式)$/, 'mode'],
+  [/^(尺码|衣服尺码)$/, 'size'],
+];
+
+/**
+ * The key a field titled `title` gets: a known title's English key, an ASCII title in snake_case, else
+ * the field's current `field_N` (or the first free one). Never a key another field has, never `phone`,
+ * and `name` only for a single-line text field.
+ */
+export function keyFromTitle(title, others = [], current = '', widget = 'text') {
+  const used = new Set(others.map((x) => x.key));
+  const t = String(title || '').trim();
+  let key = TITLE_KEYS.find(([re]) => re.test(t))?.[1] || '';
+  if (!key && /^[A-Za-z][A-Za-z0-9 _-]*$/.test(t)) {
+    key = t
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 40);
+  }
+  if (key === NAME_KEY && widget !== 'text') key = '';
+  if (key && !FORBIDDEN_KEYS.includes(key) && FIELD_KEY_RE.test(key)) {
+    if (!used.has(key)) return key;
+    for (let n = 2; n < 100; n += 1) if (!used.has(`${key}_${n}`) && `${key}_${n}`.length <= 40) return `${key}_${n}`;
+  }
+  return /^field_\d+$/.test(current) && !used.has(current) ? current : freeFieldKey(used);
 }
 
 /** The reserved registrant-name field. */

@@ -13,6 +13,7 @@ import {
   validateFields,
   moveField,
   emptySchema,
+  keyFromTitle,
   DEFAULT_PHONE_PATTERN,
 } from './formSchema.js';
 
@@ -236,7 +237,7 @@ describe('designer helpers', () => {
   it('creates fields with free keys and defaults per widget', () => {
     const a = createField('text', []);
     const b = createField('text', [a]);
-    expect([a.key, b.key]).toEqual(['text_1', 'text_2']);
+    expect([a.key, b.key]).toEqual(['field_1', 'field_2']);
     expect(createField('radio').options.length).toBe(2);
     expect(createField('phone').pattern).toBe(DEFAULT_PHONE_PATTERN);
     expect(createField('phone').key).not.toBe('phone');
@@ -288,5 +289,26 @@ describe('the schema as the H5 page validates it (Ajv, draft-07)', () => {
   ])('rejects %s', (_, data) => {
     const d = JSON.parse(JSON.stringify(data));
     expect(validate(d)).toBe(false);
+  });
+});
+
+describe('keyFromTitle', () => {
+  it('gives common titles their English key', () => {
+    expect(keyFromTitle('公司名称')).toBe('company');
+    expect(keyFromTitle(' 邮箱 ')).toBe('email');
+    expect(keyFromTitle('姓名')).toBe('name');
+  });
+
+  it('keeps name for single-line text only and never collides with another field', () => {
+    expect(keyFromTitle('姓名', [], 'field_1', 'radio')).toBe('field_1');
+    expect(keyFromTitle('公司', [{ key: 'company' }])).toBe('company_2');
+  });
+
+  it('turns an ASCII title into snake_case and any other title into field_N', () => {
+    expect(keyFromTitle('Team Size')).toBe('team_size');
+    expect(keyFromTitle('jobTitle')).toBe('job_title');
+    expect(keyFromTitle('你最想学的课程', [{ key: 'field_1' }], 'field_2')).toBe('field_2');
+    expect(keyFromTitle('你最想学的课程', [{ key: 'field_1' }])).toBe('field_2');
+    expect(keyFromTitle('Phone')).toMatch(/^field_\d+$/);
   });
 });
