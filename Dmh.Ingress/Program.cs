@@ -6,6 +6,7 @@ using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Funnel;
 using Dmh.Ingress.Http;
+using Dmh.Ingress.Notices;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Posters;
@@ -47,6 +48,8 @@ builder.AddUploads();
 builder.AddStats();
 builder.AddCheckIns();
 builder.AddTracking();
+// The reward notifier (issue 18): WeChat subscribe notices, SMS through ISmsSender.
+builder.AddNotices();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -90,5 +93,6 @@ app.MapMyRegistrationEndpoints();
 app.MapTrackEndpoints();
 app.MapChannelEndpoints();
 app.MapFunnelEndpoints();
+app.MapNoticeEndpoints();
 
 app.Run();

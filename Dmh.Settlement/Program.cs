@@ -1,6 +1,7 @@
 using Dmh.Contracts;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.Streams;
+using Dmh.Settlement.Notices;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Rewards;
 using Dmh.Settlement.Settling;
@@ -22,6 +23,8 @@ builder.AddReconciliation();
 builder.AddTracking();
 // Frozen rewards become available when their campaign's hold is over.
 builder.AddRewardHold();
+// Committed credits, reversals and payouts become RewardChanged events for the notifier (issue 18).
+builder.AddRewardChanges();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
