@@ -16,12 +16,16 @@ export function isTemplateId(id) {
  * DOM, so the page's CSS does not reach it: the style goes inside), which Vue templates cannot hold
  * (they drop <script>), hence a string for v-html.
  */
-export function openTagHtml(templateId, label) {
+export function openTagHtml(templateId, label, { secondary = false } = {}) {
   if (!isTemplateId(templateId)) return '';
   const text = String(label).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // The first ask is the page's call to action (WeChat green); once subscribed, asking again is secondary.
+  const colors = secondary
+    ? 'background:#fff;color:#07c160;border:1px solid #07c160'
+    : 'background:#07c160;color:#fff;border:1px solid #07c160';
   const style =
-    '.btn{display:block;width:100%;box-sizing:border-box;padding:9px 0;border:0;border-radius:18px;' +
-    'background:#07c160;color:#fff;font-size:14px;text-align:center;font-family:-apple-system,sans-serif}';
+    `.btn{display:block;width:100%;box-sizing:border-box;padding:9px 0;border-radius:18px;${colors};` +
+    'font-size:14px;text-align:center;font-family:-apple-system,sans-serif}';
   return (
     `<wx-open-subscribe template="${templateId}" data-testid="open-subscribe" style="display:block;width:100%">` +
     `<script type="text/wxtag-template" slot="style"><style>${style}</style></script>` +

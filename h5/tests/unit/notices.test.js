@@ -47,3 +47,10 @@ describe('the hint', () => {
     expect(noticeHint(0)).toContain('第一时间通知你');
   });
 });
+
+describe('the open tag once subscribed', () => {
+  it('asks again in the secondary style', () => {
+    expect(openTagHtml(T, '再开启一次提醒', { secondary: true })).toContain('background:#fff;color:#07c160');
+    expect(openTagHtml(T, '开启到账提醒')).toContain('background:#07c160;color:#fff');
+  });
+});
