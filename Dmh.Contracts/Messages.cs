@@ -88,3 +88,33 @@ public sealed record TrackBatch(
     string Referrer,
     IReadOnlyList<string> Events,
     DateTimeOffset ReceivedAt);
+
+/// <summary>The kinds of <c>reward_ledger</c> rows that become a <see cref="RewardChanged"/> (issue 18).</summary>
+public static class RewardChangeKinds
+{
+    /// <summary>A reward was credited (settlement).</summary>
+    public const string Credit = "credit";
+    /// <summary>A refund took (part of) a reward back.</summary>
+    public const string Reversal = "reversal";
+    /// <summary>A withdrawal was paid out.</summary>
+    public const string Payout = "payout";
+
+    /// <summary>Every kind that is announced.</summary>
+    public static readonly IReadOnlyList<string> All = [Credit, Reversal, Payout];
+}
+
+/// <summary>
+/// A committed <c>reward_ledger</c> row of one of <see cref="RewardChangeKinds"/>, to be told to its
+/// participant. Key = <c>ledger:{LedgerId}</c>; the notifier sends at most one notice per ledger row.
+/// </summary>
+/// <param name="LedgerId">reward_ledger.id.</param>
+/// <param name="UserId">The participant whose money changed (participants.id).</param>
+/// <param name="Kind">One of <see cref="RewardChangeKinds"/>.</param>
+/// <param name="AmountFen">How much, positive: credited, taken back or paid out.</param>
+/// <param name="CampaignId">The reward's campaign; null for a payout.</param>
+/// <param name="At">When the ledger row was written.</param>
+public sealed record RewardChanged(long LedgerId, long UserId, string Kind, long AmountFen, long? CampaignId, DateTimeOffset At)
+{
+    /// <summary>The envelope key for this event.</summary>
+    public string Key => $"ledger:{LedgerId}";
+}

@@ -18,6 +18,9 @@ public static class StreamNames
 
     /// <summary>Visit-tracking batches from the H5 page, published by Ingress, rolled up by Settlement.</summary>
     public const string Track = "dmh:track";
+
+    /// <summary>Changes of a participant's rewards worth a notice (issue 18), published by Settlement's sweeper, consumed by the notifier.</summary>
+    public const string RewardChanged = "dmh:reward-changed";
 }
 
 /// <summary>Consumer-group names.</summary>
@@ -31,6 +34,9 @@ public static class GroupNames
 
     /// <summary>The settlement workers' tracking rollup group on <see cref="StreamNames.Track"/>.</summary>
     public const string Tracking = "tracking";
+
+    /// <summary>The reward notifier's group on <see cref="StreamNames.RewardChanged"/>.</summary>
+    public const string Notifier = "notifier";
 }
 
 /// <summary>Message type names carried in an envelope's <c>type</c> field.</summary>
@@ -44,4 +50,7 @@ public static class MessageTypes
 
     /// <summary><see cref="Dmh.Contracts.TrackBatch"/>.</summary>
     public const string TrackBatch = "TrackBatch";
+
+    /// <summary><see cref="Dmh.Contracts.RewardChanged"/>.</summary>
+    public const string RewardChanged = "RewardChanged";
 }

@@ -7,6 +7,7 @@ using Dmh.Ingress.DeadLetters;
 using Dmh.Ingress.Frontends;
 using Dmh.Ingress.Funnel;
 using Dmh.Ingress.Http;
+using Dmh.Ingress.Notices;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Payments;
 using Dmh.Ingress.Posters;
@@ -51,6 +52,8 @@ builder.AddStats();
 builder.AddCheckIns();
 builder.AddTracking();
 builder.AddWithdrawals();
+// The reward notifier (issue 18): WeChat subscribe notices, SMS through ISmsSender.
+builder.AddNotices();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -97,5 +100,6 @@ app.MapChannelEndpoints();
 app.MapFunnelEndpoints();
 app.MapWithdrawalEndpoints();
 app.MapTransferNotifyEndpoints();
+app.MapNoticeEndpoints();
 
 app.Run();

@@ -1,6 +1,7 @@
 using Dmh.Contracts;
 using Dmh.Platform.Hosting;
 using Dmh.Platform.Streams;
+using Dmh.Settlement.Notices;
 using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Rewards;
 using Dmh.Settlement.Settling;
@@ -25,6 +26,8 @@ builder.AddTracking();
 builder.AddRewardHold();
 // Withdrawals paid by WeChat merchant transfer: bills whose notify never came are asked about (issue 18).
 builder.AddTransferReconciliation();
+// Committed credits, reversals and payouts become RewardChanged events for the notifier (issue 18).
+builder.AddRewardChanges();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

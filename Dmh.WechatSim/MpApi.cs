@@ -174,6 +174,7 @@ public static class MpApi
             onMenuShareAppMessage: function (o) { share('appmessage', o); },
             onMenuShareTimeline: function (o) { share('timeline', o); }
           };
+        {{SubscribeMessages.OpenTagShim}}
         })();
         """;
 }

@@ -23,6 +23,7 @@ builder.Services.AddSingleton(sp =>
     return state;
 });
 builder.Services.AddSingleton<MpState>();
+builder.Services.AddSingleton<SubscribeState>();
 builder.Services.AddSingleton<NotifySender>();
 builder.Services.AddSingleton<Cashier>();
 builder.Services.AddSingleton<SmsOutbox>();
@@ -38,6 +39,7 @@ app.MapMchApi();
 app.MapPayPages();
 app.MapOAuth();
 app.MapMpApi();
+app.MapSubscribeMessages();
 app.MapControl();
 app.MapTransferControls();
 app.MapTencentSms();

@@ -40,23 +40,32 @@ public sealed partial class TencentSmsSender(
         "UnsupportedOperation.UnsuportedRegion", "FailedOperation.PhoneNumberParseFail",
     };
 
-    public async Task SendCodeAsync(string phone, string code, long? campaignId, CancellationToken ct)
+    public Task SendCodeAsync(string phone, string code, long? campaignId, CancellationToken ct)
     {
         var o = options.Value;
-        var body = RequestBody(o, phone, code, sms.Value.CodeLifetimeSeconds);
+        return SendAsync(phone, RequestBody(o, phone, code, sms.Value.CodeLifetimeSeconds), "code", campaignId, ct);
+    }
+
+    /// <summary>A notice with its own approved template (issue 18), with the same signature, retries and error mapping as a code.</summary>
+    public Task SendNoticeAsync(string phone, string templateId, IReadOnlyList<string> parameters, CancellationToken ct) =>
+        SendAsync(phone, Body(options.Value, phone, templateId, [.. parameters]), "notice " + templateId, null, ct);
+
+    private async Task SendAsync(string phone, byte[] body, string what, long? campaignId, CancellationToken ct)
+    {
+        var o = options.Value;
         var delay = o.RetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             var failure = await SendOnceAsync(o, body, ct);
             if (failure is null)
             {
-                LogSent(logger, PhoneNumbers.Mask(phone), campaignId, attempt);
+                LogSent(logger, what, PhoneNumbers.Mask(phone), campaignId, attempt);
                 return;
             }
 
             if (failure.Kind != SmsFailure.Unavailable || attempt >= o.MaxAttempts)
             {
-                LogGaveUp(logger, PhoneNumbers.Mask(phone), failure.ProviderCode, failure.ProviderMessage, attempt);
+                LogGaveUp(logger, what, PhoneNumbers.Mask(phone), failure.ProviderCode, failure.ProviderMessage, attempt);
                 throw failure;
             }
 
@@ -71,15 +80,18 @@ public sealed partial class TencentSmsSender(
     {
         var minutes = Math.Max(1, lifetimeSeconds / 60).ToString(CultureInfo.InvariantCulture);
         var parameters = o.TemplateParamNames().Select(n => n == "code" ? code : minutes).ToArray();
-        return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        return Body(o, phone, o.TemplateId, parameters);
+    }
+
+    private static byte[] Body(TencentSmsOptions o, string phone, string templateId, string[] parameters) =>
+        JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["PhoneNumberSet"] = new[] { "+86" + phone },
             ["SmsSdkAppId"] = o.SdkAppId,
             ["SignName"] = o.SignName,
-            ["TemplateId"] = o.TemplateId,
+            ["TemplateId"] = templateId,
             ["TemplateParamSet"] = parameters,
         });
-    }
 
     private async Task<SmsDeliveryException?> SendOnceAsync(TencentSmsOptions o, byte[] body, CancellationToken ct)
     {
@@ -145,12 +157,12 @@ public sealed partial class TencentSmsSender(
     private static string Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "SMS code for {PhoneMasked} (campaign {CampaignId}) sent by Tencent Cloud SMS (attempt {Attempt})")]
-    private static partial void LogSent(ILogger logger, string phoneMasked, long? campaignId, int attempt);
+    [LoggerMessage(Level = LogLevel.Information, Message = "SMS {What} for {PhoneMasked} (campaign {CampaignId}) sent by Tencent Cloud SMS (attempt {Attempt})")]
+    private static partial void LogSent(ILogger logger, string what, string phoneMasked, long? campaignId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tencent Cloud SMS answered {ProviderCode} for {PhoneMasked} (attempt {Attempt}); retrying in {Delay}")]
     private static partial void LogRetry(ILogger logger, string phoneMasked, string providerCode, int attempt, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Tencent Cloud SMS did not send the code for {PhoneMasked}: {ProviderCode} {ProviderMessage} (attempt {Attempt})")]
-    private static partial void LogGaveUp(ILogger logger, string phoneMasked, string providerCode, string providerMessage, int attempt);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tencent Cloud SMS did not send the {What} for {PhoneMasked}: {ProviderCode} {ProviderMessage} (attempt {Attempt})")]
+    private static partial void LogGaveUp(ILogger logger, string what, string phoneMasked, string providerCode, string providerMessage, int attempt);
 }

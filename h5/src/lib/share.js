@@ -92,6 +92,8 @@ function configure() {
         nonceStr: data.nonceStr,
         signature: data.signature,
         jsApiList: JS_API_LIST,
+        // The subscribe-notice button (issue 18, components/NoticeSubscribe.vue).
+        openTagList: ['wx-open-subscribe'],
       });
     });
   })().catch((e) => {
@@ -99,6 +101,11 @@ function configure() {
     throw e;
   });
   return wxReady;
+}
+
+/** Inside WeChat: resolves with `wx` once wx.config is accepted (open tags render only after that). */
+export function wechatReady() {
+  return configure();
 }
 
 /**

@@ -34,7 +34,7 @@ public sealed class RedisAclTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _admin.GetDatabase().KeyDeleteAsync([Key(StreamNames.Payments), Key(StreamNames.Sync), Key(StreamNames.Track), Key(StreamNames.DeadLetters)]);
+        await _admin.GetDatabase().KeyDeleteAsync([Key(StreamNames.Payments), Key(StreamNames.Sync), Key(StreamNames.Track), Key(StreamNames.DeadLetters), Key(StreamNames.RewardChanged)]);
         await _users.DisposeAsync();
         await _admin.DisposeAsync();
         await _db.DisposeAsync();
@@ -93,6 +93,28 @@ public sealed class RedisAclTests : IAsyncLifetime
         await db.StreamAddAsync(Key(StreamNames.Sync), "type", "x");
         await db.StreamAddAsync(Key(StreamNames.DeadLetters), "type", "x");
         Assert.Equal(1, await _admin.GetDatabase().StreamLengthAsync(Key(StreamNames.Payments)));
+    }
+
+    [Fact]
+    public async Task Settlement_publishes_reward_changes_that_Ingress_consumes_as_the_notifier()
+    {
+        await using var settlement = await _users.ConnectAsync("settlement");
+        await using var ingress = await _users.ConnectAsync("ingress");
+        await using var syncer = await _users.ConnectAsync("syncer");
+        var s = settlement.GetDatabase();
+        var i = ingress.GetDatabase();
+
+        await i.StreamCreateConsumerGroupAsync(Key(StreamNames.RewardChanged), GroupNames.Notifier, StreamPosition.Beginning, createStream: true);
+        await s.StreamAddAsync(Key(StreamNames.RewardChanged), "type", "x");
+        await AssertNoPermAsync(() => i.StreamAddAsync(Key(StreamNames.RewardChanged), "type", "forged"));
+        await AssertNoPermAsync(() => s.StreamReadGroupAsync(Key(StreamNames.RewardChanged), GroupNames.Notifier, "thief", StreamPosition.NewMessages, 10));
+        await AssertNoPermAsync(() => syncer.GetDatabase().StreamAddAsync(Key(StreamNames.RewardChanged), "type", "forged"));
+        await AssertNoPermAsync(() => i.KeyDeleteAsync(Key(StreamNames.RewardChanged)));
+        var read = await i.StreamReadGroupAsync(Key(StreamNames.RewardChanged), GroupNames.Notifier, "n1", StreamPosition.NewMessages, 10);
+        Assert.Single(read);
+        await i.StreamAcknowledgeAsync(Key(StreamNames.RewardChanged), GroupNames.Notifier, read[0].Id);
+        await i.StreamAddAsync(Key(StreamNames.DeadLetters), "type", "x");
+        Assert.Equal(1, await _admin.GetDatabase().StreamLengthAsync(Key(StreamNames.RewardChanged)));
     }
 
     [Fact]

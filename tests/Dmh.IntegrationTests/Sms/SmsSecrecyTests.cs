@@ -89,6 +89,9 @@ public sealed class SmsSecrecyTests : IAsyncLifetime
             onCode(code);
             return inner.SendCodeAsync(phone, code, campaignId, ct);
         }
+
+        public Task SendNoticeAsync(string phone, string templateId, IReadOnlyList<string> parameters, CancellationToken ct) =>
+            inner.SendNoticeAsync(phone, templateId, parameters, ct);
     }
 }
 
