@@ -233,6 +233,7 @@ public static class PublicLimits
             || path.Equals("/api/v1/auth/wechat/state", StringComparison.OrdinalIgnoreCase)
             || path.Equals("/api/v1/h5/jssdk-config", StringComparison.OrdinalIgnoreCase)
             || (path.StartsWith("/api/v1/campaigns/", StringComparison.OrdinalIgnoreCase) && path.EndsWith("/form", StringComparison.OrdinalIgnoreCase))
+            || (path.StartsWith("/api/v1/campaigns/", StringComparison.OrdinalIgnoreCase) && path.Contains("/referrer/", StringComparison.OrdinalIgnoreCase))
             ? Limited.Public
             : Limited.None;
     }

@@ -126,6 +126,22 @@ public sealed class PublicEndpointAbuseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Guessing_referral_codes_for_the_inviter_name_is_limited_per_client_ip()
+    {
+        // The name behind a code is masked, but codes must not be enumerable at full speed.
+        var campaignId = await OrderApiTests.SeedCampaignAsync(_db);
+        await using var factory = Factory(3);
+        using var client = factory.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotEqual(HttpStatusCode.TooManyRequests, (await client.GetAsync($"/api/v1/campaigns/{campaignId}/referrer/GUESS{i}")).StatusCode);
+        }
+
+        var limited = await client.GetAsync($"/api/v1/campaigns/{campaignId}/referrer/GUESS9");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+    }
+
+    [Fact]
     public async Task Json_body_over_64_KiB_answers_413_problem()
     {
         var campaignId = await OrderApiTests.SeedCampaignAsync(_db);
