@@ -97,8 +97,12 @@ public sealed class BackupRestoreTests : IAsyncLifetime
         var port = FreePort();
         var me = Environment.UserName;
         Shell($"mariadb-install-db --no-defaults --datadir={data} --user={me} --auth-root-authentication-method=socket --auth-root-socket-user={me} --skip-test-db > {_dir}/install.log 2>&1");
+        // Its own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, which in /tmp would be
+        // the temporary tables of the other tests' servers.
+        var tmp = Path.Combine(_dir, "mariadb-tmp");
+        Directory.CreateDirectory(tmp);
         _servers.Add(Process.Start("mariadbd", [
-            "--no-defaults", $"--datadir={data}", $"--user={me}", $"--port={port}", "--bind-address=127.0.0.1", $"--socket={socket}",
+            "--no-defaults", $"--datadir={data}", $"--tmpdir={tmp}", $"--user={me}", $"--port={port}", "--bind-address=127.0.0.1", $"--socket={socket}",
             $"--pid-file={_dir}/mariadb.pid", $"--log-error={_dir}/mariadb.log", "--default-time-zone=+00:00", "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_unicode_ci", "--skip-name-resolve", "--innodb-buffer-pool-size=64M"]));
         await WechatPay.WechatPayFixture.WaitUntilAsync(() => Task.FromResult(Exit($"mariadb-admin --socket={socket} -u {me} ping") == 0), seconds: 60);
