@@ -63,12 +63,12 @@ start_mariadb() { # start_mariadb NAME PORT PASSWORD_SECRET DATABASE
       --skip-test-db >"$LOGS/mariadb-$name-install.log" 2>&1 \
       || { tail -20 "$LOGS/mariadb-$name-install.log" >&2; die "mariadb-install-db failed for $name"; }
   fi
-  # --user: mariadbd refuses to run as root without it. Buffer pool, its full reload and
-  # pool-of-threads: perf/README.md, "Server settings". DMH_MARIADB_OPTS adds options.
-  # shellcheck disable=SC2086 # DMH_MARIADB_OPTS is a list of options
   # Its own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, so servers sharing /tmp
   # delete each other's temporary tables whenever one restarts (queries then fail "Error on delete").
   mkdir -p "$dir-tmp"
+  # --user: mariadbd refuses to run as root without it. Buffer pool, its full reload and
+  # pool-of-threads: perf/README.md, "Server settings". DMH_MARIADB_OPTS adds options.
+  # shellcheck disable=SC2086 # DMH_MARIADB_OPTS is a list of options
   setsid nohup mariadbd --no-defaults --datadir="$dir" --user="$ME" --tmpdir="$dir-tmp" \
     --port="$port" --bind-address=127.0.0.1 --socket="$sock" --pid-file="$RUN/mariadb-$name.pid" \
     --log-error="$LOGS/mariadb-$name.log" --default-time-zone=+00:00 \
