@@ -114,9 +114,11 @@ test('手机预览 of a draft: a QR of a signed link that shows the draft on a p
   await expect(h5.locator('[data-testid="submit"]')).toHaveText(/预览中，不能报名/);
   await expect(h5.locator('[data-testid="submit"]')).toHaveAttribute('disabled', 'true');
   await h5.screenshot({ path: path.join(SCREENSHOT_DIR, 'f20-h5-preview.png') });
-  // Without the token the draft is not there, and the campaign is still a draft.
-  await h5.goto(`/h5/#/pages/campaign/index?id=${campaign.id}`);
-  await expect(h5.locator('[data-testid="load-error"]')).toContainText('活动不存在或未发布');
+  // Without the token the draft is not there, and the campaign is still a draft (a fresh page: a hash
+  // change alone keeps the page that is already loaded).
+  const plain = await phone.newPage();
+  await plain.goto(`/h5/#/pages/campaign/index?id=${campaign.id}`);
+  await expect(plain.locator('[data-testid="load-error"]')).toContainText('活动不存在或未发布');
   await phone.close();
   const stored = await (await request.get(`/api/v1/campaigns/${campaign.id}`, { headers: authHeader(session.token) })).json();
   expect(stored.status).toBe('draft');
