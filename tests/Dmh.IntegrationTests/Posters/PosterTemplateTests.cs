@@ -67,12 +67,14 @@ public sealed class PosterTemplateTests : IAsyncLifetime
 
         var png = await GenerateAsync(order.Id);
 
-        Assert.Equal($"{BaseUrl}/h5/#/pages/campaign/index?id={campaign}&c_id=kol-9&u_id={order.Code}", DecodeQr(png));
         using var bitmap = SKBitmap.Decode(png);
         Assert.Equal((750, 1334), (bitmap.Width, bitmap.Height));
-        // The QR code is where the layout says it is: its centre pixel area holds both dark and light modules.
+        // The QR code is where the layout says it is and decodes there, as a phone aimed at it reads it. (A
+        // whole-poster scan over the noisy stand-in background failed now and then, depending on the code's
+        // pattern: the reader took background blocks for finder patterns.)
         var layout = PosterTemplates.Find(template)!;
-        Assert.Equal(DecodeQr(png), DecodeQr(Crop(bitmap, layout.QrLeft - 20, layout.QrTop - 20, layout.QrSize + 40)));
+        Assert.Equal($"{BaseUrl}/h5/#/pages/campaign/index?id={campaign}&c_id=kol-9&u_id={order.Code}",
+            DecodeQr(Crop(bitmap, layout.QrLeft - 20, layout.QrTop - 20, layout.QrSize + 40)));
     }
 
     [Fact]
