@@ -27,7 +27,7 @@ public sealed class SettlementOptions
 
     /// <summary>Whole-transaction retries after a deadlock or lock-wait timeout (then the batch is settled in halves).</summary>
     [Range(0, 100)]
-    public int MaxTransactionRetries { get; set; } = 5;
+    public int MaxTransactionRetries { get; set; } = 20;
 
     public SettlementFaultOptions Faults { get; set; } = new();
 }

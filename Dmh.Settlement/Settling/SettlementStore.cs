@@ -60,6 +60,8 @@ public sealed class SettlementStore(
     private const string CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     private const int CodeLength = 10;
     private const int ErDupEntry = 1062;
+    // InnoDB's answer when waiting for the table's AUTO-INC lock ended in a deadlock: rolled back like one.
+    private const int ErAutoIncReadFailed = 1467;
     private readonly SettlementOptions _options = options.Value;
 
     /// <summary>
@@ -146,6 +148,7 @@ public sealed class SettlementStore(
     // A registration code drawn twice (50 random bits: rare) fails the whole statement; the retry draws new ones.
     private static bool IsTransient(MySqlException ex) =>
         ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout
+        || ex.Number == ErAutoIncReadFailed
         || (ex.Number == ErDupEntry && ex.Message.Contains("registration_code", StringComparison.Ordinal));
 
     /// <summary>Any failure rolls back before it is rethrown, so the connection is never left inside a transaction.</summary>
@@ -345,13 +348,19 @@ public sealed class SettlementStore(
 
         // Tiers and caps count what a beneficiary already has: every beneficiary's balance is locked
         // (in user order) before counting, so two transactions for one beneficiary count one after the other.
-        using var stats = await connection.QueryMultipleAsync(new CommandDefinition(StatsSql, new
+        var create = $"INSERT INTO user_balances (user_id) VALUES {string.Join(", ", users.Select((_, i) => $"(@B{i})"))} ON DUPLICATE KEY UPDATE user_id = user_id;\n";
+        var args = new DynamicParameters(new
         {
-            Balances = JsonSerializer.Serialize(users),
             Users = users,
             Campaigns = counted.Select(s => s.Row.CampaignId).Distinct().ToArray(),
             DayStart = RewardRuleEngine.BeijingDayStartUtc(new DateTimeOffset(now, TimeSpan.Zero)),
-        }, cancellationToken: ct));
+        });
+        for (var i = 0; i < users.Length; i++)
+        {
+            args.Add($"B{i}", users[i]);
+        }
+
+        using var stats = await connection.QueryMultipleAsync(new CommandDefinition(create + StatsSql, args, cancellationToken: ct));
         foreach (var (userId, version) in await stats.ReadAsync<(long UserId, long Version)>())
         {
             context.Versions[userId] = version;
@@ -432,50 +441,34 @@ public sealed class SettlementStore(
     }
 
     /// <summary>
-    /// Every write of the transaction in one round trip (JSON_TABLE turns one parameter into the rows
-    /// of a multi-row statement), ending with what it did and whether the transaction is still open.
+    /// Every write of the transaction in two round trips, each ending with what it did; the second
+    /// also says whether the transaction is still open. Multi-row statements take their rows from one
+    /// JSON parameter (JSON_TABLE) where they update, and from a VALUES list where they insert: an
+    /// INSERT ... SELECT takes InnoDB's table-wide AUTO-INC lock for the whole statement, which
+    /// serialised concurrent settlements and deadlocked them ("Failed to read auto-increment value").
     /// The beneficiaries' balances are locked (in user order, so these transactions never deadlock on
     /// each other) before the version-checked update: a version that changed since it was read is then
-    /// known exactly, and its balance is updated again under the version now locked. No COMMIT rides in
-    /// this round trip: with a worker killed while it ran, such a COMMIT was seen to commit a reward
-    /// without its balance credit, so only the client commits, once it has read the outcome.
+    /// known exactly, and its balance is updated again under the version now locked. No COMMIT rides
+    /// here: with a worker killed while it ran, such a COMMIT was seen to commit a reward without its
+    /// balance credit, so only the client commits, once it has read the outcome.
     /// </summary>
     /// <returns>The new rewards' ids by order, in level order.</returns>
     private async Task<Dictionary<long, List<long>>> WriteAsync(
         MySqlConnection connection, List<Settling> settling, List<Settling> again, List<Credit> credits, Context context, DateTime now, CancellationToken ct)
     {
-        var deltas = credits.GroupBy(c => c.UserId).OrderBy(g => g.Key).Select(g => new
-        {
-            u = g.Key,
-            f = g.Where(c => !c.Available).Sum(c => c.AmountFen),
-            a = g.Where(c => c.Available).Sum(c => c.AmountFen),
-            e = g.Sum(c => c.AmountFen),
-            n = g.Count(),
-            v = context.Versions.GetValueOrDefault(g.Key),
-        }).ToList();
         var args = new DynamicParameters(new
         {
             Now = now,
             Paid = Json(settling.Select(s => new { id = s.Row.PaymentId, tx = s.Payment.TransactionId, payer = s.Payment.PayerTotalFen, st = Time(s.Payment.SuccessTime), ra = Time(s.Payment.ReceivedAt), code = NewRegistrationCode() })),
             Again = Json(again.Where(s => s.Row.AttemptStatus != PaymentStatus.Succeeded)
                 .Select(s => new { id = s.Row.PaymentId, tx = s.Payment.TransactionId, payer = s.Payment.PayerTotalFen, st = Time(s.Payment.SuccessTime), ra = Time(s.Payment.ReceivedAt) })),
-            Rewards = Json(credits.Select(c => new
-            {
-                u = c.UserId,
-                o = c.Payment.Row.OrderId,
-                c = c.Payment.Row.CampaignId,
-                l = c.Level,
-                fen = c.AmountFen,
-                st = c.Available ? RewardStatus.Available : RewardStatus.Frozen,
-                av = Time(new DateTimeOffset(now.AddDays(c.Config.HoldDays), TimeSpan.Zero)),
-                snap = c.Config.SnapshotJson(c.Level),
-            })),
-            NewBalances = Json(deltas.Where(d => !context.Versions.ContainsKey(d.u)).Select(d => d.u)),
-            Users = deltas.Select(d => d.u).ToArray(),
-            Deltas = Json(deltas),
-            Orders = Json(settling.Select(s => s.Row.OrderId)),
+            NewRewards = Json(credits.Select(c => new { o = c.Payment.Row.OrderId, u = c.UserId })),
+            // Each multi-row statement names its rows by key too: joined to JSON_TABLE alone, the
+            // optimizer scanned (and locked, row by row) the whole table.
+            PaymentIds = settling.Select(s => s.Row.PaymentId).ToArray(),
+            AgainIds = again.Where(s => s.Row.AttemptStatus != PaymentStatus.Succeeded).Select(s => s.Row.PaymentId).ToArray(),
+            RewardOrders = credits.Select(c => c.Payment.Row.OrderId).Distinct().ToArray(),
         });
-
         var sql = new System.Text.StringBuilder(ResetStateSql);
         if (settling.Count > 0)
         {
@@ -485,19 +478,107 @@ public sealed class SettlementStore(
         sql.Append(RepeatedPaymentSql);
         if (credits.Count > 0)
         {
-            sql.Append(RewardsSql).Append(LockBalancesSql).Append(BalancesSql);
+            sql.Append("INSERT INTO rewards (user_id, order_id, campaign_id, level, amount, amount_fen, status, settled_at, available_at, rule_snapshot, created_at) VALUES ");
+            for (var i = 0; i < credits.Count; i++)
+            {
+                var c = credits[i];
+                sql.Append(i == 0 ? "\n" : ",\n").Append(CultureInfo.InvariantCulture, $"(@U{i}, @O{i}, @C{i}, @L{i}, @Fen{i} / 100, @Fen{i}, @St{i}, @Now, @Av{i}, @Snap{i}, @Now)");
+                args.Add($"U{i}", c.UserId);
+                args.Add($"O{i}", c.Payment.Row.OrderId);
+                args.Add($"C{i}", c.Payment.Row.CampaignId);
+                args.Add($"L{i}", c.Level);
+                args.Add($"Fen{i}", c.AmountFen);
+                args.Add($"St{i}", c.Available ? RewardStatus.Available : RewardStatus.Frozen);
+                args.Add($"Av{i}", now.AddDays(c.Config.HoldDays));
+                args.Add($"Snap{i}", c.Config.SnapshotJson(c.Level));
+            }
+
+            sql.Append(";\nSET @dmh_rewards = ROW_COUNT();\n").Append(RewardIdsSql);
         }
 
-        sql.Append(settling.Count > 0 ? OutboxSql : "").Append(StateSql);
+        sql.Append(PaidStateSql);
+        Dictionary<long, List<long>> rewardIds = [];
+        var rewards = new List<(long Id, long OrderId, long UserId)>();
+        (long Paid, long Rewards) written;
+        using (var multi = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, cancellationToken: ct)))
+        {
+            if (credits.Count > 0)
+            {
+                rewards = [.. await multi.ReadAsync<(long Id, long OrderId, long UserId)>()];
+            }
+
+            written = await multi.ReadSingleAsync<(long Paid, long Rewards)>();
+        }
+
+        // Both rows of each payment (its attempt and its order), all still unpaid under the lock taken at the start.
+        if (written.Paid != 2L * settling.Count || written.Rewards != credits.Count || rewards.Count != credits.Count)
+        {
+            throw new InvalidOperationException(
+                $"Settlement wrote {written.Paid} payment/order rows for {settling.Count} payments and {written.Rewards} rewards ({rewards.Count} found) for {credits.Count}.");
+        }
+
+        var rewardOf = rewards.ToDictionary(r => (r.OrderId, r.UserId), r => r.Id);
+        rewardIds = credits.GroupBy(c => c.Payment.Row.OrderId)
+            .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Level).Select(c => rewardOf[(c.Payment.Row.OrderId, c.UserId)]).ToList());
+        var deltas = credits.GroupBy(c => c.UserId).OrderBy(g => g.Key).Select(g => new Delta(
+            g.Key, g.Where(c => !c.Available).Sum(c => c.AmountFen), g.Where(c => c.Available).Sum(c => c.AmountFen),
+            g.Sum(c => c.AmountFen), g.Count(), context.Versions.GetValueOrDefault(g.Key))).ToList();
+
+        var second = new System.Text.StringBuilder();
+        var args2 = new DynamicParameters(new { Now = now, Users = deltas.Select(d => d.U).ToArray(), Deltas = Json(deltas) });
         if (credits.Count > 0)
         {
-            sql.Append(RewardIdsSql);
+            second.Append("INSERT INTO reward_ledger (user_id, kind, frozen_delta_fen, available_delta_fen, earned_delta_fen, reward_id, order_id, business_key, actor, created_at) VALUES ");
+            for (var i = 0; i < credits.Count; i++)
+            {
+                var c = credits[i];
+                var id = rewardOf[(c.Payment.Row.OrderId, c.UserId)];
+                second.Append(i == 0 ? "\n" : ",\n").Append(CultureInfo.InvariantCulture,
+                    $"(@U{i}, 'credit', @F{i}, @A{i}, @Fen{i}, @R{i}, @O{i}, CONCAT('reward:', @R{i}, ':credit'), 'system', @Now)");
+                args2.Add($"U{i}", c.UserId);
+                args2.Add($"F{i}", c.Available ? 0 : c.AmountFen);
+                args2.Add($"A{i}", c.Available ? c.AmountFen : 0);
+                args2.Add($"Fen{i}", c.AmountFen);
+                args2.Add($"R{i}", id);
+                args2.Add($"O{i}", c.Payment.Row.OrderId);
+            }
+
+            second.Append(";\nSET @dmh_ledger = ROW_COUNT();\n");
+            var created = deltas.Where(d => !context.Versions.ContainsKey(d.U)).Select(d => d.U).ToList();
+            if (created.Count > 0)
+            {
+                // A missing balance row is created at version 0; if another transaction creates it first, the locked version says so.
+                second.Append("INSERT INTO user_balances (user_id) VALUES ")
+                    .AppendJoin(", ", created.Select((_, i) => $"(@N{i})"))
+                    .Append(" ON DUPLICATE KEY UPDATE user_id = user_id;\n");
+                for (var i = 0; i < created.Count; i++)
+                {
+                    args2.Add($"N{i}", created[i]);
+                }
+            }
+
+            second.Append(LockBalancesSql).Append(BalancesSql);
         }
 
+        if (settling.Count > 0)
+        {
+            var rows = settling.Select(s => (Entity: SyncEntities.Order, Id: s.Row.OrderId, OrderId: s.Row.OrderId))
+                .Concat(rewards.Select(r => (Entity: SyncEntities.Reward, r.Id, r.OrderId))).ToList();
+            second.Append("INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at) VALUES ")
+                .AppendJoin(", ", rows.Select((_, i) => $"(@E{i}, @I{i}, @Q{i}, 'pending', @Now)"))
+                .Append(OutboxUpsert);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                args2.Add($"E{i}", rows[i].Entity);
+                args2.Add($"I{i}", rows[i].Id);
+                args2.Add($"Q{i}", rows[i].OrderId);
+            }
+        }
+
+        second.Append(StateSql);
         WriteState state;
         List<(long UserId, long Version)> locked = [];
-        Dictionary<long, List<long>> rewardIds = [];
-        using (var multi = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, cancellationToken: ct)))
+        using (var multi = await connection.QueryMultipleAsync(new CommandDefinition(second.ToString(), args2, cancellationToken: ct)))
         {
             if (credits.Count > 0)
             {
@@ -505,11 +586,6 @@ public sealed class SettlementStore(
             }
 
             state = await multi.ReadSingleAsync<WriteState>();
-            if (credits.Count > 0)
-            {
-                rewardIds = (await multi.ReadAsync<(long Id, long OrderId, long Level)>())
-                    .GroupBy(r => r.OrderId).ToDictionary(g => g.Key, g => g.OrderBy(r => r.Level).Select(r => r.Id).ToList());
-            }
         }
 
         if (state.InTransaction != 1)
@@ -518,18 +594,12 @@ public sealed class SettlementStore(
             throw new InvalidOperationException($"Settlement of {settling.Count} payments lost its transaction before COMMIT.");
         }
 
-        // Both rows of each payment (its attempt and its order), all still unpaid under the lock taken at the start.
-        if (state.Paid != 2L * settling.Count || state.Rewards != credits.Count || state.Ledger != credits.Count || rewardIds.Values.Sum(r => r.Count) != credits.Count)
+        var expected = deltas.ToDictionary(d => d.U, d => d.V);
+        var conflicts = locked.Where(l => l.Version != expected[l.UserId]).ToList();
+        if (state.Ledger != credits.Count || locked.Count != deltas.Count || state.Moved != deltas.Count - conflicts.Count)
         {
             throw new InvalidOperationException(
-                $"Settlement wrote {state.Paid} payment/order rows for {settling.Count} payments and {state.Rewards} rewards with {state.Ledger} ledger rows for {credits.Count}.");
-        }
-
-        var expected = deltas.ToDictionary(d => d.u, d => d.v);
-        var conflicts = locked.Where(l => l.Version != expected[l.UserId]).ToList();
-        if (locked.Count != deltas.Count || state.Moved != deltas.Count - conflicts.Count)
-        {
-            throw new InvalidOperationException($"Balances: {locked.Count} of {deltas.Count} locked, {state.Moved} moved, {conflicts.Count} conflicts.");
+                $"Settlement wrote {state.Ledger} ledger rows for {credits.Count} rewards; balances: {locked.Count} of {deltas.Count} locked, {state.Moved} moved, {conflicts.Count} conflicts.");
         }
 
         if (conflicts.Count > 0)
@@ -537,10 +607,10 @@ public sealed class SettlementStore(
             // Another transaction changed these balances after they were read: they are locked now, so
             // the update under the version just read cannot miss again.
             SettlementMetrics.LockConflicts.Inc(conflicts.Count);
-            var retry = deltas.Where(d => conflicts.Any(c => c.UserId == d.u))
-                .Select(d => d with { v = conflicts.First(c => c.UserId == d.u).Version }).ToList();
+            var versions = conflicts.ToDictionary(c => c.UserId, c => c.Version);
+            var retry = deltas.Where(d => versions.ContainsKey(d.U)).Select(d => d with { V = versions[d.U] }).ToList();
             var moved = await connection.ExecuteScalarAsync<long>(new CommandDefinition(BalancesSql + "SELECT @dmh_moved",
-                new { Deltas = Json(retry) }, cancellationToken: ct));
+                new { Deltas = Json(retry), Users = retry.Select(d => d.U).ToArray() }, cancellationToken: ct));
             if (moved != retry.Count)
             {
                 throw new InvalidOperationException($"Balances locked at their current version moved {moved} of {retry.Count}.");
@@ -549,6 +619,9 @@ public sealed class SettlementStore(
 
         return rewardIds;
     }
+
+    /// <summary>One beneficiary's change: frozen, available and earned fen, ledger rows, and the version it was read at.</summary>
+    private sealed record Delta(long U, long F, long A, long E, long N, long V);
 
     private static string Json<T>(IEnumerable<T> rows) => JsonSerializer.Serialize(rows);
 
@@ -582,13 +655,7 @@ public sealed class SettlementStore(
         SELECT order_id, user_id FROM rewards WHERE order_id IN @Orders;
         """;
 
-    private const string BalanceRowsSql = """
-        INSERT INTO user_balances (user_id) SELECT j.u FROM JSON_TABLE(@Balances, '$[*]' COLUMNS (u BIGINT PATH '$')) j
-        ON DUPLICATE KEY UPDATE user_id = user_id;
-
-        """;
-
-    private const string StatsSql = BalanceRowsSql + """
+    private const string StatsSql = """
         SELECT user_id, version FROM user_balances WHERE user_id IN @Users ORDER BY user_id FOR UPDATE;
         SELECT user_id AS UserId, campaign_id AS CampaignId, level AS Level, COUNT(*) AS Count, CAST(COALESCE(SUM(amount_fen), 0) AS SIGNED) AS TotalFen,
                CAST(COALESCE(SUM(IF(settled_at >= @DayStart, amount_fen, 0)), 0) AS SIGNED) AS TodayFen
@@ -613,7 +680,7 @@ public sealed class SettlementStore(
         SET o.pay_status = 'paid', o.status = 'paid', o.trade_no = d.tx, o.paid_at = d.st,
             o.registration_code = d.code, o.sync_status = 'pending', o.updated_at = @Now,
             p.status = 'succeeded', p.transaction_id = d.tx, p.payer_total_fen = d.payer, p.success_time = d.st, p.received_at = d.ra
-        WHERE o.pay_status = 'unpaid';
+        WHERE p.id IN @PaymentIds AND o.pay_status = 'unpaid';
         SET @dmh_paid = ROW_COUNT();
 
         """;
@@ -624,31 +691,12 @@ public sealed class SettlementStore(
         JOIN JSON_TABLE(@Again, '$[*]' COLUMNS (id BIGINT PATH '$.id', tx VARCHAR(64) PATH '$.tx', payer BIGINT PATH '$.payer',
                                                 st DATETIME(3) PATH '$.st', ra DATETIME(3) PATH '$.ra')) d ON d.id = p.id
         SET p.status = 'succeeded', p.transaction_id = d.tx, p.payer_total_fen = d.payer, p.success_time = d.st, p.received_at = d.ra
-        WHERE p.status <> 'succeeded';
+        WHERE p.id IN @AgainIds AND p.status <> 'succeeded';
 
         """;
 
-    private const string RewardsTable = """
-        JSON_TABLE(@Rewards, '$[*]' COLUMNS (u BIGINT PATH '$.u', o BIGINT PATH '$.o', c BIGINT PATH '$.c', l INT PATH '$.l', fen BIGINT PATH '$.fen',
-                                             st VARCHAR(20) PATH '$.st', av DATETIME(3) PATH '$.av', snap TEXT PATH '$.snap')) j
-        """;
-
-    private const string RewardsSql = $"""
-        INSERT INTO rewards (user_id, order_id, campaign_id, level, amount, amount_fen, status, settled_at, available_at, rule_snapshot, created_at)
-        SELECT j.u, j.o, j.c, j.l, j.fen / 100, j.fen, j.st, @Now, j.av, j.snap, @Now FROM {RewardsTable};
-        SET @dmh_rewards = ROW_COUNT();
-        INSERT INTO reward_ledger (user_id, kind, frozen_delta_fen, available_delta_fen, earned_delta_fen, reward_id, order_id, business_key, actor, created_at)
-        SELECT r.user_id, 'credit', IF(r.status = 'frozen', r.amount_fen, 0), IF(r.status = 'frozen', 0, r.amount_fen), r.amount_fen,
-               r.id, r.order_id, CONCAT('reward:', r.id, ':credit'), 'system', @Now
-        FROM {RewardsTable} JOIN rewards r ON r.order_id = j.o AND r.user_id = j.u;
-        SET @dmh_ledger = ROW_COUNT();
-
-        """;
-
-    // A missing balance row is created at version 0; the locking read returns each version as it is now.
+    // Each beneficiary's version as it is now, locked to the commit.
     private const string LockBalancesSql = """
-        INSERT INTO user_balances (user_id) SELECT j.u FROM JSON_TABLE(@NewBalances, '$[*]' COLUMNS (u BIGINT PATH '$')) j
-        ON DUPLICATE KEY UPDATE user_id = user_id;
         SELECT user_id, version FROM user_balances WHERE user_id IN @Users ORDER BY user_id FOR UPDATE;
 
         """;
@@ -656,27 +704,28 @@ public sealed class SettlementStore(
     // One aggregated delta per beneficiary; version counts the ledger rows, so it moves by their number.
     private const string BalancesSql = """
         UPDATE user_balances b
-        JOIN JSON_TABLE(@Deltas, '$[*]' COLUMNS (u BIGINT PATH '$.u', f BIGINT PATH '$.f', a BIGINT PATH '$.a', e BIGINT PATH '$.e',
-                                                 n BIGINT PATH '$.n', v BIGINT PATH '$.v')) d ON d.u = b.user_id
+        JOIN JSON_TABLE(@Deltas, '$[*]' COLUMNS (u BIGINT PATH '$.U', f BIGINT PATH '$.F', a BIGINT PATH '$.A', e BIGINT PATH '$.E',
+                                                 n BIGINT PATH '$.N', v BIGINT PATH '$.V')) d ON d.u = b.user_id
         SET b.frozen_fen = b.frozen_fen + d.f, b.available_fen = b.available_fen + d.a, b.total_earned_fen = b.total_earned_fen + d.e,
             b.balance = b.balance + (d.f + d.a) / 100, b.total_reward = b.total_reward + d.e / 100, b.version = b.version + d.n
-        WHERE b.version = d.v;
+        WHERE b.user_id IN @Users AND b.version = d.v;
         SET @dmh_moved = ROW_COUNT();
 
         """;
 
-    private const string OutboxSql = $"""
-        INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
-        SELECT 'order', j.id, j.id, 'pending', @Now FROM JSON_TABLE(@Orders, '$[*]' COLUMNS (id BIGINT PATH '$')) j
-        UNION ALL
-        SELECT 'reward', r.id, r.order_id, 'pending', @Now FROM {RewardsTable} JOIN rewards r ON r.order_id = j.o AND r.user_id = j.u
+    private const string OutboxUpsert = """
+
         ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL;
 
         """;
 
+    private const string PaidStateSql = """
+        SELECT CAST(COALESCE(@dmh_paid, 0) AS SIGNED), CAST(COALESCE(@dmh_rewards, 0) AS SIGNED);
+
+        """;
+
     private const string StateSql = """
-        SELECT CAST(COALESCE(@dmh_paid, 0) AS SIGNED) AS Paid, CAST(COALESCE(@dmh_rewards, 0) AS SIGNED) AS Rewards,
-               CAST(COALESCE(@dmh_ledger, 0) AS SIGNED) AS Ledger, CAST(COALESCE(@dmh_moved, 0) AS SIGNED) AS Moved,
+        SELECT CAST(COALESCE(@dmh_ledger, 0) AS SIGNED) AS Ledger, CAST(COALESCE(@dmh_moved, 0) AS SIGNED) AS Moved,
                CAST(@@in_transaction AS SIGNED) AS InTransaction;
 
         """;
@@ -687,11 +736,14 @@ public sealed class SettlementStore(
 
         """;
 
-    private const string RewardIdsSql = $"""
-        SELECT r.id, r.order_id, CAST(r.level AS SIGNED) FROM {RewardsTable} JOIN rewards r ON r.order_id = j.o AND r.user_id = j.u;
+    private const string RewardIdsSql = """
+        SELECT r.id, r.order_id, r.user_id
+        FROM JSON_TABLE(@NewRewards, '$[*]' COLUMNS (o BIGINT PATH '$.o', u BIGINT PATH '$.u')) j JOIN rewards r ON r.order_id = j.o AND r.user_id = j.u
+        WHERE r.order_id IN @RewardOrders;
+
         """;
 
-    private sealed record WriteState(long Paid, long Rewards, long Ledger, long Moved, long InTransaction);
+    private sealed record WriteState(long Ledger, long Moved, long InTransaction);
 
     private sealed record CampaignRow(long Id, string? RewardType, decimal RewardRule, int RewardBps, string? RewardConfig, int HoldDays);
 
