@@ -115,14 +115,14 @@ public static class Landing
     ];
 
     /// <summary>A backlog drained: payments per second, and the CPU each payment cost by process (where a second instance's gain has to come from).</summary>
-    public static string DescribeDrain(long payments, long entries, double seconds, ProcessCpu cpu, int instances)
+    public static string DescribeDrain(long payments, double seconds, ProcessCpu cpu, int instances)
     {
         string PerPayment(TimeSpan t) => (t.TotalMilliseconds / payments).ToString("0.000", CultureInfo.InvariantCulture);
         var settlement = cpu.ByProcess.Where(p => p.Key.StartsWith("settlement", StringComparison.Ordinal)).Aggregate(TimeSpan.Zero, (a, p) => a + p.Value);
         var database = cpu.ByProcess.GetValueOrDefault("mariadb-dmh");
         var busy = cpu.MachineTotal > TimeSpan.Zero ? cpu.MachineBusy / cpu.MachineTotal : 0;
         return string.Create(CultureInfo.InvariantCulture,
-            $"Backlog drained by {instances} Settlement process(es): {payments} payments ({entries} entries with the duplicates) in {seconds:0.000} s = **{payments / seconds:0} payments/s**; " +
+            $"Backlog drained by {instances} Settlement process(es): {payments} payments in {seconds:0.000} s = **{payments / seconds:0} payments/s**; " +
             $"CPU per payment while draining (ms): Settlement {PerPayment(settlement)}, MariaDB {PerPayment(database)}, every process {PerPayment(cpu.MachineBusy)} (machine busy {busy:0 %}).");
     }
 

@@ -105,21 +105,34 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
         return new RunCheck(lines, targets, Landing.P(settlement.Delay, 99));
     }
 
-    /// <summary>Resumes Settlement and times it draining the backlog: to the last reward's settled_at, by Settlement's clock.</summary>
+    /// <summary>
+    /// Resumes Settlement and times it draining the backlog: from the resume to the last reward's
+    /// settled_at (Settlement's clock), once the count of paid orders has stopped growing (notifies the
+    /// runner gave up on may never have been published).
+    /// </summary>
     private async Task<string> DrainAsync(SettlementPause paused, OrderRange orders, CancellationToken ct)
     {
         var cpuBefore = ProcessCpu.Snapshot();
         var resumedAt = DateTime.UtcNow;
         paused.Resume();
         _paused = null;
-        await Landing.SettlementAsync(_system!.Db, orders, long.MaxValue, _drainTimeout, ct);
+        await using var connection = await _system!.Db.OpenConnectionAsync(ct);
+        (long Paid, DateTime? Last) state = (0, null);
+        var still = 0;
+        var deadline = DateTime.UtcNow + _drainTimeout;
+        while (state.Paid < orders.Count && still < 15 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+            var next = await connection.QuerySingleAsync<(long, DateTime?)>(new CommandDefinition(
+                "SELECT COUNT(*), MAX(r.settled_at) FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.id BETWEEN @MinId AND @MaxId",
+                orders, cancellationToken: ct));
+            still = next.Item1 == state.Paid ? still + 1 : 0;
+            state = next;
+        }
+
         var cpu = ProcessCpu.Snapshot().Since(cpuBefore);
-        await using var connection = await _system.Db.OpenConnectionAsync(ct);
-        var lastSettled = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
-            "SELECT MAX(r.settled_at) FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.id BETWEEN @MinId AND @MaxId",
-            orders, cancellationToken: ct));
-        var seconds = lastSettled is { } last ? Math.Max((last - resumedAt).TotalSeconds, 0.001) : double.NaN;
-        return Landing.DescribeDrain(orders.Count, _requests, seconds, cpu, paused.Count);
+        var seconds = state.Last is { } last ? Math.Max((last - resumedAt).TotalSeconds, 0.001) : double.NaN;
+        return Landing.DescribeDrain(state.Paid, seconds, cpu, paused.Count);
     }
 
     public async ValueTask DisposeAsync()
