@@ -5,6 +5,7 @@ using Dmh.Settlement.Reconciliation;
 using Dmh.Settlement.Rewards;
 using Dmh.Settlement.Settling;
 using Dmh.Settlement.Tracking;
+using Dmh.Settlement.Withdrawals;
 using Dmh.WechatPay;
 
 // Settlement's continuations only wait on MySQL and Redis: see InlineSocketCompletions.
@@ -22,6 +23,8 @@ builder.AddReconciliation();
 builder.AddTracking();
 // Frozen rewards become available when their campaign's hold is over.
 builder.AddRewardHold();
+// Withdrawals paid by WeChat merchant transfer: bills whose notify never came are asked about (issue 18).
+builder.AddTransferReconciliation();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

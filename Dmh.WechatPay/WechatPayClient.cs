@@ -15,7 +15,7 @@ public sealed class WechatPayClient(
     WechatPaySigner signer,
     WechatPayVerifier verifier,
     IOptions<WechatPayOptions> options,
-    ILogger<WechatPayClient> logger) : IPaymentProvider
+    ILogger<WechatPayClient> logger) : IPaymentProvider, ITransferProvider
 {
     private static readonly TimeSpan ChinaOffset = TimeSpan.FromHours(8);
     private readonly WechatPayOptions _options = options.Value;
@@ -109,6 +109,47 @@ public sealed class WechatPayClient(
             ?? throw new WechatPayException("Empty refund query answer", status);
         return new RefundQueryResult(refund.Status ?? refund.RefundStatus ?? "", refund.RefundId, refund.ParsedSuccessTime);
     }
+
+    public async Task<TransferBill> CreateBillAsync(TransferBillRequest request, CancellationToken ct)
+    {
+        var payload = new
+        {
+            appid = _options.AppId,
+            out_bill_no = request.OutBillNo,
+            transfer_scene_id = request.SceneId,
+            openid = request.Openid,
+            transfer_amount = request.AmountFen,
+            transfer_remark = request.Remark,
+            notify_url = request.NotifyUrl,
+            user_recv_perception = request.UserRecvPerception,
+            transfer_scene_report_infos = request.ReportInfos.Select(i => new { info_type = i.InfoType, info_content = i.InfoContent }).ToArray(),
+        };
+        var answer = await CallAsync(HttpMethod.Post, TransferBillsPath, payload, ct);
+        return JsonSerializer.Deserialize<TransferBill>(answer, WechatPayJson.Options) ?? throw new WechatPayException("Empty transfer answer");
+    }
+
+    public async Task<TransferBill?> QueryBillAsync(string outBillNo, CancellationToken ct)
+    {
+        var path = $"{TransferBillsPath}/out-bill-no/{Uri.EscapeDataString(outBillNo)}";
+        var (status, body) = await SendAsync(HttpMethod.Get, path, null, ct);
+        if (status == (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        EnsureSuccess(status, body, path);
+        return JsonSerializer.Deserialize<TransferBill>(body, WechatPayJson.Options) ?? throw new WechatPayException("Empty transfer query answer", status);
+    }
+
+    public async Task<TransferBill> CancelBillAsync(string outBillNo, CancellationToken ct)
+    {
+        var path = $"{TransferBillsPath}/out-bill-no/{Uri.EscapeDataString(outBillNo)}/cancel";
+        var (status, body) = await SendAsync(HttpMethod.Post, path, null, ct);
+        EnsureSuccess(status, body, path);
+        return JsonSerializer.Deserialize<TransferBill>(body, WechatPayJson.Options) ?? throw new WechatPayException("Empty transfer cancel answer", status);
+    }
+
+    private const string TransferBillsPath = "/v3/fund-app/mch-transfer/transfer-bills";
 
     private static string? TimeExpire(DateTimeOffset? time) =>
         time?.ToOffset(ChinaOffset).ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);

@@ -29,7 +29,9 @@ public static class WechatPayExtensions
         builder.Services.TryAddSingleton<WechatPayCertificateDownloader>();
         builder.Services.TryAddSingleton<WechatPayVerifier>();
         builder.Services.TryAddSingleton<WechatPayNotifications>();
-        builder.Services.TryAddSingleton<IPaymentProvider, WechatPayClient>();
+        builder.Services.TryAddSingleton<WechatPayClient>();
+        builder.Services.TryAddSingleton<IPaymentProvider>(sp => sp.GetRequiredService<WechatPayClient>());
+        builder.Services.TryAddSingleton<ITransferProvider>(sp => sp.GetRequiredService<WechatPayClient>());
         return builder;
     }
 }

@@ -7,7 +7,9 @@ namespace Dmh.WechatSim;
 /// <summary>The simulator's own controls for tests and people: pay, re-send notifies with faults, inspect.</summary>
 public static class ControlEndpoints
 {
-    public sealed record PayCommand(string OutTradeNo, string? Fault, int? Count, string? OpenId);
+    /// <param name="Notify">False: mark it paid without sending a notify (the caller plays WeChat's notify itself).</param>
+    /// <param name="TransactionId">The transaction id to record (with Notify false: the one the caller's own notify carries).</param>
+    public sealed record PayCommand(string OutTradeNo, string? Fault, int? Count, string? OpenId, bool? Notify = null, string? TransactionId = null);
 
     public sealed record NotifyCommand(string OutTradeNo, string? Fault, int? Count, bool? Retry, string? NotifyUrl, long? AmountFen);
 
@@ -46,7 +48,7 @@ public static class ControlEndpoints
             return Results.BadRequest(new { code = "PARAM_ERROR", message = "unknown fault; one of " + string.Join(", ", Faults.All) });
         }
 
-        var (ok, message) = cashier.Pay(order, fault, command.Count ?? 1, command.OpenId);
+        var (ok, message) = cashier.Pay(order, fault, command.Count ?? 1, command.OpenId, command.Notify ?? true, command.TransactionId);
         return ok ? Results.Ok(new { ok, message, transactionId = order.TransactionId }) : Results.Conflict(new { ok, message });
     }
 

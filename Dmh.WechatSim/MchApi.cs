@@ -58,6 +58,7 @@ public static partial class MchApi
         v3.MapPost("/refund/domestic/refunds", RefundAsync);
         v3.MapGet("/refund/domestic/refunds/{outRefundNo}", QueryRefund);
         v3.MapGet("/certificates", Certificates);
+        v3.MapTransferBills();
         return app;
     }
 

@@ -112,6 +112,19 @@ public sealed class NotifySender(
         return DeliverAsync(o, refund.NotifyUrl, eventType, body, Faults.None, 1, retry: true);
     }
 
+    /// <summary>A transfer bill's MCHTRANSFER.BILL.FINISHED notify (docs/wechatpay-v3-transfers.md §6), <paramref name="count"/> times in sequence, retried until answered 2xx.</summary>
+    public Task<IReadOnlyList<DeliveryRecord>> DeliverBillAsync(SimBill bill, int count)
+    {
+        object resource;
+        lock (bill.Gate)
+        {
+            resource = Transfers.BillJson(bill, withPackage: false);
+        }
+
+        var body = Envelope(TransferBill.FinishedEvent, "mch_payment", "商家转账单据终态通知", resource);
+        return DeliverAsync(bill, bill.NotifyUrl, TransferBill.FinishedEvent, body, count > 1 ? Faults.Duplicate : Faults.None, count, retry: true);
+    }
+
     private byte[] Envelope(string eventType, string originalType, string summary, object resource)
     {
         var nonce = WechatPayCrypto.NewNonce(12);
@@ -135,7 +148,7 @@ public sealed class NotifySender(
         return JsonSerializer.SerializeToUtf8Bytes(envelope, Json);
     }
 
-    private async Task<IReadOnlyList<DeliveryRecord>> DeliverAsync(SimOrder order, string url, string eventType, byte[] body, string fault, int count, bool retry)
+    private async Task<IReadOnlyList<DeliveryRecord>> DeliverAsync(INotified order, string url, string eventType, byte[] body, string fault, int count, bool retry)
     {
         var results = new List<DeliveryRecord>();
         if (fault == Faults.Concurrent)
@@ -166,7 +179,7 @@ public sealed class NotifySender(
         return results;
     }
 
-    private async Task RetryAsync(SimOrder order, string url, string eventType, byte[] body, string fault)
+    private async Task RetryAsync(INotified order, string url, string eventType, byte[] body, string fault)
     {
         var attempt = 1;
         foreach (var interval in RetrySchedule)
@@ -189,12 +202,12 @@ public sealed class NotifySender(
             }
         }
 
-        logger.LogWarning("Gave up notifying {OutTradeNo} after {Attempts} tries", order.OutTradeNo, attempt);
+        logger.LogWarning("Gave up notifying {OutTradeNo} after {Attempts} tries", order.Reference, attempt);
     }
 
     private static bool IsSuccess(int status) => status is >= 200 and <= 299;
 
-    private async Task<DeliveryRecord> SendOnceAsync(SimOrder order, string url, string eventType, byte[] body, string fault, int attempt)
+    private async Task<DeliveryRecord> SendOnceAsync(INotified order, string url, string eventType, byte[] body, string fault, int attempt)
     {
         var now = time.GetUtcNow();
         var timestamp = WechatPayCrypto.UnixSeconds(fault == Faults.StaleTimestamp ? now.AddMinutes(-6) : now);
@@ -242,7 +255,7 @@ public sealed class NotifySender(
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or InvalidOperationException)
         {
-            logger.LogInformation("Notify {OutTradeNo} try {Attempt} to {Url} failed: {Error}", order.OutTradeNo, attempt, url, ex.Message);
+            logger.LogInformation("Notify {OutTradeNo} try {Attempt} to {Url} failed: {Error}", order.Reference, attempt, url, ex.Message);
             status = 0;
         }
 
@@ -252,7 +265,7 @@ public sealed class NotifySender(
             order.Deliveries.Add(record);
         }
 
-        logger.LogInformation("Notify {Event} {OutTradeNo} try {Attempt} ({Fault}) answered {Status}", eventType, order.OutTradeNo, attempt, fault, status);
+        logger.LogInformation("Notify {Event} {OutTradeNo} try {Attempt} ({Fault}) answered {Status}", eventType, order.Reference, attempt, fault, status);
         return record;
     }
 }

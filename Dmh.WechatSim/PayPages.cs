@@ -126,11 +126,43 @@ public static class PayPages
         """, "text/html; charset=utf-8", statusCode: status);
 
     private static string Shim(string publicUrl) => $$"""
-        // WeixinJSBridge stand-in served by the DMH WeChat Pay simulator: getBrandWCPayRequest pays through it.
+        // WeixinJSBridge stand-in served by the DMH WeChat Pay simulator: getBrandWCPayRequest pays through it,
+        // requestMerchantTransfer shows the transfer's confirm sheet.
         (function () {
           var SIM = {{JsonSerializer.Serialize(publicUrl.TrimEnd('/'))}};
+          function post(path, body) {
+            return fetch(SIM + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body || {}) })
+              .then(function (r) { return r.json(); });
+          }
+          // requestMerchantTransfer: WeChat's confirm page for a merchant transfer, as a sheet over the page.
+          function transfer(params, callback) {
+            params = params || {};
+            post('/sim/transfers/peek', params).then(function (bill) {
+              if (bill.err_msg) { callback(bill); return; }
+              var sheet = document.createElement('div');
+              sheet.setAttribute('data-test', 'sim-transfer-sheet');
+              sheet.style.cssText = 'position:fixed;inset:0;z-index:99999;background:rgba(0,0,0,.5);display:flex;align-items:flex-end;font-family:-apple-system,"PingFang SC",sans-serif';
+              sheet.innerHTML = '<div style="background:#fff;width:100%;border-radius:12px 12px 0 0;padding:24px 20px 28px;text-align:center">'
+                + '<div style="font-size:15px;color:#555">商家转账 · 确认收款</div>'
+                + '<div style="font-size:36px;font-weight:600;margin:14px 0">¥' + (bill.amountFen / 100).toFixed(2) + '</div>'
+                + '<div style="font-size:14px;color:#888;margin-bottom:22px"></div>'
+                + '<button data-test="sim-transfer-confirm" style="width:100%;padding:13px;font-size:17px;color:#fff;background:#07c160;border:0;border-radius:8px">确认收款</button>'
+                + '<button data-test="sim-transfer-cancel" style="width:100%;margin-top:10px;padding:12px;font-size:16px;color:#333;background:#f2f2f2;border:0;border-radius:8px">取消</button></div>';
+              sheet.querySelector('div div:nth-child(3)').textContent = bill.remark || '';
+              document.body.appendChild(sheet);
+              sheet.querySelector('[data-test=sim-transfer-cancel]').onclick = function () {
+                sheet.remove(); callback({ err_msg: 'requestMerchantTransfer:cancel' });
+              };
+              sheet.querySelector('[data-test=sim-transfer-confirm]').onclick = function () {
+                sheet.remove();
+                post('/sim/transfers/confirm', params).then(callback)
+                  .catch(function () { callback({ err_msg: 'requestMerchantTransfer:fail' }); });
+              };
+            }).catch(function () { callback({ err_msg: 'requestMerchantTransfer:fail' }); });
+          }
           function invoke(name, params, callback) {
             callback = callback || function () {};
+            if (name === 'requestMerchantTransfer') { transfer(params, callback); return; }
             if (name !== 'getBrandWCPayRequest') { callback({ err_msg: name + ':fail' }); return; }
             fetch(SIM + '/sim/jsapi/pay', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params || {}) })
               .then(function (r) { return r.json(); })

@@ -39,5 +39,6 @@ app.MapPayPages();
 app.MapOAuth();
 app.MapMpApi();
 app.MapControl();
+app.MapTransferControls();
 app.MapTencentSms();
 app.Run();

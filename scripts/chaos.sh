@@ -28,6 +28,7 @@ run_chaos() {
   export DMH_SIM_KEY_DIR="$KEYS/simulator" DMH_WECHAT_APPID DMH_WECHAT_MCHID
   DMH_WECHAT_APPID=$(service_value wechatsim Simulator__AppId)
   DMH_WECHAT_MCHID=$(service_value wechatsim Simulator__MchId)
+  export DMH_SIM_URL="http://127.0.0.1:$SIM_PORT"
   export DMH_RUN_DIR="$RUN" DMH_LOG_DIR="$LOGS" DMH_REDIS_PORT="$REDIS_PORT" DMH_MYSQL_PORT="$MYSQL_PORT" DMH_TARGET_PORT="$TARGET_PORT"
   local rc=0
   dotnet "$ROOT/perf/Dmh.Chaos/bin/$CONFIGURATION/net10.0/Dmh.Chaos.dll" --base-url "http://127.0.0.1:$INGRESS_PORT" "$@" || rc=$?

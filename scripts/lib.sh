@@ -19,6 +19,9 @@ SIM_PORT=${DMH_SIM_PORT:-5090}
 # Ingress's /metrics and /openapi answer only here, not on the public port.
 MANAGEMENT_PORT=${DMH_MANAGEMENT_PORT:-$((INGRESS_PORT + 5))}
 CONFIGURATION=${DMH_CONFIGURATION:-Release}
+# ./dmh perf runs the services against a database and Redis key prefix of their own (perf/README.md).
+PERF_DATABASE=dmh_perf
+PERF_KEY_PREFIX=perf:
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -47,6 +50,8 @@ stop_pid() { # stop_pid NAME: TERM, wait, then KILL
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
+    # A killed server can take seconds to exit (and free its port and data files) on a loaded machine.
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
   rm -f "$file"
 }
@@ -56,6 +61,10 @@ load_env() { # values hold spaces and semicolons: export line by line instead of
   while IFS= read -r line; do
     [ -n "$line" ] && export "${line%%=*}=${line#*=}"
   done < "$STATE/env"
+  # ./dmh perf: the services it starts (and the runner) use the perf database instead of dmh.
+  if [ -n "${DMH_DATABASE:-}" ]; then
+    export Database__ConnectionString="${Database__ConnectionString%;Database=*};Database=$DMH_DATABASE"
+  fi
 }
 
 prepare() {

@@ -19,7 +19,7 @@ write_redis_acl() {
     var="REDIS_$(echo "$user" | tr '[:lower:]' '[:upper:]')_PASSWORD"
     export "$var=$(secret "redis-$user-password")"
   done
-  (umask 077; sh "$ROOT/redis/render-acl.sh" "$ROOT/redis/users.acl" > "$DATA/redis/users.acl") \
+  (umask 077; sh "$ROOT/redis/render-acl.sh" "$ROOT/redis/users.acl" "" "$PERF_KEY_PREFIX" > "$DATA/redis/users.acl") \
     || die "could not render the Redis ACL users (redis/users.acl)"
 }
 
@@ -46,9 +46,16 @@ start_mariadb() { # start_mariadb NAME PORT PASSWORD_SECRET DATABASE
   pw=$(secret "$3")
   local dir="$DATA/mariadb-$name" sock="$RUN/mariadb-$name.sock"
   if alive "mariadb-$name"; then
-    mariadb_accounts "$name" "$pw" "$database"
-    return 0
+    # Running, or still going after a kill: a SIGKILLed mariadbd can take seconds to exit on a loaded
+    # machine (found by ./dmh chaos). Wait until it answers or is gone; start a new one if it went.
+    wait_for 180 "MariaDB ($name) to answer or exit" mariadb_answers_or_gone "$name" "$sock"
+    if alive "mariadb-$name"; then
+      mariadb_accounts "$name" "$pw" "$database"
+      return 0
+    fi
   fi
+  # A server that just went may still hold its port for a moment.
+  wait_for 60 "port $port to be free" port_free "$port"
   if [ ! -d "$dir/mysql" ]; then
     mkdir -p "$dir"
     mariadb-install-db --no-defaults --datadir="$dir" --user="$ME" \
@@ -69,6 +76,10 @@ start_mariadb() { # start_mariadb NAME PORT PASSWORD_SECRET DATABASE
   mariadb_accounts "$name" "$pw" "$database"
   say "MariaDB ($name) on 127.0.0.1:$port"
 }
+
+mariadb_answers_or_gone() { ! alive "mariadb-$1" || mariadb-admin --socket="$2" -u"$ME" ping; }
+
+port_free() { ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 mariadb_accounts() { # mariadb_accounts NAME PASSWORD DATABASE: idempotent, so every start heals a half-set-up server
   local pw=$2 database=$3

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -20,6 +21,8 @@ public sealed record AdminAccountView(long Id, string Username, string Role, boo
 public sealed record CreateAdminRequest(string? Username, string? Password, string? Role);
 
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
+
+public sealed record ChangeRoleRequest(string? Role);
 
 /// <summary>Admin sign-in (<c>/api/v1/auth/admin</c>) and account management (<c>/api/v1/admin-users</c>).</summary>
 public static partial class AdminEndpoints
@@ -69,11 +72,12 @@ public static partial class AdminEndpoints
         users.MapGet("/", ListAsync);
         users.MapPost("/", CreateAsync);
         users.MapPost("/{id:long}/disable", DisableAsync);
+        users.MapPut("/{id:long}/role", ChangeRoleAsync);
         return app;
     }
 
     public static async Task<Results<Ok<AdminLoginResponse>, ProblemHttpResult>> LoginAsync(
-        AdminLoginRequest? request, HttpContext http, AdminStore store, LoginThrottle throttle, TokenService tokens, CancellationToken ct)
+        AdminLoginRequest? request, HttpContext http, AdminStore store, LoginThrottle throttle, TokenService tokens, AuditLog audit, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(request?.Username) || request.Username.Length > 64)
@@ -103,10 +107,13 @@ public static partial class AdminEndpoints
         var user = await store.VerifyAsync(username, request.Password!, ct);
         if (user is null)
         {
+            await audit.WriteAsync(new AuditEntry(new AuditActor(null, username, null, ClientAddress.Of(http)), AuditActions.SignInFailed), ct);
             return Problems.Of(StatusCodes.Status401Unauthorized, "invalid-credentials", "Wrong username or password.");
         }
 
         await throttle.SucceededAsync(username, ip);
+        await audit.WriteAsync(new AuditEntry(new AuditActor(user.Id, user.Username, user.Role, ClientAddress.Of(http)), AuditActions.SignIn, "admin-user",
+            user.Id.ToString(CultureInfo.InvariantCulture)), ct);
         var (token, expiresAt) = tokens.IssueAdmin(user.Id, user.Username, user.Role, user.SessionVersion);
         return TypedResults.Ok(new AdminLoginResponse(token, expiresAt, new AdminUserView(user.Id, user.Username, user.Role)));
     }
@@ -120,7 +127,7 @@ public static partial class AdminEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
-        ChangePasswordRequest? request, ClaimsPrincipal principal, AdminStore store, CancellationToken ct)
+        ChangePasswordRequest? request, HttpContext http, AdminStore store, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrEmpty(request?.CurrentPassword))
@@ -134,7 +141,7 @@ public static partial class AdminEndpoints
             return Problems.Validation(errors.ToDictionary());
         }
 
-        var user = await CurrentAsync(principal, store, ct);
+        var user = await CurrentAsync(http.User, store, ct);
         if (user is null)
         {
             return Problems.Of(StatusCodes.Status401Unauthorized, "account-disabled", "The account no longer exists or is disabled.");
@@ -145,7 +152,7 @@ public static partial class AdminEndpoints
             return Problems.Validation("currentPassword", "Current password is wrong.", StatusCodes.Status422UnprocessableEntity);
         }
 
-        await store.SetPasswordAsync(user.Id, request.NewPassword!, ct);
+        await store.SetPasswordAsync(user.Id, request.NewPassword!, ct, AuditEntry.Of(http, AuditActions.PasswordChange, "admin-user", user.Id));
         return TypedResults.NoContent();
     }
 
@@ -153,7 +160,7 @@ public static partial class AdminEndpoints
         TypedResults.Ok((await store.ListAsync(ct)).Select(ToView).ToArray());
 
     public static async Task<Results<Created<AdminAccountView>, ProblemHttpResult>> CreateAsync(
-        CreateAdminRequest? request, AdminStore store, CancellationToken ct)
+        CreateAdminRequest? request, HttpContext http, AdminStore store, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (request?.Username is null || !UsernamePattern().IsMatch(request.Username))
@@ -172,7 +179,8 @@ public static partial class AdminEndpoints
             return Problems.Validation(errors.ToDictionary());
         }
 
-        var id = await store.CreateAsync(request!.Username!, request.Password!, request.Role!, ct);
+        var id = await store.CreateAsync(request!.Username!, request.Password!, request.Role!, ct,
+            AuditEntry.Of(http, AuditActions.AccountCreate, "admin-user", detail: new { username = request.Username, role = request.Role }));
         if (id is null)
         {
             return Problems.Of(StatusCodes.Status409Conflict, "username-taken", "The username is taken.");
@@ -182,20 +190,49 @@ public static partial class AdminEndpoints
         return TypedResults.Created($"/api/v1/admin-users/{id}", ToView(created!));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DisableAsync(long id, ClaimsPrincipal principal, AdminStore store, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DisableAsync(long id, HttpContext http, AdminStore store, CancellationToken ct)
     {
-        if (AdminId(principal) == id)
+        if (AdminId(http.User) == id)
         {
             return Problems.Of(StatusCodes.Status409Conflict, "cannot-disable-self", "You cannot disable your own account.");
         }
 
-        if (await store.FindAsync(id, ct) is null)
+        if (await store.FindAsync(id, ct) is not { } target)
         {
             return Problems.NotFound("The admin account");
         }
 
-        await store.DisableAsync(id, ct);
+        await store.DisableAsync(id, ct, AuditEntry.Of(http, AuditActions.AccountDisable, "admin-user", id, new { username = target.Username }));
         return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<AdminAccountView>, ProblemHttpResult>> ChangeRoleAsync(
+        long id, ChangeRoleRequest? request, HttpContext http, AdminStore store, CancellationToken ct)
+    {
+        if (request?.Role is null || !Roles.Contains(request.Role, StringComparer.Ordinal))
+        {
+            return Problems.Validation("role", "Role must be admin, operator, viewer or staff.");
+        }
+
+        // An admin who demotes themselves could leave no admin at all.
+        if (AdminId(http.User) == id)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "cannot-change-own-role", "You cannot change your own role.");
+        }
+
+        if (await store.FindAsync(id, ct) is not { } target)
+        {
+            return Problems.NotFound("The admin account");
+        }
+
+        if (target.DisabledAt is not null)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "account-disabled", "A disabled account keeps its role.");
+        }
+
+        await store.SetRoleAsync(id, request.Role, ct,
+            AuditEntry.Of(http, AuditActions.AccountRole, "admin-user", id, new { username = target.Username, from = target.Role, to = request.Role }));
+        return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!));
     }
 
     private static void ValidatePassword(string? password, string field, FieldErrors errors)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Dapper;
+using Dmh.Ingress.Audit;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -56,13 +57,20 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
     }
 
     /// <summary>Creates an account; null when the username is taken (the unique key decides).</summary>
-    public async Task<long?> CreateAsync(string username, string password, string role, CancellationToken ct)
+    public async Task<long?> CreateAsync(string username, string password, string role, CancellationToken ct, AuditEntry? audit = null)
     {
         var hash = Hash(password);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             "INSERT IGNORE INTO admin_users (username, password_hash, role) VALUES (@username, @hash, @role); SELECT IF(ROW_COUNT() = 1, LAST_INSERT_ID(), NULL);",
-            new { username, hash, role }, cancellationToken: ct));
+            new { username, hash, role }, tx, cancellationToken: ct));
+        if (id is not null)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit is null ? null : audit with { TargetId = id.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct);
+        }
+
+        await tx.CommitAsync(ct);
         return id;
     }
 
@@ -85,20 +93,48 @@ public sealed class AdminStore(MySqlDataSource dataSource, IOptions<AdminOptions
         return rows == 1;
     }
 
-    public async Task<bool> DisableAsync(long id, CancellationToken ct)
+    public async Task<bool> DisableAsync(long id, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE admin_users SET disabled_at = UTC_TIMESTAMP(3), session_version = session_version + 1 WHERE id = @id AND disabled_at IS NULL",
-            new { id }, cancellationToken: ct)) == 1;
+            new { id }, tx, cancellationToken: ct)) == 1;
+        if (changed)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return changed;
+    }
+
+    /// <summary>Gives an enabled account another role and ends its sessions (their tokens carry the old role); false when nothing changed.</summary>
+    public async Task<bool> SetRoleAsync(long id, string role, CancellationToken ct, AuditEntry? audit = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE admin_users SET role = @role, session_version = session_version + 1 WHERE id = @id AND role <> @role AND disabled_at IS NULL",
+            new { id, role }, tx, cancellationToken: ct)) == 1;
+        if (changed)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return changed;
     }
 
     /// <summary>Sets a new password and ends every session of the account (its tokens carry the old version).</summary>
-    public async Task SetPasswordAsync(long id, string password, CancellationToken ct)
+    public async Task SetPasswordAsync(long id, string password, CancellationToken ct, AuditEntry? audit = null)
     {
         var hash = Hash(password);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE admin_users SET password_hash = @hash, session_version = session_version + 1 WHERE id = @id", new { id, hash }, cancellationToken: ct));
+            "UPDATE admin_users SET password_hash = @hash, session_version = session_version + 1 WHERE id = @id", new { id, hash }, tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(connection, tx, audit, ct);
+        await tx.CommitAsync(ct);
     }
 }

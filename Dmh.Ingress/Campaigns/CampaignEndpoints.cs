@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
@@ -76,6 +77,9 @@ public static class CampaignEndpoints
     {
         builder.Services.AddOptions<PublicOptions>().BindConfiguration(PublicOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CampaignStore>();
+        builder.Services.AddOptions<CampaignCacheOptions>().BindConfiguration(CampaignCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<CampaignCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CampaignCache>());
         builder.Services.AddSingleton<Dmh.Ingress.Participants.ParticipantStore>();
         return builder;
     }
@@ -137,7 +141,7 @@ public static class CampaignEndpoints
             : Problems.NotFound("The campaign");
 
     public static async Task<Results<Created<CampaignView>, ProblemHttpResult>> CreateAsync(
-        CampaignInput? input, ClaimsPrincipal user, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
+        CampaignInput? input, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
     {
         var (values, problem) = Validate(input);
         if (problem is not null)
@@ -145,14 +149,14 @@ public static class CampaignEndpoints
             return problem;
         }
 
-        var createdBy = long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), CultureInfo.InvariantCulture, out var adminId) ? adminId : (long?)null;
-        var id = await store.InsertAsync(values!, createdBy, ct);
+        var createdBy = long.TryParse(http.User.FindFirstValue(JwtRegisteredClaimNames.Sub), CultureInfo.InvariantCulture, out var adminId) ? adminId : (long?)null;
+        var id = await store.InsertAsync(values!, createdBy, ct, AuditEntry.Of(http, AuditActions.CampaignCreate, "campaign", detail: new { name = values!.Name }));
         var row = await store.FindAsync(id, ct);
         return TypedResults.Created($"/api/v1/campaigns/{id}", ToView(row!, time.GetUtcNow(), pub.Value));
     }
 
     public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> UpdateAsync(
-        long id, CampaignInput? input, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
+        long id, CampaignInput? input, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct)
     {
         var (values, problem) = Validate(input);
         if (problem is not null)
@@ -160,7 +164,7 @@ public static class CampaignEndpoints
             return problem;
         }
 
-        if (!await store.UpdateAsync(id, values!, ct))
+        if (!await store.UpdateAsync(id, values!, ct, AuditEntry.Of(http, AuditActions.CampaignUpdate, "campaign", id, new { name = values!.Name })))
         {
             return Problems.NotFound("The campaign");
         }
@@ -168,16 +172,18 @@ public static class CampaignEndpoints
         return TypedResults.Ok(ToView((await store.FindAsync(id, ct))!, time.GetUtcNow(), pub.Value));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long id, CampaignStore store, CancellationToken ct) =>
-        await store.SoftDeleteAsync(id, ct) ? TypedResults.NoContent() : Problems.NotFound("The campaign");
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long id, HttpContext http, CampaignStore store, CancellationToken ct) =>
+        await store.SoftDeleteAsync(id, ct, AuditEntry.Of(http, AuditActions.CampaignDelete, "campaign", id))
+            ? TypedResults.NoContent()
+            : Problems.NotFound("The campaign");
 
     public static Task<Results<Ok<CampaignView>, ProblemHttpResult>> PublishAsync(
-        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
-        SetStatusAsync(id, StoredStatus.Published, store, time, pub.Value, ct);
+        long id, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
+        SetStatusAsync(id, StoredStatus.Published, AuditEntry.Of(http, AuditActions.CampaignPublish, "campaign", id), store, time, pub.Value, ct);
 
     public static Task<Results<Ok<CampaignView>, ProblemHttpResult>> DisableAsync(
-        long id, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
-        SetStatusAsync(id, StoredStatus.Disabled, store, time, pub.Value, ct);
+        long id, HttpContext http, CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, CancellationToken ct) =>
+        SetStatusAsync(id, StoredStatus.Disabled, AuditEntry.Of(http, AuditActions.CampaignDisable, "campaign", id), store, time, pub.Value, ct);
 
     /// <summary>Public: reads MySQL on every call (no cache), so a saved change shows at once.</summary>
     public static async Task<Results<Ok<PublicForm>, ProblemHttpResult>> FormAsync(long id, CampaignStore store, TimeProvider time, CancellationToken ct)
@@ -215,9 +221,9 @@ public static class CampaignEndpoints
     }
 
     private static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> SetStatusAsync(
-        long id, string status, CampaignStore store, TimeProvider time, PublicOptions pub, CancellationToken ct)
+        long id, string status, AuditEntry audit, CampaignStore store, TimeProvider time, PublicOptions pub, CancellationToken ct)
     {
-        if (!await store.SetStatusAsync(id, status, ct))
+        if (!await store.SetStatusAsync(id, status, ct, audit))
         {
             return Problems.NotFound("The campaign");
         }

@@ -1,6 +1,7 @@
 using System.Text;
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Platform;
 using MySqlConnector;
 
@@ -38,8 +39,11 @@ public sealed record CampaignValues(
 
 public sealed record CampaignQuery(int Page, int PageSize, string? Name, string? Status, DateTimeOffset Now);
 
-/// <summary>campaigns: explicit SQL for the campaign feature and the order feature's lookups.</summary>
-public sealed class CampaignStore(MySqlDataSource dataSource)
+/// <summary>
+/// campaigns: explicit SQL for the campaign feature and the order feature's lookups. Every write
+/// invalidates <see cref="CampaignCache"/> (here and on every other Ingress).
+/// </summary>
+public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cache)
 {
     private const string Columns = """
         id, name, description, cover_url AS CoverUrl, CAST(form_fields AS CHAR) AS FormFields, price,
@@ -50,7 +54,9 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         """;
 
     /// <summary>A campaign that is not soft-deleted.</summary>
-    public async Task<CampaignRow?> FindAsync(long id, CancellationToken ct)
+    public Task<CampaignRow?> FindAsync(long id, CancellationToken ct) => FindAsync(dataSource, id, ct);
+
+    internal static async Task<CampaignRow?> FindAsync(MySqlDataSource dataSource, long id, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<CampaignRow>(new CommandDefinition(
@@ -88,21 +94,26 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
         return (items.AsList(), total);
     }
 
-    public async Task<long> InsertAsync(CampaignValues v, long? createdBy, CancellationToken ct)
+    public async Task<long> InsertAsync(CampaignValues v, long? createdBy, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT INTO campaigns (name, description, cover_url, form_fields, price, reward_type, reward_rule, reward_bps,
                                    reward_config, hold_days, payment_settings, require_sms, start_time, end_time, status, created_by)
             VALUES (@Name, @Description, @CoverUrl, @FormJson, @price, @RewardType, @reward, @RewardBps,
                     @RewardConfigJson, @HoldDays, @PaymentJson, @RequireSms, @StartUtc, @EndUtc, 'draft', @createdBy);
             SELECT LAST_INSERT_ID();
-            """, Args(v, new { createdBy }), cancellationToken: ct));
+            """, Args(v, new { createdBy }), tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(connection, tx, audit is null ? null : audit with { TargetId = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct);
+        await tx.CommitAsync(ct);
+        return id;
     }
 
-    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct)
+    public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         var changed = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             UPDATE campaigns SET name = @Name, description = @Description, cover_url = @CoverUrl, form_fields = @FormJson,
                    price = @price, reward_type = @RewardType, reward_rule = @reward, reward_bps = @RewardBps,
@@ -111,31 +122,55 @@ public sealed class CampaignStore(MySqlDataSource dataSource)
                    updated_at = UTC_TIMESTAMP(3)
             WHERE id = @id AND deleted_at IS NULL;
             SELECT ROW_COUNT();
-            """, Args(v, new { id }), cancellationToken: ct));
-        return changed == 1 || await ExistsAsync(connection, id, ct);
+            """, Args(v, new { id }), tx, cancellationToken: ct));
+        var found = await AuditedAsync(connection, tx, id, changed == 1, audit, ct);
+        await cache.InvalidateAsync(id);
+        return found;
     }
 
     /// <summary>Sets the stored status; false when the campaign does not exist (or is deleted).</summary>
-    public async Task<bool> SetStatusAsync(long id, string status, CancellationToken ct)
+    public async Task<bool> SetStatusAsync(long id, string status, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE campaigns SET status = @status, updated_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL",
-            new { id, status }, cancellationToken: ct));
-        return changed == 1 || await ExistsAsync(connection, id, ct);
+            new { id, status }, tx, cancellationToken: ct));
+        var found = await AuditedAsync(connection, tx, id, changed == 1, audit, ct);
+        await cache.InvalidateAsync(id);
+        return found;
     }
 
-    public async Task<bool> SoftDeleteAsync(long id, CancellationToken ct)
+    public async Task<bool> SoftDeleteAsync(long id, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE campaigns SET deleted_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL", new { id }, cancellationToken: ct)) == 1;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE campaigns SET deleted_at = UTC_TIMESTAMP(3) WHERE id = @id AND deleted_at IS NULL", new { id }, tx, cancellationToken: ct)) == 1;
+        if (deleted)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        await cache.InvalidateAsync(id);
+        return deleted;
     }
 
-    // UseAffectedRows is on: an update that changes nothing reports 0 rows although the row exists.
-    private static async Task<bool> ExistsAsync(MySqlConnection connection, long id, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM campaigns WHERE id = @id AND deleted_at IS NULL", new { id }, cancellationToken: ct)) == 1;
+    /// <summary>Writes the audit line of a campaign write that found its row and commits; false when the campaign does not exist.</summary>
+    private static async Task<bool> AuditedAsync(MySqlConnection connection, MySqlTransaction tx, long id, bool changed, AuditEntry? audit, CancellationToken ct)
+    {
+        // UseAffectedRows is on: an update that changes nothing reports 0 rows although the row exists.
+        var exists = changed || await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM campaigns WHERE id = @id AND deleted_at IS NULL", new { id }, tx, cancellationToken: ct)) == 1;
+        if (exists)
+        {
+            await AuditLog.WriteAsync(connection, tx, audit, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return exists;
+    }
 
     private static DynamicParameters Args(CampaignValues v, object extra)
     {

@@ -2,6 +2,9 @@ using System.Globalization;
 using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using Dmh.Ingress.Audit;
+using Dmh.Ingress.Campaigns;
+using Dmh.Ingress.Exports;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Participants;
@@ -56,7 +59,8 @@ public static partial class CheckInEndpoints
         group.MapPost("/{id:long}/undo", UndoAsync).RequireAuthorization(Policies.CheckIn);
         group.MapGet("/", ListAsync).RequireAuthorization(Policies.Console);
         group.MapGet("/summary", SummaryAsync).RequireAuthorization(Policies.Console);
-        group.MapGet("/export.csv", Export).RequireAuthorization(Policies.AdminRead);
+        group.MapGet("/export.csv", ExportAsync).RequireAuthorization(Policies.AdminRead);
+        group.MapGet("/export.xlsx", ExportXlsxAsync).RequireAuthorization(Policies.AdminRead);
         return app;
     }
 
@@ -108,7 +112,7 @@ public static partial class CheckInEndpoints
             return wait;
         }
 
-        var (outcome, card) = await store.CheckInAsync(code!, AdminId(user), method, ct);
+        var (outcome, card) = await store.CheckInAsync(code!, AdminId(user), method, ct, AuditEntry.Of(http, AuditActions.CheckIn));
         switch (outcome)
         {
             case CheckInOutcome.NotFound:
@@ -126,7 +130,7 @@ public static partial class CheckInEndpoints
     }
 
     public static async Task<Results<Ok<CheckInView>, ProblemHttpResult>> UndoAsync(
-        long id, UndoCheckInRequest? request, ClaimsPrincipal user, CheckInStore store, CancellationToken ct)
+        long id, UndoCheckInRequest? request, HttpContext http, CheckInStore store, CancellationToken ct)
     {
         var reason = request?.Reason?.Trim();
         if (string.IsNullOrEmpty(reason) || reason.Length > 200)
@@ -134,7 +138,7 @@ public static partial class CheckInEndpoints
             return Problems.Validation("reason", "撤销原因必填，最多 200 字 (a reason of 1-200 characters is required).");
         }
 
-        var (outcome, row) = await store.UndoAsync(id, AdminId(user), reason, ct);
+        var (outcome, row) = await store.UndoAsync(id, AdminId(http.User), reason, ct, AuditEntry.Of(http, AuditActions.CheckInUndo, "check-in", id, new { reason }));
         return outcome switch
         {
             UndoOutcome.NotFound => Problems.NotFound("The check-in"),
@@ -161,13 +165,38 @@ public static partial class CheckInEndpoints
         return TypedResults.Ok(new CheckInSummary(campaignId, paid, checkedIn));
     }
 
-    public static PushStreamHttpResult Export(ClaimsPrincipal user, CheckInStore store, IOptions<StatsOptions> stats, TimeProvider time, CancellationToken ct, long? campaignId = null)
+    public static async Task<PushStreamHttpResult> ExportAsync(
+        HttpContext http, CheckInStore store, AuditLog audit, IOptions<StatsOptions> stats, TimeProvider time, CancellationToken ct, long? campaignId = null)
     {
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "check-ins", detail: new { campaignId }), ct);
         var zone = stats.Value.ResolveZone();
         var day = TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var name = campaignId is { } id ? $"check-ins-campaign-{id}-{day}.csv" : $"check-ins-{day}.csv";
-        return TypedResults.Stream(stream => CheckInCsv.WriteAsync(stream, store.StreamAsync(campaignId, ct), zone, OrderEndpoints.MasksPhones(user), ct),
+        return TypedResults.Stream(stream => CheckInCsv.WriteAsync(stream, store.StreamAsync(campaignId, ct), zone, OrderEndpoints.MasksPhones(http.User), ct),
             "text/csv; charset=utf-8", name);
+    }
+
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> ExportXlsxAsync(
+        HttpContext http, CheckInStore store, CampaignStore campaigns, AuditLog audit, IOptions<StatsOptions> stats, TimeProvider time, CancellationToken ct,
+        long? campaignId = null)
+    {
+        string? campaignName = null;
+        if (campaignId is { } id)
+        {
+            if (await campaigns.FindAsync(id, ct) is not { } campaign)
+            {
+                return Problems.NotFound("The campaign");
+            }
+
+            campaignName = campaign.Name;
+        }
+
+        var zone = stats.Value.ResolveZone();
+        var day = TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var name = $"核销记录-{(campaignName is null ? "全部活动" : StatusWords.FileNamePart(campaignName))}-{day}.xlsx";
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "check-ins", detail: new { campaignId }), ct);
+        return TypedResults.Stream(stream => CheckInXlsx.WriteAsync(stream, store.StreamAsync(campaignId, ct), zone, OrderEndpoints.MasksPhones(http.User), ct),
+            XlsxWriter.ContentType, name);
     }
 
     /// <summary>Upper case without spaces or dashes, so a code read aloud or typed loosely still matches; null when it cannot be one.</summary>

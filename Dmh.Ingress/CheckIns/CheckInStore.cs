@@ -1,6 +1,8 @@
 using System.Data.Common;
+using System.Globalization;
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using MySqlConnector;
 
 namespace Dmh.Ingress.CheckIns;
@@ -90,7 +92,7 @@ public sealed class CheckInStore(MySqlDataSource dataSource, TimeProvider time)
     }
 
     /// <summary>Checks in the paid order with this code once; a second call finds the active check-in and changes nothing.</summary>
-    public async Task<(CheckInOutcome Outcome, CheckInCardRow? Card)> CheckInAsync(string code, long adminId, string method, CancellationToken ct)
+    public async Task<(CheckInOutcome Outcome, CheckInCardRow? Card)> CheckInAsync(string code, long adminId, string method, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using (var tx = await connection.BeginTransactionAsync(ct))
@@ -116,6 +118,13 @@ public sealed class CheckInStore(MySqlDataSource dataSource, TimeProvider time)
                     INSERT INTO check_ins (order_id, campaign_id, checked_in_by, checked_in_at, method)
                     VALUES (@orderId, @campaignId, @adminId, @now, @method)
                     """, new { orderId = o.Id, campaignId = o.CampaignId, adminId, now = time.GetUtcNow().UtcDateTime, method }, tx, cancellationToken: ct));
+                var entry = audit is null ? null : audit with
+                {
+                    TargetType = "order",
+                    TargetId = o.Id.ToString(CultureInfo.InvariantCulture),
+                    Detail = new { code, method, campaignId = o.CampaignId },
+                };
+                await AuditLog.WriteAsync(connection, tx, entry, ct);
                 await tx.CommitAsync(ct);
             }
             catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
@@ -129,12 +138,23 @@ public sealed class CheckInStore(MySqlDataSource dataSource, TimeProvider time)
     }
 
     /// <summary>Undoes an active check-in (who, when, why are kept); an undone one stays as it is.</summary>
-    public async Task<(UndoOutcome Outcome, CheckInRow? Row)> UndoAsync(long id, long adminId, string reason, CancellationToken ct)
+    public async Task<(UndoOutcome Outcome, CheckInRow? Row)> UndoAsync(long id, long adminId, string reason, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE check_ins SET undone_by = @adminId, undone_at = @now, undo_reason = @reason WHERE id = @id AND undone_at IS NULL",
-            new { id, adminId, reason, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+        int changed;
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            changed = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE check_ins SET undone_by = @adminId, undone_at = @now, undo_reason = @reason WHERE id = @id AND undone_at IS NULL",
+                new { id, adminId, reason, now = time.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
+            if (changed == 1)
+            {
+                await AuditLog.WriteAsync(connection, tx, audit, ct);
+            }
+
+            await tx.CommitAsync(ct);
+        }
+
         var row = await connection.QuerySingleOrDefaultAsync<CheckInRow>(new CommandDefinition(
             $"SELECT {RowColumns} WHERE k.id = @id", new { id }, cancellationToken: ct));
         return row is null ? (UndoOutcome.NotFound, null) : (changed == 1 ? UndoOutcome.Undone : UndoOutcome.AlreadyUndone, row);

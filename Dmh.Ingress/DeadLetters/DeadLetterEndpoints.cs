@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Streams;
@@ -52,7 +53,7 @@ public static class DeadLetterEndpoints
     }
 
     private static async Task<Results<Accepted<Replayed>, ProblemHttpResult>> ReplayAsync(
-        long id, MySqlDataSource db, StreamPublisher publisher, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+        long id, HttpContext http, MySqlDataSource db, StreamPublisher publisher, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<LetterRow>(
@@ -82,6 +83,9 @@ public static class DeadLetterEndpoints
             var entryId = await publisher.PublishRawAsync(letter.Stream,
                 new Envelope(letter.Type, 1, letter.Key ?? "", letter.Payload, time.GetUtcNow()));
             loggers.CreateLogger(typeof(DeadLetterEndpoints)).LogInformation("Replayed dead letter {DeadLetterId} onto {Stream} as {EntryId}", id, letter.Stream, (string?)entryId);
+            // After the publish (a Redis write no MySQL transaction covers): a failed publish undoes the claim and logs nothing.
+            await AuditLog.WriteAsync(connection, null,
+                AuditEntry.Of(http, AuditActions.DeadLetterReplay, "dead-letter", id, new { stream = letter.Stream, type = letter.Type, entryId = (string?)entryId }), CancellationToken.None);
             return TypedResults.Accepted($"/api/v1/dead-letters/{id}", new Replayed(id, letter.Stream, (string)entryId!));
         }
         catch

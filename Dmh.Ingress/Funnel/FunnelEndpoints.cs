@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
 using Dmh.Ingress.Security;
@@ -96,7 +97,8 @@ public static class FunnelEndpoints
     }
 
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportAsync(
-        string? campaignId, string? from, string? to, string? interval, MySqlDataSource db, IOptions<StatsOptions> options, TimeProvider time, CancellationToken ct)
+        string? campaignId, string? from, string? to, string? interval, HttpContext http, AuditLog audit, MySqlDataSource db,
+        IOptions<StatsOptions> options, TimeProvider time, CancellationToken ct)
     {
         var (report, problem) = await BuildAsync(campaignId, from, to, interval, db, options.Value, time, ct);
         if (problem is not null)
@@ -104,6 +106,7 @@ public static class FunnelEndpoints
             return problem;
         }
 
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "funnel", detail: new { campaignId, from, to }), ct);
         var csv = new StringBuilder();
         void Line(params string[] cells) => csv.Append(string.Join(',', cells.Select(OrderCsv.Cell))).Append("\r\n");
         static string N(long v) => v.ToString(CultureInfo.InvariantCulture);

@@ -1,14 +1,18 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Campaigns;
+using Dmh.Ingress.Exports;
 using Dmh.Ingress.Forms;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
+using Dmh.Ingress.Stats;
 using Dmh.Ingress.Sync;
 using Dmh.WechatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Dmh.Ingress.Orders;
 
@@ -19,13 +23,15 @@ public sealed record OrderRegistrantView(
 
 public sealed record OrderAdminView(
     long Id, long CampaignId, string? CampaignName, string Phone, JsonElement? FormData, string? ChannelId, long ReferrerId,
-    string Status, string PayStatus, long AmountFen, string? TradeNo, DateTimeOffset? PaidAt, string SyncStatus, DateTimeOffset CreatedAt);
+    string Status, string PayStatus, long AmountFen, string? TradeNo, DateTimeOffset? PaidAt, string SyncStatus, DateTimeOffset CreatedAt,
+    string? ReferrerName = null, string? ReferrerPhoneMasked = null);
 
 public sealed record OrderPage(IReadOnlyList<OrderAdminView> Items, long Total, int Page, int PageSize);
 
 public sealed record PaymentView(long Id, int Attempt, string OutTradeNo, string Channel, long AmountFen, string Status, string? TransactionId, DateTimeOffset? SuccessTime, DateTimeOffset CreatedAt);
 
-public sealed record OrderRewardView(long Id, long UserId, int Level, long AmountFen, long ReversedFen, string Status, DateTimeOffset? SettledAt);
+public sealed record OrderRewardView(
+    long Id, long UserId, int Level, long AmountFen, long ReversedFen, string Status, DateTimeOffset? SettledAt, string? Name = null, string? PhoneMasked = null);
 
 public sealed record OrderRefundView(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset? SuccessTime);
 
@@ -57,14 +63,15 @@ public static class OrderEndpoints
         group.MapPost("/", CreateAsync).AllowAnonymous().WithName("CreateOrder");
         group.MapGet("/{id:long}", GetAsync).AllowAnonymous();
         group.MapGet("/", ListAsync).RequireAuthorization(Policies.AdminRead);
-        group.MapGet("/export.csv", Export).RequireAuthorization(Policies.AdminRead);
+        group.MapGet("/export.csv", ExportAsync).RequireAuthorization(Policies.AdminRead);
+        group.MapGet("/export.xlsx", ExportXlsxAsync).RequireAuthorization(Policies.AdminRead);
         group.MapGet("/{id:long}/detail", DetailAsync).RequireAuthorization(Policies.AdminRead);
         group.MapPost("/{id:long}/close", CloseAsync).RequireAuthorization(Policies.AdminWrite);
         return app;
     }
 
     public static async Task<Results<Created<OrderRegistrantView>, Ok<OrderRegistrantView>, ProblemHttpResult>> CreateAsync(
-        CreateOrderRequest request, HttpContext http, CampaignStore campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
+        CreateOrderRequest request, HttpContext http, CampaignCache campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
         ISmsCodeVerifier sms, FreeOrders free, TimeProvider time, CancellationToken ct)
     {
         if (request.Problem is { } malformed)
@@ -133,59 +140,56 @@ public static class OrderEndpoints
         var sessionOpenid = http.User.WechatOpenid();
         for (var attempt = 1; ; attempt++)
         {
-            var existing = await orders.FindLiveAsync(input.CampaignId, input.Phone, ct);
-            if (existing is null)
+            var registration = await orders.RegisterAsync(new NewOrder(
+                input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
+            if (registration.Created)
             {
-                var created = await orders.InsertAsync(new NewOrder(
-                    input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
-                if (created is { } orderId)
+                var orderId = registration.Order.Id;
+                var row = registration.Order;
+                if (campaign.Price == 0)
                 {
+                    await free.CompleteAsync(orderId, ct);
+                    row = (await orders.FindRegistrantAsync(orderId, ct))!;
+                }
+
+                return TypedResults.Created($"/api/v1/orders/{orderId}", RegistrantView(row, tokens.Issue(orderId, 1, expires)));
+            }
+
+            var existing = registration.Live;
+            if (existing.PayStatus != PayStatus.Unpaid)
+            {
+                return AlreadyRegistered();
+            }
+
+            var proof = Proof(existing, http, tokens, phoneProven);
+            if (proof is null)
+            {
+                return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This phone already has an unpaid registration.",
+                    "该手机号已提交过报名，请通过短信验证码验证本人后继续 (prove it is you: send smsCode, the code POST /api/v1/auth/sms/send sent to this phone).");
+            }
+
+            var (outcome, version) = await orders.UpdateProvenAsync(existing.Id, new ProvenRepeat(
+                formJson, campaign.Price,
+                RequiredTokenVersion: proof == RepeatProof.OrderToken ? existing.TokenVersion : null,
+                Revoke: proof != RepeatProof.OrderToken,
+                OpenidToAttach: phoneProven && sessionOpenid != existing.ParticipantOpenid ? sessionOpenid : null), ct);
+            switch (outcome)
+            {
+                case RepeatOutcome.Updated:
                     if (campaign.Price == 0)
                     {
-                        await free.CompleteAsync(orderId, ct);
+                        await free.CompleteAsync(existing.Id, ct);
                     }
 
-                    var view = RegistrantView((await orders.FindRegistrantAsync(orderId, ct))!, tokens.Issue(orderId, 1, expires));
-                    return TypedResults.Created($"/api/v1/orders/{orderId}", view);
-                }
-            }
-            else
-            {
-                if (existing.PayStatus != PayStatus.Unpaid)
-                {
+                    return TypedResults.Ok(RegistrantView((await orders.FindRegistrantAsync(existing.Id, ct))!, tokens.Issue(existing.Id, version, expires)));
+                case RepeatOutcome.AlreadyPaid:
                     return AlreadyRegistered();
-                }
-
-                var proof = Proof(existing, http, tokens, phoneProven);
-                if (proof is null)
-                {
-                    return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This phone already has an unpaid registration.",
-                        "该手机号已提交过报名，请通过短信验证码验证本人后继续 (prove it is you: send smsCode, the code POST /api/v1/auth/sms/send sent to this phone).");
-                }
-
-                var (outcome, version) = await orders.UpdateProvenAsync(existing.Id, new ProvenRepeat(
-                    formJson, campaign.Price,
-                    RequiredTokenVersion: proof == RepeatProof.OrderToken ? existing.TokenVersion : null,
-                    Revoke: proof != RepeatProof.OrderToken,
-                    OpenidToAttach: phoneProven && sessionOpenid != existing.ParticipantOpenid ? sessionOpenid : null), ct);
-                switch (outcome)
-                {
-                    case RepeatOutcome.Updated:
-                        if (campaign.Price == 0)
-                        {
-                            await free.CompleteAsync(existing.Id, ct);
-                        }
-
-                        return TypedResults.Ok(RegistrantView((await orders.FindRegistrantAsync(existing.Id, ct))!, tokens.Issue(existing.Id, version, expires)));
-                    case RepeatOutcome.AlreadyPaid:
-                        return AlreadyRegistered();
-                    case RepeatOutcome.TokenRevoked:
-                        return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This order token has been revoked.",
-                            "报名凭证已失效，请通过短信验证码验证本人后继续 (verify by SMS).");
-                }
+                case RepeatOutcome.TokenRevoked:
+                    return Problems.Of(StatusCodes.Status409Conflict, "registration-exists", "This order token has been revoked.",
+                        "报名凭证已失效，请通过短信验证码验证本人后继续 (verify by SMS).");
             }
 
-            // Lost a race with another registration of this phone (or the order vanished): read it again.
+            // The order vanished (soft-deleted) while proving the repeat: register again.
             if (attempt >= 5)
             {
                 throw new InvalidOperationException("The order of this phone kept changing while registering.");
@@ -257,15 +261,40 @@ public static class OrderEndpoints
         return TypedResults.Ok(new OrderPage(items.Select(r => AdminView(r, mask)).ToList(), total, query.Page, query.PageSize));
     }
 
-    public static Results<PushStreamHttpResult, ProblemHttpResult> Export(OrderFilterQuery query, OrderStore orders, CancellationToken ct)
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> ExportAsync(
+        OrderFilterQuery query, HttpContext http, OrderStore orders, AuditLog audit, CancellationToken ct)
     {
         if (query.Errors.Any)
         {
             return Problems.Validation(query.Errors);
         }
 
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "orders", detail: query.Filter), ct);
         return TypedResults.Stream(stream => OrderCsv.WriteAsync(stream, orders.StreamAsync(query.Filter, ct), query.MasksPhones, ct),
             "text/csv; charset=utf-8", "orders.csv");
+    }
+
+    /// <summary>The Excel export (docs/API.md, "Operator screens, exports and the audit log").</summary>
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> ExportXlsxAsync(
+        OrderFilterQuery query, HttpContext http, OrderStore orders, AuditLog audit, IOptions<StatsOptions> stats, TimeProvider time, CancellationToken ct)
+    {
+        if (query.Errors.Any)
+        {
+            return Problems.Validation(query.Errors);
+        }
+
+        var campaigns = await orders.ExportCampaignsAsync(query.Filter, ct);
+        if (query.Filter.CampaignId is not null && campaigns.Count == 0)
+        {
+            return Problems.NotFound("The campaign");
+        }
+
+        var zone = stats.Value.ResolveZone();
+        var name = OrderXlsx.FileName(query.Filter.CampaignId is null ? null : campaigns[0].Name, time.GetUtcNow(), zone);
+        var form = OrderXlsx.FormColumns(campaigns);
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "orders", detail: query.Filter), ct);
+        return TypedResults.Stream(stream => OrderXlsx.WriteAsync(stream, form, orders.StreamAsync(query.Filter, ct), zone, query.MasksPhones, ct),
+            XlsxWriter.ContentType, name);
     }
 
     public static async Task<Results<Ok<OrderDetail>, ProblemHttpResult>> DetailAsync(long id, ClaimsPrincipal user, OrderStore orders, CancellationToken ct)
@@ -283,15 +312,17 @@ public static class OrderEndpoints
         return TypedResults.Ok(new OrderDetail(
             view,
             payments.Select(p => new PaymentView(p.Id, p.Attempt, p.OutTradeNo, p.Channel, p.AmountFen, p.Status, p.TransactionId, Utc(p.SuccessTime), Utc(p.CreatedAt))).ToList(),
-            rewards.Select(r => new OrderRewardView(r.Id, r.UserId, r.Level, OrderStore.Fen(r.Amount), r.ReversedFen, r.Status, Utc(r.SettledAt))).ToList(),
+            rewards.Select(r => new OrderRewardView(r.Id, r.UserId, r.Level, OrderStore.Fen(r.Amount), r.ReversedFen, r.Status, Utc(r.SettledAt),
+                r.Name, r.Phone is null ? null : PhoneNumbers.Mask(r.Phone))).ToList(),
             new OrderSyncView(sync.Select(s => new SyncEndpoints.SyncEntry(s.Entity, s.EntityId, s.Status, s.Attempts, s.LastError, Utc(s.SyncedAt), Utc(s.UpdatedAt))).ToList()),
             refunds.Select(f => new OrderRefundView(f.OutRefundNo, f.AmountFen, f.Status, f.Reason, Utc(f.CreatedAt), Utc(f.SuccessTime))).ToList(),
             refundable));
     }
 
-    public static async Task<Results<Ok<OrderAdminView>, ProblemHttpResult>> CloseAsync(long id, OrderStore orders, IPaymentProvider provider, ILogger<OrderStore> logger, CancellationToken ct)
+    public static async Task<Results<Ok<OrderAdminView>, ProblemHttpResult>> CloseAsync(
+        long id, HttpContext http, OrderStore orders, IPaymentProvider provider, ILogger<OrderStore> logger, CancellationToken ct)
     {
-        var (outcome, prepaid) = await orders.CloseAsync(id, ct);
+        var (outcome, prepaid) = await orders.CloseAsync(id, ct, AuditEntry.Of(http, AuditActions.OrderClose, "order", id));
         switch (outcome)
         {
             case OrderStore.CloseOutcome.NotFound:
@@ -328,7 +359,8 @@ public static class OrderEndpoints
 
     public static OrderAdminView AdminView(AdminOrderRow r, bool maskPhone = false) => new(
         r.Id, r.CampaignId, r.CampaignName, maskPhone ? PhoneNumbers.Mask(r.Phone) : r.Phone, ParseJson(r.FormData), r.ChannelId, r.ReferrerId, r.Status, r.PayStatus,
-        OrderStore.Fen(r.Amount), r.TradeNo, Utc(r.PaidAt), r.SyncStatus, Utc(r.CreatedAt));
+        OrderStore.Fen(r.Amount), r.TradeNo, Utc(r.PaidAt), r.SyncStatus, Utc(r.CreatedAt),
+        r.ReferrerId > 0 ? r.ReferrerName : null, r.ReferrerId > 0 && r.ReferrerPhone is { } rp ? PhoneNumbers.Mask(rp) : null);
 
     private static JsonElement? ParseJson(string? json)
     {

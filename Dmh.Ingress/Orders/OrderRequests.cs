@@ -146,13 +146,13 @@ public sealed class CreateOrderRequest
 /// </summary>
 public sealed class OrderFilterQuery
 {
-    private static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal)
+    internal static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal)
         { OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Closed, OrderStatus.Refunded };
 
-    private static readonly IReadOnlySet<string> PayStatuses = new HashSet<string>(StringComparer.Ordinal)
+    internal static readonly IReadOnlySet<string> PayStatuses = new HashSet<string>(StringComparer.Ordinal)
         { PayStatus.Unpaid, PayStatus.Paid, PayStatus.Refunded };
 
-    private static readonly IReadOnlySet<string> SyncStatuses = new HashSet<string>(StringComparer.Ordinal)
+    internal static readonly IReadOnlySet<string> SyncStatuses = new HashSet<string>(StringComparer.Ordinal)
         { SyncStatus.None, SyncStatus.Pending, SyncStatus.Synced, SyncStatus.Failed };
 
     private OrderFilterQuery(OrderFilter filter, bool masksPhones, FieldErrors errors)

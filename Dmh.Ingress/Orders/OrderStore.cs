@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Participants;
 using Dmh.Platform;
-using Dmh.Platform.Rewards;
 using MySqlConnector;
 
 namespace Dmh.Ingress.Orders;
@@ -23,6 +23,9 @@ public sealed class AdminOrderRow
     public string? FormData { get; init; }
     public string? ChannelId { get; init; }
     public long ReferrerId { get; init; }
+    public string? ReferrerName { get; init; }
+    public string? ReferrerPhone { get; init; }
+    public string? RegistrationCode { get; init; }
     public string Status { get; init; } = "";
     public string PayStatus { get; init; } = "";
     public decimal Amount { get; init; }
@@ -37,6 +40,12 @@ public sealed record OrderFilter(long? CampaignId, string? Status, string? PaySt
 
 /// <summary>A first registration: the form as stored JSON, the campaign's price, the openid of the caller's WeChat session (never the body's).</summary>
 public sealed record NewOrder(long CampaignId, string Phone, string FormData, string? ChannelId, string? ReferralCode, decimal Amount, string? SessionOpenid, bool PhoneProven);
+
+/// <summary>
+/// What a registration found: the new order (<see cref="Created"/>) or the live order this phone already
+/// has in the campaign, as the registrant view and with what proving a repeat needs.
+/// </summary>
+public sealed record Registration(bool Created, RegistrantOrderRow Order, LiveOrder Live);
 
 /// <summary>The live order of a (campaign, phone) with what proving a repeat registration needs.</summary>
 public sealed record LiveOrder(long Id, long ParticipantId, string Status, string PayStatus, int TokenVersion, string? ParticipantOpenid);
@@ -66,6 +75,8 @@ public sealed class RewardRow
     public long ReversedFen { get; init; }
     public string Status { get; init; } = "";
     public DateTime? SettledAt { get; init; }
+    public string? Name { get; init; }
+    public string? Phone { get; init; }
 }
 
 public sealed record RefundRow(string OutRefundNo, long AmountFen, string Status, string? Reason, DateTime CreatedAt, DateTime? SuccessTime);
@@ -80,25 +91,128 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     private const string AdminColumns = """
         o.id, o.campaign_id AS CampaignId, c.name AS CampaignName, o.phone, CAST(o.form_data AS CHAR) AS FormData,
         o.channel_id AS ChannelId, o.referrer_id AS ReferrerId, o.status, o.pay_status AS PayStatus, o.amount,
-        o.trade_no AS TradeNo, o.paid_at AS PaidAt, o.sync_status AS SyncStatus, o.created_at AS CreatedAt
+        o.trade_no AS TradeNo, o.paid_at AS PaidAt, o.sync_status AS SyncStatus, o.created_at AS CreatedAt,
+        o.registration_code AS RegistrationCode, rp.phone AS ReferrerPhone,
+        (SELECT JSON_UNQUOTE(JSON_EXTRACT(ro.form_data, '$.name')) FROM orders ro WHERE ro.participant_id = o.referrer_id ORDER BY ro.id DESC LIMIT 1) AS ReferrerName
         """;
 
-    public async Task<LiveOrder?> FindLiveAsync(long campaignId, string phone, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<LiveOrder>(new CommandDefinition("""
-            SELECT o.id, o.participant_id AS ParticipantId, o.status, o.pay_status AS PayStatus, o.token_version AS TokenVersion,
-                   p.openid AS ParticipantOpenid
-            FROM orders o LEFT JOIN participants p ON p.id = o.participant_id
-            WHERE o.campaign_id = @campaignId AND o.phone = @phone AND o.deleted_at IS NULL
-            """, new { campaignId, phone }, cancellationToken: ct));
-    }
+    // The referrer is shown by name (the form's name of their latest registration) and phone, never a bare id.
+    private const string AdminFrom = "orders o LEFT JOIN campaigns c ON c.id = o.campaign_id LEFT JOIN participants rp ON rp.id = o.referrer_id AND o.referrer_id > 0";
 
     /// <summary>
-    /// The participant (created if new) and the order in one transaction, or null when another request
-    /// inserted this phone's order first: the unique key (campaign, phone, live) decides, never a check-then-insert.
+    /// A registration in one round trip (issue 23): in one transaction, the participant upsert, the
+    /// referrer chain, the order insert and the row the caller answers with. The unique key
+    /// (campaign, phone, live) decides: when this phone already has a live order in the campaign,
+    /// nothing changes and that order comes back (<see cref="Registration.Created"/> false).
     /// </summary>
-    public Task<long?> InsertAsync(NewOrder order, CancellationToken ct) => RetryAsync(() => InsertOnceAsync(order, ct), order.CampaignId, ct);
+    public Task<Registration> RegisterAsync(NewOrder order, CancellationToken ct) => RetryAsync(() => RegisterOnceAsync(order, ct), order.CampaignId, ct);
+
+    private sealed class RegistrationRow
+    {
+        public long Created { get; init; }
+        public long ParticipantCreated { get; init; }
+        public long Id { get; init; }
+        public long CampaignId { get; init; }
+        public string Status { get; init; } = "";
+        public string PayStatus { get; init; } = "";
+        public decimal Amount { get; init; }
+        public string Phone { get; init; } = "";
+        public string? RegistrationCode { get; init; }
+        public long ParticipantId { get; init; }
+        public int TokenVersion { get; init; }
+        public string? ReferralCode { get; init; }
+        public string? ParticipantOpenid { get; init; }
+    }
+
+    // One batch, one round trip. The participant's id is read by phone (not LAST_INSERT_ID()) because the
+    // upsert's ODKU also fires on a referral_code clash; then no participant has the phone, no order is
+    // written and the caller tries again with a new code. The order's ODKU fires only on the live key
+    // (trade_no and registration_code are NULL at insert): it writes nothing and points LAST_INSERT_ID()
+    // at the existing order. The referrer chain is fixed here (issue 17) as RewardRuleEngine.Beneficiaries
+    // does: it ends at the registrant, a repeat or a missing link. Everything the registrant's own row
+    // gets (referred_by, the session's openid) waits for the order to be new, so a repeat changes nothing.
+    // The last SELECT locks rows this transaction already holds: a current read, so it sees an existing
+    // order committed after the transaction's snapshot.
+    private const string RegisterSql = """
+        START TRANSACTION;
+        INSERT INTO participants (phone, referral_code) VALUES (@Phone, @code) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id);
+        SET @dmh_created = ROW_COUNT();
+        SET @dmh_pid = (SELECT id FROM participants WHERE phone = @Phone);
+        SELECT COALESCE(MAX(p1.id), 0), COALESCE(MAX(p1.referred_by), 0), COALESCE(MAX(p2.referred_by), 0) INTO @dmh_r1, @dmh_u2, @dmh_u3
+            FROM participants p1 LEFT JOIN participants p2 ON p2.id = p1.referred_by
+            WHERE p1.referral_code = @ReferralCode AND p1.id <> @dmh_pid;
+        SET @dmh_r2 = IF(@dmh_r1 > 0 AND @dmh_u2 > 0 AND @dmh_u2 NOT IN (@dmh_pid, @dmh_r1), @dmh_u2, 0);
+        SET @dmh_r3 = IF(@dmh_r2 > 0 AND @dmh_u3 > 0 AND @dmh_u3 NOT IN (@dmh_pid, @dmh_r1, @dmh_r2), @dmh_u3, 0);
+        INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, referrer2_id, referrer3_id, status, amount, pay_status)
+            SELECT @CampaignId, @dmh_pid, @Phone, @FormData, @ChannelId, @dmh_r1, @dmh_r2, @dmh_r3, @pending, @Amount, @unpaid FROM DUAL WHERE @dmh_pid IS NOT NULL
+            ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id);
+        SET @dmh_new = ROW_COUNT(), @dmh_order = IF(@dmh_pid IS NULL, 0, LAST_INSERT_ID());
+        UPDATE participants SET referred_by = @dmh_r1 WHERE id = @dmh_pid AND @dmh_new = 1 AND @dmh_created = 1 AND @dmh_r1 > 0 AND referred_by = 0;
+        UPDATE IGNORE participants SET openid = @SessionOpenid
+            WHERE @SessionOpenid IS NOT NULL AND id = @dmh_pid AND @dmh_new = 1 AND openid IS NULL AND (@dmh_created = 1 OR @PhoneProven);
+        SELECT @dmh_new AS Created, @dmh_created AS ParticipantCreated, o.id, o.campaign_id AS CampaignId, o.status, o.pay_status AS PayStatus,
+               o.amount, o.phone, o.registration_code AS RegistrationCode, o.participant_id AS ParticipantId, o.token_version AS TokenVersion,
+               p.referral_code AS ReferralCode, p.openid AS ParticipantOpenid
+            FROM orders o JOIN participants p ON p.id = o.participant_id
+            WHERE o.id = @dmh_order AND o.deleted_at IS NULL FOR UPDATE;
+        COMMIT;
+        """;
+
+    private async Task<Registration> RegisterOnceAsync(NewOrder order, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            RegistrationRow? row;
+            try
+            {
+                row = await connection.QuerySingleOrDefaultAsync<RegistrationRow>(new CommandDefinition(RegisterSql, new
+                {
+                    order.CampaignId, order.Phone, code = ParticipantStore.NewReferralCode(), order.FormData, order.ChannelId, order.ReferralCode,
+                    order.Amount, order.SessionOpenid, order.PhoneProven, pending = OrderStatus.Pending, unpaid = PayStatus.Unpaid,
+                }, cancellationToken: ct));
+            }
+            catch (MySqlException)
+            {
+                // A lock wait timeout ends the statement, not the transaction: end it before the retry.
+                await RollbackQuietlyAsync(connection);
+                throw;
+            }
+
+            if (row is null)
+            {
+                // The new referral code clashed with another participant's (60 random bits: very rare).
+                if (attempt >= 5)
+                {
+                    throw new InvalidOperationException("Could not register: no participant for the phone after the upsert.");
+                }
+
+                continue;
+            }
+
+            if (order.SessionOpenid is { } openid && row.Created == 1 && row.ParticipantOpenid != openid)
+            {
+                logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven, or one of them is already bound", row.ParticipantId);
+            }
+
+            return new Registration(
+                row.Created == 1,
+                new RegistrantOrderRow(row.Id, row.CampaignId, row.Status, row.PayStatus, row.Amount, row.Phone, row.RegistrationCode, row.ReferralCode),
+                new LiveOrder(row.Id, row.ParticipantId, row.Status, row.PayStatus, row.TokenVersion, row.ParticipantOpenid));
+        }
+    }
+
+    private static async Task RollbackQuietlyAsync(MySqlConnection connection)
+    {
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("ROLLBACK", cancellationToken: CancellationToken.None));
+        }
+        catch (MySqlException)
+        {
+            // The connection is gone; the server rolled the transaction back with it.
+        }
+    }
 
     /// <summary>
     /// A proven repeat of an unpaid order: the new form data; a closed order reopens to pending at the
@@ -122,78 +236,6 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             }
 
             await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
-        }
-    }
-
-    private async Task<long?> InsertOnceAsync(NewOrder order, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var (participant, created) = await ParticipantStore.UpsertAsync(connection, tx, order.Phone, ct);
-        if (order.SessionOpenid is { } openid && participant.Openid != openid)
-        {
-            // An existing participant's phone is not proven by registering with it: attaching the caller's
-            // openid would let that WeChat user sign in as the participant (issue 15, H2).
-            if (!(created || order.PhoneProven))
-            {
-                logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven", participant.Id);
-            }
-            else if (!await ParticipantStore.AttachOpenidAsync(connection, tx, participant.Id, openid, ct))
-            {
-                logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: one of them is already bound", participant.Id);
-            }
-        }
-
-        long referrerId = 0;
-        if (order.ReferralCode is not null)
-        {
-            referrerId = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT id FROM participants WHERE referral_code = @ReferralCode", order, tx, cancellationToken: ct)) ?? 0;
-            if (referrerId == participant.Id)
-            {
-                referrerId = 0;
-            }
-        }
-
-        // The referrer chain is fixed here (issue 17): a new participant keeps who referred them, and the
-        // order keeps its referrer's referrer and theirs. Registrant or repeats end the chain (no cycles, no self).
-        long referrer2Id = 0, referrer3Id = 0;
-        if (referrerId > 0)
-        {
-            if (created)
-            {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE participants SET referred_by = @referrerId WHERE id = @Id AND referred_by = 0",
-                    new { referrerId, participant.Id }, tx, cancellationToken: ct));
-            }
-
-            var (up2, up3) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
-                SELECT p1.referred_by, COALESCE(p2.referred_by, 0) FROM participants p1 LEFT JOIN participants p2 ON p2.id = p1.referred_by
-                WHERE p1.id = @referrerId
-                """, new { referrerId }, tx, cancellationToken: ct));
-            var chain = RewardRuleEngine.Beneficiaries(participant.Id, referrerId, up2, up3);
-            referrer2Id = chain.Count > 1 ? chain[1] : 0;
-            referrer3Id = chain.Count > 2 ? chain[2] : 0;
-        }
-
-        try
-        {
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-                INSERT INTO orders (campaign_id, participant_id, phone, form_data, channel_id, referrer_id, referrer2_id, referrer3_id, status, amount, pay_status)
-                VALUES (@CampaignId, @participantId, @Phone, @FormData, @ChannelId, @referrerId, @referrer2Id, @referrer3Id, @pending, @Amount, @unpaid);
-                SELECT LAST_INSERT_ID();
-                """, new
-            {
-                order.CampaignId, participantId = participant.Id, order.Phone, order.FormData, order.ChannelId, referrerId, referrer2Id, referrer3Id,
-                pending = OrderStatus.Pending, order.Amount, unpaid = PayStatus.Unpaid,
-            }, tx, cancellationToken: ct));
-            await tx.CommitAsync(ct);
-            return id;
-        }
-        catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
-        {
-            await tx.RollbackAsync(CancellationToken.None);
-            return null;
         }
     }
 
@@ -254,7 +296,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<AdminOrderRow>(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE o.id = @id AND o.deleted_at IS NULL",
+            $"SELECT {AdminColumns} FROM {AdminFrom} WHERE o.id = @id AND o.deleted_at IS NULL",
             new { id }, cancellationToken: ct));
     }
 
@@ -266,7 +308,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM orders o WHERE {where}", args, cancellationToken: ct));
         var items = (await connection.QueryAsync<AdminOrderRow>(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE {where} ORDER BY o.id DESC LIMIT @limit OFFSET @offset",
+            $"SELECT {AdminColumns} FROM {AdminFrom} WHERE {where} ORDER BY o.id DESC LIMIT @limit OFFSET @offset",
             args, cancellationToken: ct))).ToList();
         return (items, total);
     }
@@ -277,13 +319,30 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         var (where, args) = Where(filter);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM orders o LEFT JOIN campaigns c ON c.id = o.campaign_id WHERE {where} ORDER BY o.id",
+            $"SELECT {AdminColumns} FROM {AdminFrom} WHERE {where} ORDER BY o.id",
             args, cancellationToken: ct));
         var parser = ((DbDataReader)reader).GetRowParser<AdminOrderRow>();
         while (await ((DbDataReader)reader).ReadAsync(ct))
         {
             yield return parser(reader);
         }
+    }
+
+    /// <summary>The campaigns of the filtered orders (the filter's campaign even without orders), for the export's form columns.</summary>
+    public async Task<IReadOnlyList<ExportCampaign>> ExportCampaignsAsync(OrderFilter filter, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        if (filter.CampaignId is { } id)
+        {
+            return (await connection.QueryAsync<ExportCampaign>(new CommandDefinition(
+                "SELECT id, name, CAST(form_fields AS CHAR) AS FormFields FROM campaigns WHERE id = @id", new { id }, cancellationToken: ct))).AsList();
+        }
+
+        var (where, args) = Where(filter);
+        return (await connection.QueryAsync<ExportCampaign>(new CommandDefinition($"""
+            SELECT id, name, CAST(form_fields AS CHAR) AS FormFields FROM campaigns
+            WHERE id IN (SELECT DISTINCT o.campaign_id FROM orders o WHERE {where}) ORDER BY id
+            """, args, cancellationToken: ct))).AsList();
     }
 
     public async Task<(IReadOnlyList<PaymentRow> Payments, IReadOnlyList<RewardRow> Rewards, IReadOnlyList<SyncRow> Sync, IReadOnlyList<RefundRow> Refunds)> FindDetailAsync(long id, CancellationToken ct)
@@ -295,7 +354,11 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             FROM payments WHERE order_id = @id ORDER BY attempt
             """, new { id }, cancellationToken: ct))).ToList();
         var rewards = (await connection.QueryAsync<RewardRow>(new CommandDefinition(
-            "SELECT id, user_id AS UserId, amount, level AS Level, reversed_fen AS ReversedFen, status, settled_at AS SettledAt FROM rewards WHERE order_id = @id ORDER BY level, id",
+            """
+            SELECT r.id, r.user_id AS UserId, r.amount, r.level AS Level, r.reversed_fen AS ReversedFen, r.status, r.settled_at AS SettledAt, p.phone AS Phone,
+                   (SELECT JSON_UNQUOTE(JSON_EXTRACT(ro.form_data, '$.name')) FROM orders ro WHERE ro.participant_id = r.user_id ORDER BY ro.id DESC LIMIT 1) AS Name
+            FROM rewards r LEFT JOIN participants p ON p.id = r.user_id WHERE r.order_id = @id ORDER BY r.level, r.id
+            """,
             new { id }, cancellationToken: ct))).ToList();
         var sync = (await connection.QueryAsync<SyncRow>(new CommandDefinition("""
             SELECT entity, entity_id AS EntityId, status, attempts, last_error AS LastError, synced_at AS SyncedAt, updated_at AS UpdatedAt
@@ -316,7 +379,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     }
 
     /// <summary>Closes an unpaid order and its open attempts in one transaction; answers the latest prepaid attempt to close at the provider.</summary>
-    public async Task<(CloseOutcome Outcome, string? PrepaidOutTradeNo)> CloseAsync(long id, CancellationToken ct)
+    public async Task<(CloseOutcome Outcome, string? PrepaidOutTradeNo)> CloseAsync(long id, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -340,6 +403,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE payments SET status = @closed WHERE order_id = @id AND status IN (@created, @prepaid)",
             new { id, closed = PaymentStatus.Closed, created = PaymentStatus.Created, prepaid = PaymentStatus.Prepaid }, tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(connection, tx, audit, ct);
         await tx.CommitAsync(ct);
         return (CloseOutcome.Closed, prepaid);
     }

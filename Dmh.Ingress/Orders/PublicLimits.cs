@@ -159,8 +159,9 @@ public static class PublicLimits
         {
             var max = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxJsonBodyBytes;
             var request = http.Request;
-            // WeChat's notify answers in WeChat's format and enforces its own limit.
-            var notify = request.Path.Value?.EndsWith("/payment/notify", StringComparison.OrdinalIgnoreCase) == true;
+            // WeChat's notifies (payment, transfer) answer in WeChat's format and enforce their own limit.
+            var notify = request.Path.Value?.EndsWith("/payment/notify", StringComparison.OrdinalIgnoreCase) == true
+                || request.Path.Value?.EndsWith("/transfer/notify", StringComparison.OrdinalIgnoreCase) == true;
             // Signed-in admins may send larger bodies (a campaign with a 64 KiB form schema and a long
             // description); authorization has already turned away anonymous calls to their endpoints.
             if (!notify && !Dmh.Ingress.Security.AuthExtensions.IsAdmin(http.User) && (request.HasJsonContentType() || (request.ContentType is null && request.ContentLength > 0)))

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Campaigns;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Orders;
@@ -34,6 +35,7 @@ public static class PaymentEndpoints
     public static WebApplicationBuilder AddPayments(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PaymentStore>();
+        builder.Services.AddOptions<PaymentMarkerOptions>().BindConfiguration(PaymentMarkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PaymentPublisher>();
         builder.Services.AddSingleton<AttemptAmounts>();
         return builder;
@@ -210,7 +212,7 @@ public static class PaymentEndpoints
     }
 
     private static async Task<Results<Ok<RefundResponse>, ProblemHttpResult>> RefundAsync(
-        long id, RefundCommand? command, ClaimsPrincipal user, PaymentStore store, IPaymentProvider provider, ILogger<PaymentStore> logger, CancellationToken ct)
+        long id, RefundCommand? command, HttpContext http, PaymentStore store, IPaymentProvider provider, ILogger<PaymentStore> logger, CancellationToken ct)
     {
         var reason = command?.Reason?.Trim();
         if (reason is { Length: > 80 })
@@ -258,8 +260,8 @@ public static class PaymentEndpoints
             return Problems.Validation("amountFen", "At least 1 fen.");
         }
 
-        var adminId = long.TryParse(user.FindFirstValue("sub"), out var a) ? a : (long?)null;
-        var (created, refundable) = await store.CreateRefundAsync(paid, command?.AmountFen, reason, adminId, ct);
+        var adminId = long.TryParse(http.User.FindFirstValue("sub"), out var a) ? a : (long?)null;
+        var (created, refundable) = await store.CreateRefundAsync(paid, command?.AmountFen, reason, adminId, ct, AuditEntry.Of(http, AuditActions.OrderRefund, "order", id));
         if (created is not { } refund)
         {
             return Problems.Of(StatusCodes.Status409Conflict, "refund-exceeds-paid", "The refunds would exceed the amount paid.",

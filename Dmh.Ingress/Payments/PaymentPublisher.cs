@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Dmh.Contracts;
 using Dmh.Platform.Redis;
 using Dmh.Platform.Streams;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Dmh.Ingress.Payments;
@@ -22,15 +24,28 @@ public enum AmountCheckedPublish
     AmountDiffers,
 }
 
+public sealed class PaymentMarkerOptions
+{
+    public const string SectionName = "Payments";
+
+    /// <summary>
+    /// How long the "already published" marker of an out_trade_no lives. WeChat Pay re-sends a notify
+    /// for up to 24 h 4 min (15 s, 15 s, 30 s, 3 m, 10 m, 20 m, 30 m, 30 m, 30 m, 60 m, 3 h, 3 h, 3 h, 6 h, 6 h),
+    /// so duplicates inside that window are absorbed here; a later one is published again and settlement's
+    /// idempotency absorbs it. Bounded so the markers do not grow with every payment ever made (issue 23).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan PublishedMarkerLifetime { get; set; } = TimeSpan.FromHours(25);
+}
+
 /// <summary>
 /// Publishes <see cref="PaymentSucceeded"/> once per out_trade_no whatever the number of notifies,
 /// callbacks or concurrent deliveries: the dedupe marker and the XADD (and, for a notify, the check of
 /// the attempt's amount) are one Lua script.
 /// </summary>
-public sealed class PaymentPublisher(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider time)
+public sealed class PaymentPublisher(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider time, IOptions<PaymentMarkerOptions>? options = null)
 {
-    /// <summary>How long the "already published" marker lives; later duplicates are absorbed by settlement's idempotency.</summary>
-    public static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(30);
+    private readonly long _markerSeconds = (long)Math.Ceiling((options?.Value ?? new PaymentMarkerOptions()).PublishedMarkerLifetime.TotalSeconds);
 
     // One script for both paths. ARGV[2] is the amount in fen to check against the attempt's amount
     // kept by AttemptAmounts (KEYS[3]; the notify's path, one round trip instead of two), or empty to
@@ -93,7 +108,7 @@ public sealed class PaymentPublisher(IConnectionMultiplexer redis, RedisKeys key
             JsonSerializer.Serialize(message, StreamPublisher.Json), time.GetUtcNow());
         var fields = StreamPublisher.ToFields(envelope);
         var args = new RedisValue[2 + fields.Length * 2];
-        args[0] = (long)MarkerLifetime.TotalSeconds;
+        args[0] = _markerSeconds;
         args[1] = amountToCheck;
         for (var i = 0; i < fields.Length; i++)
         {

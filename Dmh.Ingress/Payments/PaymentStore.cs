@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Platform.Rewards;
 using MySqlConnector;
 
@@ -110,7 +111,7 @@ public sealed class PaymentStore(MySqlDataSource dataSource, TimeProvider time)
     /// order row is locked so that two concurrent calls cannot both pass the check.
     /// </summary>
     public async Task<(RefundRow? Refund, long RefundableFen)> CreateRefundAsync(
-        Attempt payment, long? amountFen, string? reason, long? adminId, CancellationToken ct)
+        Attempt payment, long? amountFen, string? reason, long? adminId, CancellationToken ct, AuditEntry? audit = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -141,6 +142,7 @@ public sealed class PaymentStore(MySqlDataSource dataSource, TimeProvider time)
             tx, cancellationToken: ct));
         var row = await connection.QuerySingleAsync<RefundRow>(new CommandDefinition(
             RefundSelect + " WHERE out_refund_no = @outRefundNo", new { outRefundNo }, tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(connection, tx, audit is null ? null : audit with { Detail = new { outRefundNo, amountFen = amount, reason } }, ct);
         await tx.CommitAsync(ct);
         return (row, refundable - amount);
     }

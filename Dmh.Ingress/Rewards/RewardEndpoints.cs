@@ -1,10 +1,15 @@
 using System.Security.Claims;
 using Dapper;
+using Dmh.Ingress.Audit;
+using Dmh.Ingress.Exports;
 using Dmh.Ingress.Http;
+using Dmh.Ingress.Orders;
 using Dmh.Ingress.Participants;
 using Dmh.Ingress.Security;
+using Dmh.Ingress.Stats;
 using Dmh.Platform.Rewards;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 
 namespace Dmh.Ingress.Rewards;
@@ -21,6 +26,7 @@ public static class RewardEndpoints
         rewards.MapGet("/balance/{userId:long}", GetBalanceAsync).RequireAuthorization();
         rewards.MapGet("/{userId:long}", ListRewardsAsync).RequireAuthorization();
         rewards.MapGet("/records", ListRecordsAsync).RequireAuthorization(Policies.AdminRead);
+        rewards.MapGet("/records/export.xlsx", ExportRecordsAsync).RequireAuthorization(Policies.AdminRead);
         rewards.MapGet("/{userId:long}/ledger", ListLedgerAsync).RequireAuthorization(Policies.AdminRead);
         rewards.MapPost("/{userId:long}/adjustments", AdjustAsync).RequireAuthorization(Policies.AdminOnly);
         app.MapGet("/api/v1/me/rewards", GetMineAsync).WithTags("Rewards").RequireAuthorization(Policies.Participant);
@@ -164,26 +170,12 @@ public static class RewardEndpoints
             return bad;
         }
 
-        if (status is not (null or RewardStatus.Frozen or RewardStatus.Available or RewardStatus.Reversed))
+        if (BadStatus(status) is { } badStatus)
         {
-            return Problems.Validation("status", "status is frozen, available or reversed.");
+            return badStatus;
         }
 
-        var where = "1 = 1";
-        if (campaignId is not null)
-        {
-            where += " AND r.campaign_id = @campaignId";
-        }
-
-        if (status is not null)
-        {
-            where += " AND r.status = @status";
-        }
-
-        if (userId is not null)
-        {
-            where += " AND r.user_id = @userId";
-        }
+        var where = RecordsWhere(campaignId, status, userId);
 
         var args = new { campaignId, status, userId, Limit = pageSize, Offset = (page - 1) * pageSize };
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -198,6 +190,94 @@ public static class RewardEndpoints
         var items = rows.Select(r => new RecordItem(r.Id, r.UserId, r.Name, PhoneNumbers.Mask(r.Phone), r.OrderId, r.CampaignId, r.CampaignTitle, r.Level,
             r.AmountFen, r.ReversedFen, r.Status, Utc(r.SettledAt), Utc(r.AvailableAt))).ToList();
         return TypedResults.Ok(new RecordPage(items, total, page, pageSize));
+    }
+
+    /// <summary>The reward records of the same filters as an .xlsx (oldest first): referrer and friend by name and phone, yuan, Chinese statuses.</summary>
+    private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> ExportRecordsAsync(
+        HttpContext http, MySqlDataSource db, AuditLog audit, IOptions<StatsOptions> stats, TimeProvider time, CancellationToken ct,
+        long? campaignId = null, string? status = null, long? userId = null)
+    {
+        if (BadStatus(status) is { } badStatus)
+        {
+            return badStatus;
+        }
+
+        string? campaignName = null;
+        if (campaignId is not null)
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            campaignName = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT name FROM campaigns WHERE id = @campaignId", new { campaignId }, cancellationToken: ct));
+            if (campaignName is null)
+            {
+                return Problems.NotFound("The campaign");
+            }
+        }
+
+        var zone = stats.Value.ResolveZone();
+        var day = TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var name = $"奖励记录-{(campaignName is null ? "全部活动" : StatusWords.FileNamePart(campaignName))}-{day}.xlsx";
+        var mask = OrderEndpoints.MasksPhones(http.User);
+        await audit.WriteAsync(AuditEntry.Of(http, AuditActions.Export, "rewards", detail: new { campaignId, status, userId }), ct);
+        return TypedResults.Stream(async stream =>
+        {
+            XlsxColumn[] columns =
+            [
+                new("奖励ID", 8), new("推荐人", 12), new("推荐人手机号", 14), new("活动名称", 22), new("订单ID", 10), new("好友", 12), new("好友手机号", 14),
+                new("级别", 8), new("奖励金额(元)", 12), new("已冲正(元)", 12), new("状态", 10), new("结算时间", 20), new("可提现时间", 20),
+            ];
+            using var xlsx = new XlsxWriter("奖励记录", columns);
+            await using var connection = await db.OpenConnectionAsync(ct);
+            var rows = connection.QueryUnbufferedAsync<ExportRow>($"""
+                SELECT r.id AS Id, {NameOf("r.user_id")} AS Name, p.phone AS Phone, c.name AS CampaignTitle, r.order_id AS OrderId,
+                       JSON_UNQUOTE(JSON_EXTRACT(o.form_data, '$.name')) AS FriendName, o.phone AS FriendPhone, r.level AS Level,
+                       r.amount_fen AS AmountFen, r.reversed_fen AS ReversedFen, r.status AS Status, r.settled_at AS SettledAt, r.available_at AS AvailableAt
+                FROM rewards r LEFT JOIN participants p ON p.id = r.user_id LEFT JOIN campaigns c ON c.id = r.campaign_id LEFT JOIN orders o ON o.id = r.order_id
+                WHERE {RecordsWhere(campaignId, status, userId)} ORDER BY r.id
+                """, new { campaignId, status, userId });
+            await foreach (var r in rows.WithCancellation(ct))
+            {
+                xlsx.AddRow([
+                    r.Id, r.Name, Phone(r.Phone, mask), r.CampaignTitle, r.OrderId, r.FriendName, Phone(r.FriendPhone, mask),
+                    r.Level switch { 1 => "一级", 2 => "二级", 3 => "三级", var n => n.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                    r.AmountFen / 100m, r.ReversedFen / 100m, StatusWords.OfReward(r.Status),
+                    OrderXlsx.Local(r.SettledAt, zone), OrderXlsx.Local(r.AvailableAt, zone),
+                ]);
+            }
+
+            await xlsx.SaveAsync(stream, ct);
+        }, XlsxWriter.ContentType, name);
+    }
+
+    private static XlsxText? Phone(string? phone, bool mask) => phone is null ? null : new XlsxText(mask ? PhoneNumbers.Mask(phone) : phone);
+
+    /// <summary>The reward statuses the records filter accepts (the admin offers exactly these: admin/src/api/filterValues.json).</summary>
+    internal static readonly IReadOnlyList<string> RecordStatuses = [RewardStatus.Frozen, RewardStatus.Available, RewardStatus.Reversed];
+
+    private static ProblemHttpResult? BadStatus(string? status) =>
+        status is not null && !RecordStatuses.Contains(status, StringComparer.Ordinal)
+            ? Problems.Validation("status", "status is frozen, available or reversed.")
+            : null;
+
+    private static string RecordsWhere(long? campaignId, string? status, long? userId) =>
+        "1 = 1" + (campaignId is null ? "" : " AND r.campaign_id = @campaignId") + (status is null ? "" : " AND r.status = @status")
+        + (userId is null ? "" : " AND r.user_id = @userId");
+
+    private sealed class ExportRow
+    {
+        public long Id { get; init; }
+        public string? Name { get; init; }
+        public string? Phone { get; init; }
+        public string? CampaignTitle { get; init; }
+        public long OrderId { get; init; }
+        public string? FriendName { get; init; }
+        public string? FriendPhone { get; init; }
+        public int Level { get; init; }
+        public long AmountFen { get; init; }
+        public long ReversedFen { get; init; }
+        public string Status { get; init; } = "";
+        public DateTime? SettledAt { get; init; }
+        public DateTime? AvailableAt { get; init; }
     }
 
     private sealed class RecordRow
@@ -256,7 +336,7 @@ public static class RewardEndpoints
     /// written first is answered); without it every call is a new adjustment.
     /// </summary>
     private static async Task<Results<Created<AdjustmentResult>, Ok<AdjustmentResult>, ProblemHttpResult>> AdjustAsync(
-        long userId, AdjustmentCommand? command, HttpRequest request, ClaimsPrincipal user, MySqlDataSource db, TimeProvider time, CancellationToken ct)
+        long userId, AdjustmentCommand? command, HttpContext http, MySqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (command?.AmountFen is not { } amount || amount == 0 || Math.Abs(amount) > MaxAdjustmentFen)
@@ -270,7 +350,7 @@ public static class RewardEndpoints
             errors.Add("reason", "A reason of 1 to 200 characters.");
         }
 
-        var key = request.Headers["Idempotency-Key"].ToString();
+        var key = http.Request.Headers["Idempotency-Key"].ToString();
         if (key.Length > 64)
         {
             errors.Add("Idempotency-Key", "At most 64 characters.");
@@ -288,13 +368,16 @@ public static class RewardEndpoints
             return Problems.NotFound("The participant");
         }
 
-        var actor = user.FindFirstValue("name") ?? user.FindFirstValue("sub") ?? "admin";
+        var actor = http.User.FindFirstValue("name") ?? http.User.FindFirstValue("sub") ?? "admin";
         var businessKey = key.Length > 0 ? $"adjustment:{userId}:{key}" : $"adjustment:{userId}:{Guid.NewGuid():N}";
         await using var tx = await connection.BeginTransactionAsync(ct);
         var written = await RewardLedger.ApplyAsync(connection, tx, new LedgerEntry(userId, LedgerKind.Adjustment, businessKey, time.GetUtcNow().UtcDateTime,
             AvailableDelta: command!.AmountFen!.Value, Reason: reason, Actor: actor.Length > 64 ? actor[..64] : actor), ct);
         var entry = await connection.QuerySingleAsync<LedgerRow>(new CommandDefinition(
             LedgerSelect + " WHERE business_key = @businessKey", new { businessKey }, tx, cancellationToken: ct));
+        await AuditLog.WriteAsync(connection, tx, written
+            ? AuditEntry.Of(http, AuditActions.BalanceAdjust, "participant", userId, new { amountFen = command.AmountFen, reason, businessKey })
+            : null, ct);
         await tx.CommitAsync(ct);
         var result = new AdjustmentResult(ToItem(entry), await ReadBalanceAsync(connection, userId, ct));
         return written

@@ -13,7 +13,7 @@ public sealed record StatsDay(DateOnly Date, long Registrations, long Payments, 
 
 public sealed record StatsChannel(string? ChannelId, long Registrations, long Payments);
 
-public sealed record StatsReferrer(long ParticipantId, string PhoneMasked, long RewardFen, long Count);
+public sealed record StatsReferrer(long ParticipantId, string PhoneMasked, long RewardFen, long Count, string? Name = null);
 
 public sealed record StatsOverview(DateOnly From, DateOnly To, string TimeZone, IReadOnlyList<StatsDay> Series,
     IReadOnlyList<StatsChannel> Channels, IReadOnlyList<StatsReferrer> TopReferrers);
@@ -34,7 +34,7 @@ public static class StatsEndpoints
 
         public long N { get; set; }
 
-        public decimal Amount { get; set; }
+        public long Fen { get; set; }
     }
 
     private sealed class ChannelRow
@@ -52,9 +52,11 @@ public static class StatsEndpoints
 
         public string? Phone { get; set; }
 
-        public decimal Reward { get; set; }
+        public long RewardFen { get; set; }
 
         public long N { get; set; }
+
+        public string? Name { get; set; }
     }
 
     public static WebApplicationBuilder AddStats(this WebApplicationBuilder builder)
@@ -118,22 +120,25 @@ public static class StatsEndpoints
         var toUtc = StartOfDayUtc(toDate.AddDays(1), zone);
         var campaignFilter = campaign is null ? "" : " AND campaign_id = @campaign";
         // Each query is a range scan on a time index (V0170 adds the paid_at and settled_at ones).
+        // Rewards count net of refunds (amount_fen - reversed_fen), on the day they settled; a reward
+        // refunded in full still counts as one settled reward in N but adds nothing to the amount.
         var sql = $"""
-            SELECT TIMESTAMPDIFF(MINUTE, @fromUtc, created_at) DIV {BucketMinutes} AS B, COUNT(*) AS N, 0 AS Amount
+            SELECT TIMESTAMPDIFF(MINUTE, @fromUtc, created_at) DIV {BucketMinutes} AS B, COUNT(*) AS N, 0 AS Fen
               FROM orders WHERE created_at >= @fromUtc AND created_at < @toUtc AND deleted_at IS NULL{campaignFilter} GROUP BY B;
-            SELECT TIMESTAMPDIFF(MINUTE, @fromUtc, paid_at) DIV {BucketMinutes} AS B, COUNT(*) AS N, 0 AS Amount
+            SELECT TIMESTAMPDIFF(MINUTE, @fromUtc, paid_at) DIV {BucketMinutes} AS B, COUNT(*) AS N, 0 AS Fen
               FROM orders WHERE paid_at >= @fromUtc AND paid_at < @toUtc AND deleted_at IS NULL{campaignFilter} GROUP BY B;
-            SELECT TIMESTAMPDIFF(MINUTE, @fromUtc, settled_at) DIV {BucketMinutes} AS B, COUNT(*) AS N, SUM(amount) AS Amount
+            SELECT TIMESTAMPDIFF(MINUTE, @fromUtc, settled_at) DIV {BucketMinutes} AS B, COUNT(*) AS N, SUM(amount_fen - reversed_fen) AS Fen
               FROM rewards WHERE settled_at >= @fromUtc AND settled_at < @toUtc{campaignFilter} GROUP BY B;
             SELECT channel_id AS ChannelId, COUNT(*) AS Registrations, COUNT(paid_at) AS Payments
               FROM orders WHERE created_at >= @fromUtc AND created_at < @toUtc AND deleted_at IS NULL{campaignFilter}
               GROUP BY channel_id ORDER BY Registrations DESC, Payments DESC, channel_id LIMIT {TopChannels};
-            SELECT r.user_id AS UserId, p.phone AS Phone, r.Reward, r.N
-              FROM (SELECT user_id, SUM(amount) AS Reward, COUNT(*) AS N FROM rewards
+            SELECT r.user_id AS UserId, p.phone AS Phone, r.RewardFen, r.N,
+                   (SELECT JSON_UNQUOTE(JSON_EXTRACT(o.form_data, '$.name')) FROM orders o WHERE o.participant_id = r.user_id ORDER BY o.id DESC LIMIT 1) AS Name
+              FROM (SELECT user_id, SUM(amount_fen - reversed_fen) AS RewardFen, SUM(reversed_fen < amount_fen) AS N FROM rewards
                      WHERE settled_at >= @fromUtc AND settled_at < @toUtc{campaignFilter}
-                     GROUP BY user_id ORDER BY Reward DESC, user_id LIMIT {TopReferrers}) r
+                     GROUP BY user_id ORDER BY RewardFen DESC, user_id LIMIT {TopReferrers}) r
               LEFT JOIN participants p ON p.id = r.user_id
-             ORDER BY r.Reward DESC, r.user_id;
+             ORDER BY r.RewardFen DESC, r.user_id;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(sql,
@@ -160,13 +165,13 @@ public static class StatsEndpoints
 
         foreach (var b in rewards)
         {
-            series[DayIndex(b)].RewardsFen += Dmh.Platform.Money.YuanToFen(b.Amount);
+            series[DayIndex(b)].RewardsFen += b.Fen;
         }
 
         return TypedResults.Ok(new StatsOverview(fromDate, toDate, zone.Id,
             [.. series.Select((d, i) => new StatsDay(fromDate.AddDays(i), d.Registrations, d.Payments, d.RewardsFen))],
             [.. channels.Select(c => new StatsChannel(c.ChannelId, c.Registrations, c.Payments))],
-            [.. referrers.Select(r => new StatsReferrer(r.UserId, r.Phone is null ? "" : PhoneNumbers.Mask(r.Phone), Dmh.Platform.Money.YuanToFen(r.Reward), r.N))]));
+            [.. referrers.Select(r => new StatsReferrer(r.UserId, r.Phone is null ? "" : PhoneNumbers.Mask(r.Phone), r.RewardFen, r.N, r.Name))]));
     }
 
     /// <summary>A day <c>yyyy-MM-dd</c>, or an ISO 8601 time with offset (as the admin console sends) taken as its day in the zone.</summary>

@@ -1,5 +1,6 @@
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Audit;
 using Dmh.Ingress.Http;
 using Dmh.Ingress.Security;
 using Dmh.Platform.Redis;
@@ -62,8 +63,9 @@ public static class SyncEndpoints
     private static async Task<Ok<SyncSummary>> GetSummaryAsync(MySqlDataSource db, IConnectionMultiplexer redis, RedisKeys keys, TimeProvider time)
     {
         await using var connection = await db.OpenConnectionAsync();
+        // Kept by triggers on sync_records (V0830): counting the rows grew with every payment ever synced.
         var counts = (await connection.QueryAsync<(string Status, long Count)>(
-            "SELECT status, COUNT(*) FROM sync_records GROUP BY status")).ToDictionary(r => r.Status, r => r.Count);
+            "SELECT status, CAST(SUM(n) AS SIGNED) FROM sync_status_counts GROUP BY status")).ToDictionary(r => r.Status, r => r.Count);
         var oldest = await connection.ExecuteScalarAsync<DateTime?>("SELECT MIN(committed_at) FROM sync_records WHERE status = 'pending'");
         // Only pending (retrying) and failed rows carry an error (a synced row's is cleared), and naming
         // them lets the (status, updated_at) index answer: without it this scanned every row ever
@@ -107,7 +109,8 @@ public static class SyncEndpoints
             rows.Select(r => new FailedRow(r.OrderId, r.Entity, r.EntityId, r.Attempts, r.LastError, Utc(r.UpdatedAt)!.Value)).ToList(), total, p, size));
     }
 
-    private static async Task<Results<Accepted<RequeueResult>, ProblemHttpResult>> RetryOrderAsync(long orderId, MySqlDataSource db, StreamPublisher publisher, TimeProvider time)
+    private static async Task<Results<Accepted<RequeueResult>, ProblemHttpResult>> RetryOrderAsync(
+        long orderId, HttpContext http, MySqlDataSource db, StreamPublisher publisher, TimeProvider time)
     {
         await using var connection = await db.OpenConnectionAsync();
         if (await connection.ExecuteScalarAsync<long?>("SELECT id FROM orders WHERE id = @orderId", new { orderId }) is null)
@@ -115,11 +118,12 @@ public static class SyncEndpoints
             return Problems.NotFound($"Order {orderId}");
         }
 
-        var requeued = await RequeueAsync(connection, publisher, time, "order_id = @orderId AND status IN ('failed', 'pending')", new { orderId });
+        var requeued = await RequeueAsync(connection, publisher, time, "order_id = @orderId AND status IN ('failed', 'pending')", new { orderId },
+            AuditEntry.Of(http, AuditActions.SyncRetry, "order", orderId));
         return TypedResults.Accepted($"/api/v1/sync/status/{orderId}", new RequeueResult(requeued));
     }
 
-    private static async Task<Accepted<RequeueResult>> RetryFailedAsync(MySqlDataSource db, StreamPublisher publisher, TimeProvider time)
+    private static async Task<Accepted<RequeueResult>> RetryFailedAsync(HttpContext http, MySqlDataSource db, StreamPublisher publisher, TimeProvider time)
     {
         await using var connection = await db.OpenConnectionAsync();
         var total = 0;
@@ -127,7 +131,8 @@ public static class SyncEndpoints
         // In slices, so one click on a large backlog does not hold one huge transaction.
         do
         {
-            requeued = await RequeueAsync(connection, publisher, time, "status = 'failed' ORDER BY id LIMIT 1000", new { });
+            requeued = await RequeueAsync(connection, publisher, time, "status = 'failed' ORDER BY id LIMIT 1000", new { },
+                AuditEntry.Of(http, AuditActions.SyncRetry, "sync", "failed"));
             total += requeued;
         }
         while (requeued == 1000 && total < 1_000_000);
@@ -136,7 +141,8 @@ public static class SyncEndpoints
     }
 
     /// <summary>Resets the chosen rows to pending with fresh attempts, mirrors orders.sync_status, then publishes.</summary>
-    private static async Task<int> RequeueAsync(MySqlConnection connection, StreamPublisher publisher, TimeProvider time, string where, object args)
+    /// <remarks>Each slice that requeues rows writes its audit line (with the count) in its own transaction.</remarks>
+    private static async Task<int> RequeueAsync(MySqlConnection connection, StreamPublisher publisher, TimeProvider time, string where, object args, AuditEntry audit)
     {
         var now = time.GetUtcNow().UtcDateTime;
         List<(string Entity, long EntityId, long OrderId)> rows;
@@ -163,6 +169,7 @@ public static class SyncEndpoints
                 await connection.ExecuteAsync("UPDATE orders SET sync_status = 'pending' WHERE id IN @orderIds", new { orderIds }, tx);
             }
 
+            await AuditLog.WriteAsync(connection, tx, audit with { Detail = new { requeued = rows.Count } }, CancellationToken.None);
             await tx.CommitAsync();
         }
 

@@ -18,6 +18,15 @@ public static class LedgerKind
     public const string Unfreeze = "unfreeze";
     public const string Reversal = "reversal";
     public const string Adjustment = "adjustment";
+
+    /// <summary>A withdrawal's hold: available → withdrawing (issue 18).</summary>
+    public const string WithdrawHold = "withdraw_hold";
+
+    /// <summary>A withdrawal rejected, failed, cancelled or expired: withdrawing → available.</summary>
+    public const string WithdrawRelease = "withdraw_release";
+
+    /// <summary>A withdrawal paid: withdrawing → paid out.</summary>
+    public const string Payout = "payout";
 }
 
 /// <summary>One change of a participant's money; <see cref="BusinessKey"/> is unique, so a retried step writes nothing twice.</summary>

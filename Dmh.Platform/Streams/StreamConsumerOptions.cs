@@ -51,7 +51,9 @@ public sealed class StreamConsumerOptions
 
     /// <summary>
     /// An entry delivered more than this many times goes to the dead-letter stream, then is acked.
-    /// Deliveries while the handler's database is unreachable do not count.
+    /// Deliveries while the handler's database is unreachable do not count. Only the first delivery
+    /// is in a batch: an entry taken over from a dead consumer is handled alone, so a consumer killed
+    /// from outside charges each of its batch's entries once and then only the entry it was handling.
     /// </summary>
     [Range(1, 1000)]
     public int MaxDeliveries { get; set; } = 5;

@@ -13,6 +13,10 @@ namespace Dmh.Platform.Streams;
 /// creates the group (MKSTREAM) before the loop, first drains this consumer's own pending entries
 /// (a restart after a crash), then alternates XREADGROUP with periodic XAUTOCLAIM of entries idle
 /// longer than <see cref="StreamConsumerOptions.ClaimIdle"/> (dead consumers, failed handling).
+/// New entries are handled in batches; an entry taken over (or re-read after a restart) is handled on
+/// its own, so a consumer killed in the middle of a batch costs each entry of the batch one delivery,
+/// and after that only the entry it was handling when it died is charged (issue 22: a crash loop of
+/// Settlement otherwise dead-lettered whole batches of good payments).
 /// An entry delivered more than <see cref="StreamConsumerOptions.MaxDeliveries"/> times, rejected by
 /// the handler, or found deleted from the stream while pending is copied to the dead-letter stream and
 /// recorded through the host's <see cref="IDeadLetterStore"/>, then acked, so one poison entry never
@@ -165,7 +169,8 @@ public sealed class StreamConsumerService<THandler>(
         RedisValue position = StreamPosition.Beginning;
         while (true)
         {
-            var entries = await db.StreamReadGroupAsync(stream, _options.Group, consumer, position, _options.BatchSize);
+            // One at a time: each read of a pending entry counts a delivery (see ClaimStaleAsync).
+            var entries = await db.StreamReadGroupAsync(stream, _options.Group, consumer, position, 1);
             if (entries.Length == 0)
             {
                 return;
@@ -180,14 +185,21 @@ public sealed class StreamConsumerService<THandler>(
         }
     }
 
-    /// <summary>Takes over entries idle longer than ClaimIdle; true when the database was unreachable.</summary>
+    /// <summary>
+    /// Takes over entries idle longer than ClaimIdle, one claim and one handling per entry; true when
+    /// the database was unreachable. Claiming a batch would count a delivery for every entry in it, so
+    /// a consumer killed from outside while handling the batch would charge all of them, again on
+    /// every restart, until good entries were dead-lettered. One at a time, a consumer that dies charges
+    /// only the entry it was handling: an entry that kills its consumer is still dead-lettered after
+    /// MaxDeliveries, the others are not.
+    /// </summary>
     private async Task<bool> ClaimStaleAsync(IDatabase db, RedisKey stream, string consumer)
     {
         RedisValue start = "0-0";
         do
         {
             var result = await db.StreamAutoClaimAsync(stream, _options.Group, consumer,
-                (long)_options.ClaimIdle.TotalMilliseconds, start, _options.BatchSize);
+                (long)_options.ClaimIdle.TotalMilliseconds, start, 1);
             // Redis 7 drops pending entries that are no longer in the stream from the group and only
             // reports their ids here: without a dead letter they would vanish unseen.
             foreach (var id in result.DeletedIds ?? [])
@@ -197,7 +209,7 @@ public sealed class StreamConsumerService<THandler>(
 
             if (result.ClaimedEntries.Length > 0)
             {
-                logger.LogInformation("Consumer {Consumer} took over {Count} stale entries", consumer, result.ClaimedEntries.Length);
+                logger.LogInformation("Consumer {Consumer} took over stale entry {EntryId}", consumer, (string?)result.ClaimedEntries[0].Id);
                 if (await HandleAsync(db, stream, consumer, result.ClaimedEntries,
                         await DeliveryCountsAsync(db, stream, consumer, result.ClaimedEntries)))
                 {

@@ -29,8 +29,26 @@ const routes = [
       { path: 'channels', name: 'channels', component: () => import('./pages/channels/ChannelsPage.vue'), meta: { title: '渠道管理' } },
       { path: 'orders', name: 'orders', component: () => import('./pages/orders/OrdersPage.vue'), meta: { title: '订单管理' } },
       { path: 'rewards', name: 'rewards', component: () => import('./pages/rewards/RewardsPage.vue'), meta: { title: '推荐奖励' } },
+      {
+        path: 'withdrawals',
+        name: 'withdrawals',
+        component: () => import('./pages/withdrawals/WithdrawalsPage.vue'),
+        meta: { title: '提现审核' },
+      },
       { path: 'check-in', name: 'check-in', component: () => import('./pages/check-in/CheckInPage.vue'), meta: { title: '现场核销' } },
       { path: 'sync', name: 'sync', component: () => import('./pages/sync/SyncPage.vue'), meta: { title: '同步监控' } },
+      {
+        path: 'accounts',
+        name: 'accounts',
+        component: () => import('./pages/accounts/AccountsPage.vue'),
+        meta: { title: '账号管理', adminOnly: true },
+      },
+      {
+        path: 'audit',
+        name: 'audit',
+        component: () => import('./pages/audit/AuditLogPage.vue'),
+        meta: { title: '操作日志', adminOnly: true },
+      },
     ],
   },
   { path: '/:pathMatch(.*)*', redirect: { name: 'dashboard' } },
@@ -56,6 +74,7 @@ router.beforeEach(async (to) => {
   }
   if (session.user?.role === 'staff' && to.name !== 'check-in') return { name: 'check-in' };
   if (to.meta.write && !canWrite(to.meta.write)) return { name: 'campaigns' };
+  if (to.meta.adminOnly && session.user?.role !== 'admin') return { name: 'dashboard' };
   return true;
 });
 

@@ -36,11 +36,12 @@ export function clearSession() {
 
 export const ROLE_LABELS = { admin: '管理员', operator: '运营', viewer: '只读', staff: '核销员' };
 
-// docs/API.md: admin everything; operator campaigns, orders, sync; viewer read only.
+// docs/API.md: admin everything; operator campaigns, orders, sync, withdrawals (not the large ones);
+// viewer read only.
 // staff (核销员) only checks registrations in on site.
 const WRITE = {
-  admin: ['campaigns', 'orders', 'sync', 'rewards', 'check-in'],
-  operator: ['campaigns', 'orders', 'sync', 'check-in'],
+  admin: ['campaigns', 'orders', 'sync', 'rewards', 'withdrawals', 'check-in'],
+  operator: ['campaigns', 'orders', 'sync', 'withdrawals', 'check-in'],
   viewer: [],
   staff: ['check-in'],
 };

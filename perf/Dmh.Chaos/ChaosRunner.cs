@@ -11,6 +11,7 @@ public sealed record ScenarioResult(
     long Journeys,
     long Acknowledged,
     long Answered2xx,
+    long Refunds,
     int Faults,
     long Settled,
     long Lost,
@@ -27,7 +28,7 @@ public sealed record ScenarioResult(
 /// Runs one scenario: its journeys at a fixed rate through perf's open-model runner while it injects
 /// its faults, then clears them, times the drain of the backlog and checks the <see cref="Invariants"/>.
 /// </summary>
-public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants invariants, ServiceControl services, StackExchange.Redis.IDatabase redis, string keyPrefix, ChaosSettings settings)
+public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants invariants, ServiceControl services, StackExchange.Redis.IDatabase redis, string keyPrefix, ChaosSettings settings, Uri simulator)
 {
     private const int ReferrerCount = 50;
     private const long PriceFen = 9900;
@@ -39,8 +40,8 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
         var startedUtc = DateTime.UtcNow.AddSeconds(-1);
         var campaign = await system.CreateCampaignAsync("chaos " + scenario.Name, PriceFen, RewardFen, ct);
         var referrers = await system.CreateReferrersAsync(new PhoneBlock(), ReferrerCount, ct);
-        var load = new JourneyLoad(system, campaign, referrers, scenario.Plan(settings), settings.JourneyDeadline);
-        var scope = () => new CheckScope(campaign.Id, RewardFen / 100m, load.Acknowledged, startedUtc, scenario.TrimsSync);
+        var load = new JourneyLoad(system, campaign, referrers, scenario.Plan(settings), settings.JourneyDeadline, new RefundPlan(settings.RefundEvery, system.Admin, simulator));
+        var scope = () => new CheckScope(campaign.Id, RewardFen / 100m, load.Acknowledged, startedUtc, scenario.TrimsSync) { Refunds = load.Refunds };
         var loadDone = new TaskCompletionSource();
         var context = new ChaosContext(services, redis, keyPrefix, settings, loadDone.Task, ct) { Load = load };
         ChaosContext.Log($"{scenario.Name}: {journeys} journeys at {settings.Rate}/s, campaign {campaign.Id}");
@@ -90,7 +91,7 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
         {
             await sampling.CancelAsync();
             await sampler;
-            return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, 0, 0, 0, 0, maxBacklog, null, [], ex.ToString());
+            return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, load.Refunds.Count, 0, 0, 0, 0, maxBacklog, null, [], ex.ToString());
         }
 
         // The fault is cleared: from here the backlog must drain.
@@ -115,12 +116,12 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
 
         await sampling.CancelAsync();
         await sampler;
-        var violations = await invariants.CheckAsync(scope(), ct);
+        var violations = await invariants.CheckAsync(scope() with { WechatRefunds = await load.RefundsAtWechatAsync(client, ct) }, ct);
         var settled = (await invariants.BacklogAsync(scope(), ct)) is var b ? load.Acknowledged.Count - b.Unsettled : 0;
         var lost = violations.Where(v => v.Invariant.Contains("lost", StringComparison.Ordinal) && v.Invariant.StartsWith("notify", StringComparison.Ordinal)).Sum(v => (long)v.Count);
         var duplicated = violations.Where(v => v.Invariant.Contains("duplicated", StringComparison.Ordinal) || v.FirstIds.Any(id => id.Contains('×', StringComparison.Ordinal) && !id.EndsWith("×0", StringComparison.Ordinal))).Sum(v => (long)v.Count);
         ChaosContext.Log($"{scenario.Name}: {run.Completed - run.Errors} of {journeys} journeys acknowledged, {faults} faults, recovery {(recovery is { } r ? FormatSeconds(r) : "not within " + FormatSeconds(settings.RecoveryTimeout))}");
-        return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, faults, settled, lost, duplicated, maxBacklog, recovery, violations, null);
+        return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, load.Refunds.Count, faults, settled, lost, duplicated, maxBacklog, recovery, violations, null);
     }
 
     /// <summary>Restarts whatever an earlier scenario left dead, so each starts from the whole system.</summary>
@@ -146,11 +147,11 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
     public static string Table(IEnumerable<ScenarioResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("| scenario | journeys | notified (2xx) | notifies answered 2xx | faults | settled | lost | duplicated | max backlog | recovery | result |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| scenario | journeys | notified (2xx) | notifies answered 2xx | refunds | faults | settled | lost | duplicated | max backlog | recovery | result |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Journeys} | {r.Acknowledged} | {r.Answered2xx} | {r.Faults} | {r.Settled} | {r.Lost} | {r.Duplicated} | {r.MaxBacklog} | {(r.Recovery is { } t ? FormatSeconds(t) : "—")} | {(r.Passed ? "PASS" : "FAIL")} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Journeys} | {r.Acknowledged} | {r.Answered2xx} | {r.Refunds} | {r.Faults} | {r.Settled} | {r.Lost} | {r.Duplicated} | {r.MaxBacklog} | {(r.Recovery is { } t ? FormatSeconds(t) : "—")} | {(r.Passed ? "PASS" : "FAIL")} |");
         }
 
         return text.ToString();

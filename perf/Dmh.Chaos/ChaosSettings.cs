@@ -12,6 +12,9 @@ public sealed record ChaosSettings
 
     public required int SoakJourneys { get; init; }
 
+    /// <summary>Every this many journeys one is refunded (in full, a third, or two quarters); 0: none.</summary>
+    public required int RefundEvery { get; init; }
+
     /// <summary>Journeys started per second.</summary>
     public required double Rate { get; init; }
 
@@ -44,6 +47,7 @@ public sealed record ChaosSettings
         Quick = false,
         Journeys = 3000,
         SoakJourneys = 50_000,
+        RefundEvery = 10,
         Rate = 50,
         Faults = 100,
         ServerFaults = 5,
@@ -60,6 +64,7 @@ public sealed record ChaosSettings
         Quick = true,
         Journeys = 300,
         SoakJourneys = 600,
+        RefundEvery = 10,
         Rate = 20,
         Faults = 5,
         ServerFaults = 2,
@@ -72,7 +77,7 @@ public sealed record ChaosSettings
     };
 
     public const string Usage = """
-        usage: Dmh.Chaos [--quick] [--journeys N] [--soak-journeys N] [--rate R] [--faults N] [--server-faults N] [--base-url URL] [scenario...]
+        usage: Dmh.Chaos [--quick] [--journeys N] [--soak-journeys N] [--rate R] [--faults N] [--server-faults N] [--refund-every N] [--base-url URL] [scenario...]
           --quick   the compressed run of ./dmh test (every scenario, a few hundred journeys, 5 faults)
         """;
 
@@ -99,6 +104,9 @@ public sealed record ChaosSettings
                     break;
                 case "--faults":
                     settings = settings with { Faults = int.Parse(Value(), CultureInfo.InvariantCulture) };
+                    break;
+                case "--refund-every":
+                    settings = settings with { RefundEvery = int.Parse(Value(), CultureInfo.InvariantCulture) };
                     break;
                 case "--server-faults":
                     settings = settings with { ServerFaults = int.Parse(Value(), CultureInfo.InvariantCulture) };

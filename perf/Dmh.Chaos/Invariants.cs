@@ -11,8 +11,17 @@ namespace Dmh.Chaos;
 /// before they were acknowledged are expected (the outbox sweeper re-publishes those rows, which the sync checks verify).</param>
 public sealed record CheckScope(long CampaignId, decimal RewardYuan, IReadOnlyCollection<long> Acknowledged, DateTime StartedUtc, bool TrimsSync = false)
 {
+    /// <summary>Refunds the admin API answered 200 for (out_refund_no → order id).</summary>
+    public IReadOnlyDictionary<string, long> Refunds { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>WeChat's (the simulator's) record of the refunded orders' refunds, read after the drain.</summary>
+    public IReadOnlyDictionary<string, (long OrderId, string Status)> WechatRefunds { get; init; } = new Dictionary<string, (long, string)>();
+
     /// <summary>Stream entry ids start with the Unix milliseconds of their XADD.</summary>
     public long StartedMs => new DateTimeOffset(StartedUtc, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>The queries' parameters (Dapper would try to bind every property, collections included, to SQL with a ':' in it).</summary>
+    public object Parameters => new { CampaignId, RewardYuan, StartedMs, TrimsSync };
 }
 
 /// <summary>One broken promise: how many ids break it and the first of them.</summary>
@@ -35,21 +44,21 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
     [
         ("paid order without exactly one succeeded payment (duplicated or lost)", """
             SELECT o.id FROM orders o LEFT JOIN payments p ON p.order_id = o.id AND p.status = 'succeeded'
-            WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(p.id) <> 1
+            WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded') GROUP BY o.id HAVING COUNT(p.id) <> 1
             """),
         ("paid order without exactly one reward of the campaign's amount (duplicated or lost)", """
             SELECT o.id FROM orders o LEFT JOIN rewards r ON r.order_id = o.id
-            WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid'
+            WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded')
             GROUP BY o.id HAVING COUNT(r.id) <> 1 OR SUM(r.amount) <> @RewardYuan
             """),
         ("reward for an order that is not paid", """
-            SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status <> 'paid'
+            SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status NOT IN ('paid', 'refunded')
             """),
-        ("referrer whose balance is not the sum of their rewards (or version not their count)", """
+        ("referrer whose balance is not the sum of their rewards less what refunds reversed", """
             SELECT b.user_id FROM user_balances b
-            JOIN (SELECT user_id, SUM(amount) AS total, COUNT(*) AS n FROM rewards GROUP BY user_id) r ON r.user_id = b.user_id
+            JOIN (SELECT user_id, SUM(amount_fen - reversed_fen) AS kept FROM rewards GROUP BY user_id) r ON r.user_id = b.user_id
             WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
-              AND (b.balance <> r.total OR b.total_reward <> r.total OR b.version <> r.n)
+              AND (b.balance * 100 <> r.kept OR b.total_reward * 100 <> r.kept OR b.frozen_fen + b.available_fen <> r.kept)
             """),
         ("referrer whose balance is not the sum of their ledger rows (or version not their count)", """
             SELECT b.user_id FROM user_balances b
@@ -60,13 +69,37 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
               AND (b.frozen_fen <> COALESCE(l.f, 0) OR b.available_fen <> COALESCE(l.a, 0) OR b.withdrawing_fen <> COALESCE(l.w, 0)
                    OR b.paid_out_fen <> COALESCE(l.p, 0) OR b.total_earned_fen <> COALESCE(l.e, 0) OR b.version <> COALESCE(l.n, 0))
             """),
-        ("order or reward not synced (sync_records not 'synced')", """
+        ("refund not recorded as succeeded (WeChat's notify lost or not applied)", """
+            SELECT f.out_refund_no FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId AND f.status <> 'success'
+            """),
+        ("reward not reversed exactly in proportion to its order's refunds (reversed twice, or not at all)", """
+            SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id
+            LEFT JOIN (SELECT order_id, SUM(amount_fen) AS s FROM refunds WHERE status = 'success' GROUP BY order_id) f ON f.order_id = o.id
+            LEFT JOIN (SELECT reward_id, -SUM(earned_delta_fen) AS v, -SUM(frozen_delta_fen + available_delta_fen) AS b
+                       FROM reward_ledger WHERE kind = 'reversal' GROUP BY reward_id) l ON l.reward_id = r.id
+            WHERE o.campaign_id = @CampaignId
+              AND (r.reversed_fen <> CASE WHEN COALESCE(f.s, 0) >= ROUND(o.amount * 100) THEN r.amount_fen
+                                          ELSE r.amount_fen * COALESCE(f.s, 0) DIV ROUND(o.amount * 100) END
+                   OR COALESCE(l.v, 0) <> r.reversed_fen OR COALESCE(l.b, 0) <> r.reversed_fen)
+            """),
+        ("order whose pay status does not match its refunds (refunded iff its refunds cover the price)", """
+            SELECT o.id FROM orders o
+            LEFT JOIN (SELECT order_id, SUM(amount_fen) AS s FROM refunds WHERE status = 'success' GROUP BY order_id) f ON f.order_id = o.id
+            WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded')
+              AND (COALESCE(f.s, 0) >= ROUND(o.amount * 100)) <> (o.pay_status = 'refunded')
+            """),
+        ("order, reward or reversal not synced (sync_records not 'synced')", """
             SELECT CONCAT(s.entity, ':', s.entity_id) FROM sync_records s JOIN orders o ON o.id = s.order_id
             WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'
             """),
         ("paid order without its two sync records (order and reward)", """
             SELECT o.id FROM orders o LEFT JOIN sync_records s ON s.order_id = o.id AND s.entity IN ('order', 'reward')
-            WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid' GROUP BY o.id HAVING COUNT(s.id) <> 2
+            WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded') GROUP BY o.id HAVING COUNT(s.id) <> 2
+            """),
+        ("reversal without its sync record", """
+            SELECT l.id FROM reward_ledger l JOIN orders o ON o.id = l.order_id
+            LEFT JOIN sync_records s ON s.entity = 'reversal' AND s.entity_id = l.id
+            WHERE o.campaign_id = @CampaignId AND l.kind = 'reversal' AND s.id IS NULL
             """),
         ("dead letter of an entry published during the scenario", """
             SELECT CONCAT(stream, ' ', entry_id, ' ', COALESCE(message_key, '')) FROM dead_letters
@@ -81,6 +114,8 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             "SELECT dmh_order_id, COUNT(*) FROM dmh_orders WHERE dmh_order_id BETWEEN @Min AND @Max GROUP BY dmh_order_id"),
         ("reward not in the customer's database exactly once", "reward",
             "SELECT dmh_reward_id, COUNT(*) FROM dmh_rewards WHERE dmh_reward_id BETWEEN @Min AND @Max GROUP BY dmh_reward_id"),
+        ("reversal not in the customer's database exactly once", "reversal",
+            "SELECT dmh_reversal_id, COUNT(*) FROM dmh_reward_reversals WHERE dmh_reversal_id BETWEEN @Min AND @Max GROUP BY dmh_reversal_id"),
     ];
 
     /// <summary>Stream groups whose pending entries must return to zero.</summary>
@@ -94,17 +129,18 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
     public async Task<Backlog> BacklogAsync(CheckScope scope, CancellationToken ct)
     {
         await using var connection = await dmh.OpenConnectionAsync(ct);
-        var (paid, unsynced) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
-            SELECT (SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND pay_status = 'paid'),
-                   (SELECT COUNT(*) FROM sync_records s JOIN orders o ON o.id = s.order_id WHERE o.campaign_id = @CampaignId AND s.status <> 'synced')
-            """, scope, cancellationToken: ct));
+        var (paid, unsynced, refunding) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
+            SELECT (SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND pay_status IN ('paid', 'refunded')),
+                   (SELECT COUNT(*) FROM sync_records s JOIN orders o ON o.id = s.order_id WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'),
+                   (SELECT COUNT(*) FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId AND f.status NOT IN ('success', 'closed', 'abnormal'))
+            """, scope.Parameters, cancellationToken: ct));
         long pending = 0;
         foreach (var (stream, group) in Streams)
         {
             pending += (await redis.StreamPendingAsync(keyPrefix + stream, group)).PendingMessageCount;
         }
 
-        return new Backlog(Math.Max(0, scope.Acknowledged.Count - paid), unsynced, pending);
+        return new Backlog(Math.Max(0, scope.Acknowledged.Count - paid), unsynced, pending, refunding);
     }
 
     public async Task<IReadOnlyList<Violation>> CheckAsync(CheckScope scope, CancellationToken ct)
@@ -112,20 +148,31 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
         var violations = new List<Violation>();
         await using var connection = await dmh.OpenConnectionAsync(ct);
         var paid = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT id FROM orders WHERE campaign_id = @CampaignId AND pay_status = 'paid'", scope, cancellationToken: ct))).ToHashSet();
+            "SELECT id FROM orders WHERE campaign_id = @CampaignId AND pay_status IN ('paid', 'refunded')", scope.Parameters, cancellationToken: ct))).ToHashSet();
         Add(violations, "notify answered 2xx but the order is not paid (lost)", scope.Acknowledged.Where(id => !paid.Contains(id)).Order().Select(Id));
+        var refunds = (await connection.QueryAsync<(string OutRefundNo, string Status)>(new CommandDefinition(
+            "SELECT f.out_refund_no, f.status FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId", scope.Parameters, cancellationToken: ct)))
+            .ToDictionary(f => f.OutRefundNo, f => f.Status, StringComparer.Ordinal);
+        Add(violations, "refund answered 200 but not in DMH's refunds", scope.Refunds.Keys.Where(no => !refunds.ContainsKey(no)).Order(StringComparer.Ordinal));
+        // WeChat's word: every refund it made is a succeeded refund in DMH, and DMH claims none WeChat did not make.
+        Add(violations, "refund WeChat made that DMH does not record as succeeded", scope.WechatRefunds
+            .Where(w => w.Value.Status == "SUCCESS" && refunds.GetValueOrDefault(w.Key) != "success").Select(w => w.Key).Order(StringComparer.Ordinal));
+        Add(violations, "refund DMH records as succeeded that WeChat did not make", refunds
+            .Where(f => f.Value == "success" && scope.WechatRefunds.Count > 0 && scope.WechatRefunds.GetValueOrDefault(f.Key).Status != "SUCCESS").Select(f => f.Key).Order(StringComparer.Ordinal));
         foreach (var (name, sql) in Dmh)
         {
-            var rows = await connection.QueryAsync(new CommandDefinition(sql, scope, cancellationToken: ct));
+            var rows = await connection.QueryAsync(new CommandDefinition(sql, scope.Parameters, cancellationToken: ct));
             Add(violations, name, rows.Select(row => Convert.ToString(((IDictionary<string, object>)row).Values.First(), CultureInfo.InvariantCulture) ?? ""));
         }
 
         var rewards = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status = 'paid'", scope, cancellationToken: ct))).ToHashSet();
+            "SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status IN ('paid', 'refunded')", scope.Parameters, cancellationToken: ct))).ToHashSet();
+        var reversals = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT l.id FROM reward_ledger l JOIN orders o ON o.id = l.order_id WHERE o.campaign_id = @CampaignId AND l.kind = 'reversal'", scope.Parameters, cancellationToken: ct))).ToHashSet();
         await using var target = await customer.OpenConnectionAsync(ct);
         foreach (var (name, entity, sql) in Customer)
         {
-            var expected = entity == "order" ? paid : rewards;
+            var expected = entity switch { "order" => paid, "reward" => rewards, _ => reversals };
             if (expected.Count == 0)
             {
                 continue;
@@ -161,8 +208,8 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
     }
 }
 
-/// <summary>Work not yet done: acknowledged orders not yet paid, sync rows not yet synced, stream entries pending.</summary>
-public sealed record Backlog(long Unsettled, long Unsynced, long Pending)
+/// <summary>Work not yet done: acknowledged orders not yet paid, sync rows not yet synced, stream entries pending, refunds WeChat has not yet answered.</summary>
+public sealed record Backlog(long Unsettled, long Unsynced, long Pending, long Refunding)
 {
-    public long Total => Unsettled + Unsynced + Pending;
+    public long Total => Unsettled + Unsynced + Pending + Refunding;
 }

@@ -60,15 +60,19 @@ using var handler = new SocketsHttpHandler
 };
 using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
 var invariants = new Invariants(system.Db, customer, redis.GetDatabase(), keyPrefix);
-var runner = new ChaosRunner(system, client, invariants, services, redis.GetDatabase(), keyPrefix, settings);
+var simulator = new Uri(PerfSystem.Required("DMH_SIM_URL"));
+var runner = new ChaosRunner(system, client, invariants, services, redis.GetDatabase(), keyPrefix, settings, simulator);
 
 var started = DateTimeOffset.UtcNow;
 var results = new List<ScenarioResult>();
-foreach (var scenario in ChaosScenarios.All.Where(s => names.Count == 0 || names.Contains(s.Name)))
+// In the order given (the most telling first when the run may not finish), else the order.
+foreach (var scenario in names.Count == 0 ? ChaosScenarios.All : names.Distinct().Select(n => ChaosScenarios.All.Single(s => s.Name == n)))
 {
     await runner.HealAsync(cts.Token);
     var result = await runner.RunAsync(scenario, cts.Token);
     results.Add(result);
+    // Each row as soon as it is known: a long run stopped early still leaves its finished rows in the log.
+    ChaosContext.Log(ChaosRunner.Table([result]).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
     if (!result.Passed)
     {
         // Loud: the first ids that break each promise, on stderr as they are found.

@@ -17,6 +17,11 @@ public sealed class OrdersScenario : IScenario
     private readonly long _phoneBase = 13_000_000_000L + Random.Shared.NextInt64(0, 900_000_000L);
     private long _campaignId;
 
+    // Each run (a rate, a repeat) starts its indexes at 0: its phones start after the previous run's,
+    // or a repeat would measure repeat registrations instead of new ones.
+    private long _runBase;
+    private long _nextRunBase;
+
     public static string PhoneFor(long phoneBase, long index) =>
         (phoneBase + (index % 10 == 9 ? index - 9 : index)).ToString(CultureInfo.InvariantCulture);
 
@@ -28,9 +33,16 @@ public sealed class OrdersScenario : IScenario
         return options.BaseUrl;
     }
 
+    public Task PrepareAsync(double rate, long requests, CancellationToken ct)
+    {
+        _runBase = _nextRunBase;
+        _nextRunBase += requests;
+        return Task.CompletedTask;
+    }
+
     public HttpRequestMessage CreateRequest(Uri baseUrl, long index)
     {
-        var body = $$"""{"campaignId":{{_campaignId}},"phone":"{{PhoneFor(_phoneBase, index)}}","formData":{"name":"学员{{index % 1000}}","grade":"二年级"},"cId":"perf-{{index % 7}}"}""";
+        var body = $$"""{"campaignId":{{_campaignId}},"phone":"{{PhoneFor(_phoneBase + _runBase, index)}}","formData":{"name":"学员{{index % 1000}}","grade":"二年级"},"cId":"perf-{{index % 7}}"}""";
         return new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/api/v1/orders"))
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),

@@ -85,7 +85,7 @@ public static class Report
     }
 
     public static string Markdown(RunOptions options, Uri target, DateTimeOffset started, IReadOnlyList<RateSummary> rows, IReadOnlyList<RunResult> runs, string? verdict,
-        IReadOnlyList<(double Rate, RunCheck Check)>? checks = null)
+        IReadOnlyList<(double Rate, RunCheck Check)>? checks = null, string svg = "latency.svg")
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# {options.Scenario}: {started:yyyy-MM-dd HH:mm:ss} UTC");
@@ -134,7 +134,57 @@ public static class Report
         }
 
         sb.AppendLine();
-        sb.AppendLine("![latency over time](latency.svg)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"![latency over time]({svg})");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Several scenarios of one invocation side by side per rate: achieved rate and p99 of each, and each
+    /// one's achieved rate as a fraction of the <c>baseline</c> scenario's (the bare ceiling), if it ran.
+    /// </summary>
+    public static string Comparison(IReadOnlyList<(string Name, IReadOnlyList<RateSummary> Rows)> scenarios)
+    {
+        var baseline = scenarios.FirstOrDefault(s => s.Name.Equals("baseline", StringComparison.OrdinalIgnoreCase));
+        var sb = new StringBuilder();
+        sb.Append("| target rate/s |");
+        foreach (var (name, _) in scenarios)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" {name} achieved/s | {name} p99 | {name} errors |");
+            if (baseline.Rows is not null && !name.Equals("baseline", StringComparison.OrdinalIgnoreCase))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" {name} / baseline |");
+            }
+        }
+
+        sb.AppendLine();
+        sb.Append("| ---: |");
+        foreach (var (name, _) in scenarios)
+        {
+            sb.Append(" ---: | ---: | ---: |");
+            if (baseline.Rows is not null && !name.Equals("baseline", StringComparison.OrdinalIgnoreCase))
+            {
+                sb.Append(" ---: |");
+            }
+        }
+
+        sb.AppendLine();
+        foreach (var rate in scenarios.SelectMany(s => s.Rows).Select(r => r.TargetRate).Distinct().Order())
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {FormatRate(rate)} |");
+            var ceiling = baseline.Rows?.FirstOrDefault(r => r.TargetRate == rate);
+            foreach (var (name, rows) in scenarios)
+            {
+                var row = rows.FirstOrDefault(r => r.TargetRate == rate);
+                sb.Append(row is null ? " | | |" : $" {FormatRate(row.AchievedRate)} | {FormatMicros(row.P99Us)} | {FormatPercent(row.ErrorRate)} |");
+                if (baseline.Rows is not null && !name.Equals("baseline", StringComparison.OrdinalIgnoreCase))
+                {
+                    sb.Append(row is null || ceiling is null || ceiling.AchievedRate <= 0 ? " |" : $" {FormatPercent(row.AchievedRate / ceiling.AchievedRate)} |");
+                }
+            }
+
+            sb.AppendLine();
+        }
+
         return sb.ToString();
     }
 

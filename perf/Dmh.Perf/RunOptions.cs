@@ -5,7 +5,10 @@ namespace Dmh.Perf;
 /// <summary>Command line of one run: <c>Dmh.Perf &lt;scenario&gt; [--rate 100] [--duration 60s] …</c>.</summary>
 public sealed record RunOptions
 {
+    /// <summary>The scenario, or several separated by commas (<c>orders,baseline</c>), run interleaved in one invocation.</summary>
     public required string Scenario { get; init; }
+
+    public IReadOnlyList<string> Scenarios => Scenario.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Target request starts per second (list mode: several, run in turn).</summary>
     public IReadOnlyList<double> Rates { get; init; } = [100];
@@ -51,7 +54,7 @@ public sealed record RunOptions
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public const string Usage = """
-        usage: Dmh.Perf <scenario> [options]
+        usage: Dmh.Perf <scenario>[,<scenario>…] [options]   (e.g. orders,baseline: interleaved runs, compared)
           --rate 100            request starts per second; a list (--rate 200,500,1000) runs each in turn
           --duration 60s        measured time per rate (ms, s, m)
           --warmup 10s          unmeasured time at the same rate before each measurement

@@ -48,6 +48,7 @@ public static class ScenarioRegistry
     private static readonly Dictionary<string, (string Description, Func<IScenario> Create)> Scenarios = new(StringComparer.OrdinalIgnoreCase)
     {
         ["overhead"] = ("the runner against a trivial endpoint it hosts itself on loopback: how much load this machine can generate", () => new OverheadScenario()),
+        ["baseline"] = ("the bare ceiling: POST /baseline on a minimal Kestrel endpoint the runner hosts, one INSERT into DMH's MariaDB per request; run it with orders (orders,baseline)", () => new BaselineScenario()),
         ["healthz"] = ("GET /healthz of a running Ingress (--base-url)", () => new GetScenario("/healthz")),
         ["orders"] = ("POST /api/v1/orders on a campaign it creates: unique phones, every tenth a repeat", () => new OrdersScenario()),
         ["settlement"] = ("signed TRANSACTION.SUCCESS notifies for orders it seeds with prepaid attempts (every tenth a duplicate); notify to reward written, from the database", () => new SettlementScenario(waitForSync: false)),

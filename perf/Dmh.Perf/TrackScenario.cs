@@ -34,6 +34,11 @@ public sealed class TrackScenario : IScenario
     private Step _track = new();
     private Step _orders = new();
 
+    // Indexes restart at 0 every run: batch ids and phones continue after the previous run's, or a repeat
+    // would replay batches (rightly counted once, so the check would wait for events that never come).
+    private long _runBase;
+    private long _nextRunBase;
+
     public async Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct)
     {
         _drainTimeout = options.DrainTimeout;
@@ -46,6 +51,8 @@ public sealed class TrackScenario : IScenario
     {
         _track = new Step();
         _orders = new Step();
+        _runBase = _nextRunBase;
+        _nextRunBase += requests;
         return Task.CompletedTask;
     }
 
@@ -53,11 +60,11 @@ public sealed class TrackScenario : IScenario
     {
         if (index % 10 == 9)
         {
-            var order = $$"""{"campaignId":{{_campaignId}},"phone":"{{OrdersScenario.PhoneFor(_phoneBase, index)}}","formData":{"name":"学员{{index % 1000}}"},"cId":"perf-{{index % 4}}"}""";
+            var order = $$"""{"campaignId":{{_campaignId}},"phone":"{{OrdersScenario.PhoneFor(_phoneBase + _runBase, index)}}","formData":{"name":"学员{{index % 1000}}"},"cId":"perf-{{index % 4}}"}""";
             return new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/api/v1/orders")) { Content = new StringContent(order, Encoding.UTF8, "application/json") };
         }
 
-        var batch = $$"""{"batchId":"{{_run}}-{{index.ToString(CultureInfo.InvariantCulture)}}","visitorId":"{{_run}}v{{(index % 5000).ToString(CultureInfo.InvariantCulture)}}","campaignId":{{_campaignId}},"channel":"perf-{{index % 4}}","referrer":"","events":[{{Events}}]}""";
+        var batch = $$"""{"batchId":"{{_run}}-{{(_runBase + index).ToString(CultureInfo.InvariantCulture)}}","visitorId":"{{_run}}v{{(index % 5000).ToString(CultureInfo.InvariantCulture)}}","campaignId":{{_campaignId}},"channel":"perf-{{index % 4}}","referrer":"","events":[{{Events}}]}""";
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "/api/v1/track")) { Content = new StringContent(batch, Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("User-Agent", Browser);
         return request;

@@ -1,4 +1,5 @@
 import { http, request } from './http.js';
+import { downloadExport } from './download.js';
 
 const base = '/api/v1/check-ins';
 
@@ -16,6 +17,8 @@ export async function exportCheckInsCsv(campaignId) {
   const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
   return { blob, filename: m ? decodeURIComponent(m[1]) : 'check-ins.csv' };
 }
+
+export const exportCheckInsXlsx = (campaignId) => downloadExport(`${base}/export.xlsx`, { campaignId }, 'check-ins.xlsx');
 
 /** The code inside a scanned QR: the success page encodes the bare code; a link or "DMH:" prefix is tolerated. */
 export function codeFromScan(text) {

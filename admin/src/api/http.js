@@ -61,6 +61,8 @@ async function toError(res) {
   } catch {
     body = null;
   }
+  // One message for every refusal of the role (issue 20): the server's English title would mean nothing to an operator.
+  if (res.status === 403) return new ApiError({ status: 403, detail: FORBIDDEN, type: body?.type, body });
   return new ApiError({
     status: res.status,
     title: body?.title,
@@ -71,9 +73,10 @@ async function toError(res) {
   });
 }
 
+export const FORBIDDEN = '无权限执行此操作，请联系管理员';
+
 function statusText(status) {
   if (status === 401) return '登录已失效，请重新登录';
-  if (status === 403) return '当前角色无权执行此操作';
   if (status === 404) return '数据不存在或已删除';
   if (status === 429) return '操作太频繁，请稍后再试';
   if (status >= 500) return '服务器出错，请稍后再试';

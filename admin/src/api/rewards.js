@@ -1,4 +1,5 @@
 import { http } from './http.js';
+import { downloadExport } from './download.js';
 
 const base = '/api/v1/rewards';
 
@@ -11,3 +12,7 @@ export const listRewardRecords = ({ campaignId, status, userId, page = 1, pageSi
 export const getLedger = (userId, { page = 1, pageSize = 20 } = {}) => http.get(`${base}/${userId}/ledger`, { page, pageSize });
 /** Admin role only: moves `available` by ±amountFen with a reason → `{entry, balance}`. */
 export const adjustBalance = (userId, { amountFen, reason }) => http.post(`${base}/${userId}/adjustments`, { amountFen, reason });
+
+/** The reward records of the same filters as Excel. */
+export const exportRewardRecordsXlsx = ({ campaignId, status, userId } = {}) =>
+  downloadExport(`${base}/records/export.xlsx`, { campaignId, status, userId }, 'rewards.xlsx');

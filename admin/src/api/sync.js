@@ -5,4 +5,6 @@ export const listFailed = ({ page = 1, pageSize = 20 } = {}) => http.get('/api/v
 export const getOrderSync = (orderId) => http.get(`/api/v1/sync/status/${orderId}`);
 export const retryOrder = (orderId) => http.post(`/api/v1/sync/retry/${orderId}`);
 export const retryAllFailed = () => http.post('/api/v1/sync/retry-failed');
-export const listDeadLetters = ({ page = 1 } = {}) => http.get('/api/v1/dead-letters', { page });
+export const listDeadLetters = ({ page = 1, replayed } = {}) => http.get('/api/v1/dead-letters', { page, replayed });
+/** Re-publishes the entry's envelope onto its stream → 202 `{id, stream, entryId}`; 409 once replayed. */
+export const replayDeadLetter = (id) => http.post(`/api/v1/dead-letters/${id}/replay`);

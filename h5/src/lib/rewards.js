@@ -80,3 +80,11 @@ export function inviteLink(base, campaignId, referralCode) {
   if (referralCode) q.set('u_id', referralCode);
   return `${base}#/pages/campaign/index?${q}`;
 }
+
+/** The line beside 提现 on 我的奖励: money on its way and money already paid out, if any. */
+export function withdrawTip(data = {}) {
+  const parts = [];
+  if (data.withdrawingFen > 0) parts.push(`提现中 ¥${formatFen(data.withdrawingFen)}`);
+  if (data.paidOutFen > 0) parts.push(`已提现 ¥${formatFen(data.paidOutFen)}`);
+  return parts.length ? parts.join(' · ') : '可提现的奖励申请后由活动方审核发放';
+}

@@ -1,6 +1,6 @@
 import { getH5Config } from '../api/h5config.js';
 import { getWechatState, wechatLogin } from '../api/auth.js';
-import { getSession, saveSession } from './session.js';
+import { getSession, saveSession, clearSession } from './session.js';
 
 const STATE_KEY = 'dmh.oauth.state';
 const TRIES_KEY = 'dmh.oauth.tries';
@@ -114,6 +114,23 @@ export async function ensureWechatSession() {
     if (e.status === 400) return redirectToAuthorize(cleanHref);
     return { status: 'error', message: e.message || '微信登录失败' };
   }
+}
+
+const RENEW_KEY = 'dmh.oauth.renewedAt';
+const RENEW_GAP_MS = 60_000;
+
+/**
+ * A WeChat session made before its user registered carries no participant (the API answers 403 on
+ * /me/...): sign in with WeChat again, at most once a minute, so the new session names the participant.
+ * → ensureWechatSession's answer, or `{status: 'error'}` when it was just tried.
+ */
+export async function renewWechatSession(now = Date.now()) {
+  const store = ss();
+  const last = Number(store?.getItem(RENEW_KEY) || 0);
+  if (now - last < RENEW_GAP_MS) return { status: 'error', message: '' };
+  store?.setItem(RENEW_KEY, String(now));
+  clearSession();
+  return ensureWechatSession();
 }
 
 /** WeixinJSBridge from WeChat itself, or (locally) from the simulator's shim script. */

@@ -11,7 +11,7 @@ using MySqlConnector;
 
 namespace Dmh.IntegrationTests.Chaos;
 
-/// <summary>The chaos suite's checks against a real MariaDB: the ledger invariant of issue 17.</summary>
+/// <summary>The chaos suite's checks against a real MariaDB: the ledger invariant of issue 17 and the refund checks.</summary>
 public sealed class InvariantsTests : SettlementTestBase
 {
     private const string Ledger = "referrer whose balance is not the sum of their ledger rows (or version not their count)";
@@ -46,5 +46,53 @@ public sealed class InvariantsTests : SettlementTestBase
 
         var violation = Assert.Single(await invariants.CheckAsync(scope, default), v => v.Invariant == Ledger);
         Assert.Equal([referrer.ToString(System.Globalization.CultureInfo.InvariantCulture)], violation.FirstIds);
+    }
+
+    [Fact]
+    public async Task A_partial_refund_passes_the_refund_checks_and_a_reversal_written_twice_is_reported()
+    {
+        var campaign = await Kit.CampaignAsync(new RewardConfig(7, [new RewardLevelRule(RewardTypes.Fixed, AmountFen: 1000)], RewardCaps.None));
+        var referrer = await Kit.ParticipantAsync();
+        var order = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        await using (var c = await Db.DataSource.OpenConnectionAsync())
+        {
+            var store = new SettlementStore(Options.Create(new SettlementOptions()), TimeProvider.System, NullLogger<SettlementStore>.Instance);
+            await store.SettleAsync(c, SettlementKit.Payment(order.OutTradeNo, 9900), default);
+            // A third refunded, as WeChat's REFUND.SUCCESS notify records it: a third of the reward (333 fen) reversed.
+            var refundId = await c.ExecuteScalarAsync<long>("""
+                INSERT INTO refunds (order_id, payment_id, out_trade_no, out_refund_no, amount_fen, total_fen, status)
+                SELECT order_id, id, out_trade_no, CONCAT('R', order_id, '-1'), 3300, 9900, 'success' FROM payments WHERE out_trade_no = @OutTradeNo;
+                SELECT LAST_INSERT_ID();
+                """, new { order.OutTradeNo });
+            await using var tx = await c.BeginTransactionAsync();
+            await RefundRecorder.ApplySuccessAsync(c, tx, refundId, order.OrderId, DateTime.UtcNow, default);
+            await tx.CommitAsync();
+        }
+
+        await using var target = await TargetDatabase.CreateAsync(TargetKind.MySql);
+        await using var customer = new MySqlDataSource(target.ConnectionString);
+        foreach (var (stream, group) in new[] { (StreamNames.Payments, GroupNames.Settlement), (StreamNames.Sync, GroupNames.Syncer) })
+        {
+            await Kit.Redis.StreamCreateConsumerGroupAsync(Kit.Prefix + stream, group, "0", createStream: true);
+        }
+
+        var invariants = new Invariants(Db.DataSource, customer, Kit.Redis, Kit.Prefix);
+        var scope = new CheckScope(campaign, 10m, [order.OrderId], DateTime.UtcNow.AddMinutes(-1));
+        var before = await invariants.CheckAsync(scope, default);
+        Assert.Equal(333, await Kit.ScalarAsync<long>("SELECT reversed_fen FROM rewards WHERE order_id = @OrderId", new { order.OrderId }));
+        Assert.DoesNotContain(before, v => v.Invariant.Contains("refund", StringComparison.Ordinal) || v.Invariant.Contains("balance", StringComparison.Ordinal)
+            || v.Invariant.Contains("lost", StringComparison.Ordinal) || v.Invariant.Contains("reversal without", StringComparison.Ordinal));
+
+        await using (var c = await Db.DataSource.OpenConnectionAsync())
+        {
+            // The same reversal once more under another key: the referrer loses 333 fen twice.
+            await c.ExecuteAsync("""
+                INSERT INTO reward_ledger (user_id, kind, frozen_delta_fen, earned_delta_fen, reward_id, order_id, business_key)
+                SELECT user_id, 'reversal', -333, -333, id, order_id, CONCAT('refund:again:reward:', id) FROM rewards WHERE order_id = @OrderId
+                """, new { order.OrderId });
+        }
+
+        var violation = Assert.Single(await invariants.CheckAsync(scope, default), v => v.Invariant.StartsWith("reward not reversed exactly", StringComparison.Ordinal));
+        Assert.Equal([(await Kit.ScalarAsync<long>("SELECT id FROM rewards WHERE order_id = @OrderId", new { order.OrderId })).ToString(System.Globalization.CultureInfo.InvariantCulture)], violation.FirstIds);
     }
 }

@@ -206,6 +206,103 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task Entries_of_consumers_killed_mid_batch_again_and_again_are_not_dead_lettered()
+    {
+        // Settlement in a crash loop (issue 22): each consumer is killed (here: hangs for good, as a
+        // SIGKILLed process does nothing more) after handling two entries, before it acknowledges.
+        for (var i = 0; i < 20; i++)
+        {
+            await PublishAsync($"e-{i}");
+        }
+
+        var hosts = new List<IHost>();
+        var doomed = new List<DoomedHandler>();
+        try
+        {
+            for (var k = 1; k <= 5; k++)
+            {
+                var handler = new DoomedHandler(handleBeforeDying: 2);
+                doomed.Add(handler);
+                hosts.Add(await StartAsync(handler, $"doomed-{k}", claimIdle: "00:00:00.100"));
+                await handler.Died.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            var survivor = new RecordingHandler();
+            hosts.Add(await StartAsync(survivor, "survivor", claimIdle: "00:00:00.100"));
+            var db = _redis.GetDatabase();
+            await WaitUntilAsync(async () => (await db.StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+
+            // MaxDeliveries is 3: before the fix every take-over claimed the whole batch, so the fifth
+            // consumer's death left all 20 entries at 6 deliveries and the survivor dead-lettered them.
+            Assert.Equal(0, await DeadLetterCountAsync());
+            var handled = doomed.SelectMany(d => d.Done).Concat(survivor.Handled.Keys).ToHashSet();
+            Assert.Equal(Enumerable.Range(0, 20).Select(i => $"e-{i}").ToHashSet(), handled);
+        }
+        finally
+        {
+            await StopAllAsync(hosts, doomed);
+        }
+    }
+
+    [Fact]
+    public async Task An_entry_that_kills_every_consumer_handed_it_is_dead_lettered_while_the_others_flow()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await PublishAsync($"before-{i}");
+        }
+
+        await PublishAsync("killer");
+        for (var i = 0; i < 5; i++)
+        {
+            await PublishAsync($"after-{i}");
+        }
+
+        var hosts = new List<IHost>();
+        var doomed = new List<DoomedHandler>();
+        try
+        {
+            // Delivered in a batch (1), then alone to two more consumers (2, 3): each dies on it.
+            for (var k = 1; k <= 3; k++)
+            {
+                var handler = new DoomedHandler(killerKey: "killer");
+                doomed.Add(handler);
+                hosts.Add(await StartAsync(handler, $"doomed-{k}", claimIdle: "00:00:00.100"));
+                await handler.Died.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            var survivor = new RecordingHandler();
+            hosts.Add(await StartAsync(survivor, "survivor", claimIdle: "00:00:00.100"));
+            var letter = await WaitForDeadLetterAsync();
+            Assert.Equal(4, letter.Deliveries);
+            Assert.False(survivor.Handled.ContainsKey("killer"));
+            var db = _redis.GetDatabase();
+            await WaitUntilAsync(async () => (await db.StreamPendingAsync(_prefix + Stream, Group)).PendingMessageCount == 0);
+            Assert.Equal(1, await DeadLetterCountAsync());
+            var handled = doomed.SelectMany(d => d.Done).Concat(survivor.Handled.Keys).ToHashSet();
+            Assert.Equal(10, handled.Count(k => k != "killer"));
+        }
+        finally
+        {
+            await StopAllAsync(hosts, doomed);
+        }
+    }
+
+    private static async Task StopAllAsync(List<IHost> hosts, List<DoomedHandler> doomed)
+    {
+        foreach (var handler in doomed)
+        {
+            handler.Release();
+        }
+
+        foreach (var host in hosts)
+        {
+            await host.StopAsync(TimeSpan.FromSeconds(5));
+            host.Dispose();
+        }
+    }
+
     private async Task<(string EntryId, string Error, int Deliveries)> WaitForDeadLetterAsync()
     {
         await WaitUntilAsync(async () => await DeadLetterCountAsync() == 1);
@@ -223,7 +320,8 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         _redis.GetDatabase().StreamAddAsync(_prefix + Stream, StreamPublisher.ToFields(
             new Envelope("Test", 1, key, "{}", DateTimeOffset.UtcNow)));
 
-    private async Task<IHost> StartAsync(RecordingHandler handler, string consumer, string claimIdle, string batchWindow = "00:00:00")
+    private async Task<IHost> StartAsync<THandler>(THandler handler, string consumer, string claimIdle, string batchWindow = "00:00:00")
+        where THandler : class, IStreamHandler
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -244,7 +342,7 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         builder.AddDmhDatabase();
         builder.AddDmhRedis();
         builder.Services.AddSingleton(handler);
-        builder.AddStreamConsumer<RecordingHandler>("Test:Consumer", Stream, Group);
+        builder.AddStreamConsumer<THandler>("Test:Consumer", Stream, Group);
         builder.AddDeadLetterTable();
         var host = builder.Build();
         await host.StartAsync();
@@ -258,6 +356,41 @@ public sealed class StreamConsumerTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
             await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Stands in for a consumer that is killed: handles some entries, then hangs until released, acknowledging nothing of that batch.</summary>
+    private sealed class DoomedHandler(int handleBeforeDying = int.MaxValue, string? killerKey = null) : IStreamHandler
+    {
+        private readonly TaskCompletionSource _died = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _handled;
+
+        public Task Died => _died.Task;
+
+        /// <summary>Entries it handled in batches that it finished (the ones acknowledged).</summary>
+        public ConcurrentBag<string> Done { get; } = [];
+
+        public void Release() => _released.TrySetException(new InvalidOperationException("the test is over"));
+
+        public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
+        {
+            foreach (var message in batch)
+            {
+                if (_handled == handleBeforeDying || message.Envelope!.Key == killerKey)
+                {
+                    _died.TrySetResult();
+                    await _released.Task;
+                }
+
+                _handled++;
+                message.Done();
+            }
+
+            foreach (var message in batch)
+            {
+                Done.Add(message.Envelope!.Key);
+            }
         }
     }
 

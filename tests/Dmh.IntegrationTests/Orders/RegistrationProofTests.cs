@@ -246,6 +246,9 @@ public sealed class RegistrationProofTests : IAsyncLifetime
                 new { id, campaignId });
         }
 
+        // Edited in SQL, not through the API: drop the cached campaign as an edit through the API does.
+        await _app.Services.GetRequiredService<Dmh.Ingress.Campaigns.CampaignCache>().InvalidateAsync(campaignId);
+
         var reopened = await PostAsync(Body(campaignId, "张三"), orderToken: token);
         Assert.Equal(HttpStatusCode.OK, reopened.StatusCode);
         var view = await reopened.Content.ReadFromJsonAsync<JsonElement>();
@@ -258,6 +261,8 @@ public sealed class RegistrationProofTests : IAsyncLifetime
         {
             await connection.ExecuteAsync("UPDATE campaigns SET price = 150.00 WHERE id = @campaignId", new { campaignId });
         }
+
+        await _app.Services.GetRequiredService<Dmh.Ingress.Campaigns.CampaignCache>().InvalidateAsync(campaignId);
 
         var pending = await PostAsync(Body(campaignId, "张三"), orderToken: token);
         Assert.Equal(12900, (await pending.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("amountFen").GetInt64());

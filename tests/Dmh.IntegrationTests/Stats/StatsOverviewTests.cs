@@ -51,11 +51,13 @@ public sealed class StatsOverviewTests : IAsyncLifetime
               (1, '13900000006', 'wx',     '2026-03-02 03:00:00.000', NULL, '2026-03-02 04:00:00.000'); -- deleted
             """);
         await c.ExecuteAsync("""
-            INSERT INTO rewards (user_id, order_id, campaign_id, amount, settled_at) VALUES
-              (@p1, 1, 1, 10.00,  '2026-02-28 16:10:00.000'),  -- Mar 1
-              (@p1, 2, 1, 10.50,  '2026-03-01 16:30:00.000'),  -- Mar 2
-              (@p2, 4, 2, 5.00,   '2026-03-03 10:00:00.000'),  -- Mar 3
-              (@p3, 5, 1, 100.00, '2026-02-28 10:00:00.000');  -- Feb 28: outside
+            INSERT INTO rewards (user_id, order_id, campaign_id, amount, amount_fen, reversed_fen, status, settled_at) VALUES
+              (@p1, 1, 1, 10.00,  1000,  0,   'available', '2026-02-28 16:10:00.000'),  -- Mar 1
+              (@p1, 2, 1, 10.50,  1050,  0,   'available', '2026-03-01 16:30:00.000'),  -- Mar 2
+              (@p2, 4, 2, 5.00,   500,   0,   'available', '2026-03-03 10:00:00.000'),  -- Mar 3
+              (@p2, 6, 2, 8.00,   800,   800, 'reversed',  '2026-03-03 11:00:00.000'),  -- Mar 3, refunded in full
+              (@p1, 7, 2, 4.00,   400,   150, 'available', '2026-03-03 12:00:00.000'),  -- Mar 3, refunded in part
+              (@p3, 5, 1, 100.00, 10000, 0,   'available', '2026-02-28 10:00:00.000');  -- Feb 28: outside
             """, new { p1 = _p1, p2 = _p2, p3 });
     }
 
@@ -79,7 +81,7 @@ public sealed class StatsOverviewTests : IAsyncLifetime
     {
         var body = await OverviewAsync("?from=2026-03-01&to=2026-03-03");
         Assert.Equal(
-            [("2026-03-01", 2L, 1L, 1000L), ("2026-03-02", 1L, 1L, 1050L), ("2026-03-03", 1L, 0L, 500L)],
+            [("2026-03-01", 2L, 1L, 1000L), ("2026-03-02", 1L, 1L, 1050L), ("2026-03-03", 1L, 0L, 750L)],
             Series(body));
     }
 
@@ -89,7 +91,7 @@ public sealed class StatsOverviewTests : IAsyncLifetime
         // As the admin console sends them: local midnight and 23:59:59 with +08:00; a UTC time is converted.
         var body = await OverviewAsync("?from=" + Uri.EscapeDataString("2026-03-01T00:00:00+08:00") + "&to=" + Uri.EscapeDataString("2026-03-02T20:00:00Z"));
         Assert.Equal(
-            [("2026-03-01", 2L, 1L, 1000L), ("2026-03-02", 1L, 1L, 1050L), ("2026-03-03", 1L, 0L, 500L)],
+            [("2026-03-01", 2L, 1L, 1000L), ("2026-03-02", 1L, 1L, 1050L), ("2026-03-03", 1L, 0L, 750L)],
             Series(body));
     }
 
@@ -108,10 +110,22 @@ public sealed class StatsOverviewTests : IAsyncLifetime
         Assert.Equal(2, top.Count);
         Assert.Equal(_p1, top[0].GetProperty("participantId").GetInt64());
         Assert.Equal("138****0001", top[0].GetProperty("phoneMasked").GetString());
-        Assert.Equal(2050, top[0].GetProperty("rewardFen").GetInt64());
-        Assert.Equal(2, top[0].GetProperty("count").GetInt64());
+        Assert.Equal(2300, top[0].GetProperty("rewardFen").GetInt64());
+        Assert.Equal(3, top[0].GetProperty("count").GetInt64());
         Assert.Equal(_p2, top[1].GetProperty("participantId").GetInt64());
         Assert.Equal(500, top[1].GetProperty("rewardFen").GetInt64());
+    }
+
+    [Fact]
+    public async Task Rewards_count_net_of_refunds_and_a_fully_refunded_reward_is_not_counted_for_its_referrer()
+    {
+        // Mar 3: 5.00 kept, 8.00 refunded in full, 4.00 with 1.50 refunded → 5.00 + 0 + 2.50.
+        var body = await OverviewAsync("?from=2026-03-03&to=2026-03-03");
+        Assert.Equal([("2026-03-03", 1L, 0L, 750L)], Series(body));
+        var top = body.GetProperty("topReferrers").EnumerateArray().ToDictionary(r => r.GetProperty("participantId").GetInt64());
+        Assert.Equal(500, top[_p2].GetProperty("rewardFen").GetInt64());
+        Assert.Equal(1, top[_p2].GetProperty("count").GetInt64());
+        Assert.Equal(250, top[_p1].GetProperty("rewardFen").GetInt64());
     }
 
     [Fact]

@@ -99,6 +99,10 @@ public sealed class WechatPayFixture : IAsyncLifetime
         IngressSettings = ServiceSettings.Section("wechatpay", fill);
         // Both modes, as during WeChat's migration from platform certificates to the public key.
         IngressSettings["WechatPay:UsePlatformCertificates"] = "true";
+        // Withdrawals are paid by merchant transfer through this simulator (issue 18), as ./dmh up runs them.
+        IngressSettings["Withdrawals:Mode"] = "wechat";
+        // Its own management port: appsettings.json's 5085 may be taken by another Ingress on this machine.
+        IngressSettings["Management:Urls"] = $"http://127.0.0.1:{FreePort()}";
         Ingress = new ServiceFactory<Dmh.Ingress.EntryPoint>(Db, Prefix, IngressSettings);
         Ingress.UseKestrel(ingressPort);
         Ingress.StartServer();
