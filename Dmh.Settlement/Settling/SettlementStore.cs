@@ -323,7 +323,7 @@ public sealed class SettlementStore(
         var orders = settling.Select(s => s.Row.OrderId).ToArray();
         var users = settling.SelectMany(s => s.Chain).Distinct().Order().ToArray();
         Context context;
-        using (var multi = await connection.QueryMultipleAsync(new CommandDefinition(ContextSql, new
+        await using (var multi = await ResultSets.QueryAsync(connection, new CommandDefinition(ContextSql, new
         {
             Orders = orders,
             Campaigns = settling.Select(s => s.Row.CampaignId).Distinct().ToArray(),
@@ -360,7 +360,7 @@ public sealed class SettlementStore(
             args.Add($"B{i}", users[i]);
         }
 
-        using var stats = await connection.QueryMultipleAsync(new CommandDefinition(create + StatsSql, args, cancellationToken: ct));
+        await using var stats = await ResultSets.QueryAsync(connection, new CommandDefinition(create + StatsSql, args, cancellationToken: ct));
         foreach (var (userId, version) in await stats.ReadAsync<(long UserId, long Version)>())
         {
             context.Versions[userId] = version;
@@ -500,7 +500,7 @@ public sealed class SettlementStore(
         Dictionary<long, List<long>> rewardIds = [];
         var rewards = new List<(long Id, long OrderId, long UserId)>();
         (long Paid, long Rewards) written;
-        using (var multi = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, cancellationToken: ct)))
+        await using (var multi = await ResultSets.QueryAsync(connection, new CommandDefinition(sql.ToString(), args, cancellationToken: ct)))
         {
             if (credits.Count > 0)
             {
@@ -578,7 +578,7 @@ public sealed class SettlementStore(
         second.Append(StateSql);
         WriteState state;
         List<(long UserId, long Version)> locked = [];
-        using (var multi = await connection.QueryMultipleAsync(new CommandDefinition(second.ToString(), args2, cancellationToken: ct)))
+        await using (var multi = await ResultSets.QueryAsync(connection, new CommandDefinition(second.ToString(), args2, cancellationToken: ct)))
         {
             if (credits.Count > 0)
             {

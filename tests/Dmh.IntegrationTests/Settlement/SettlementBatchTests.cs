@@ -90,6 +90,57 @@ public sealed class SettlementBatchTests : SettlementTestBase
     }
 
     [Fact]
+    public async Task A_statement_failing_after_the_first_result_set_fails_the_transaction_without_killing_the_query()
+    {
+        // The sync outbox insert runs after the balances' locked read, the first result set of the
+        // transaction's second round trip: a deadlock there used to make Dapper cancel the command on
+        // disposal (KILL QUERY, then a blocking wait for SLEEP(0) that under load never ended).
+        var campaign = await Kit.CampaignAsync(Fixed(1000));
+        var referrer = await Kit.ParticipantAsync();
+        var good = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        var poisoned = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), referrer, 9900);
+        await using var admin = await Db.DataSource.OpenConnectionAsync();
+        await admin.ExecuteAsync($"""
+            CREATE TRIGGER test_sync_records_deadlock BEFORE INSERT ON sync_records FOR EACH ROW
+            BEGIN
+              IF NEW.order_id = {poisoned.OrderId} THEN
+                SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'test: deadlock in the outbox insert';
+              END IF;
+            END
+            """);
+        try
+        {
+            var killsBefore = await KillsAsync(admin);
+            var store = Store(new SettlementOptions { MaxTransactionRetries = 1 });
+            IReadOnlyList<PaymentOutcome> outcomes;
+            await using (var connection = await Db.DataSource.OpenConnectionAsync())
+            {
+                var settling = store.SettleBatchAsync(connection,
+                    [SettlementKit.Payment(good.OutTradeNo, 9900), SettlementKit.Payment(poisoned.OutTradeNo, 9900)], default);
+                // Answers at all: before the fix it could wait forever on the killed query.
+                Assert.Same(settling, await Task.WhenAny(settling, Task.Delay(TimeSpan.FromSeconds(60))));
+                outcomes = await settling;
+            }
+
+            Assert.Equal(0, await KillsAsync(admin) - killsBefore);
+            Assert.Equal(SettleOutcome.Settled, outcomes[0].Result?.Outcome);
+            Assert.Contains("test: deadlock", outcomes[1].Error?.Message, StringComparison.Ordinal);
+            Assert.Equal("paid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @OrderId", new { good.OrderId }));
+            Assert.Equal("unpaid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @OrderId", new { poisoned.OrderId }));
+            Assert.Equal(1, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM rewards WHERE user_id = @referrer", new { referrer }));
+        }
+        finally
+        {
+            await admin.ExecuteAsync("DROP TRIGGER IF EXISTS test_sync_records_deadlock");
+        }
+
+        await Kit.AssertLedgerInvariantAsync();
+    }
+
+    private static async Task<long> KillsAsync(MySqlConnector.MySqlConnection connection) =>
+        long.Parse((await connection.QuerySingleAsync<(string Name, string Value)>("SHOW GLOBAL STATUS LIKE 'Com_kill'")).Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task A_poison_entry_in_a_batch_of_100_is_dead_lettered_alone_while_the_other_99_settle()
     {
         var campaign = await Kit.CampaignAsync(fixedYuan: 1m);
