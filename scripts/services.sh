@@ -131,7 +131,12 @@ wait_ready() { # wait_ready NAME PORT: /readyz answers 200, or the process died 
   done
 }
 
-stop_services() { for s in syncer settlement ingress wechatsim; do stop_pid "$s"; done; }
+stop_services() {
+  local f
+  # settlement2, settlement3, …: extra instances ./dmh perf --instances started.
+  for f in "$RUN"/settlement[0-9]*.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+  for s in syncer settlement ingress wechatsim; do stop_pid "$s"; done
+}
 
 stop_all() {
   stop_services

@@ -17,12 +17,13 @@ public interface IPaymentSettler
 }
 
 /// <summary>
-/// Settles a batch of <see cref="PaymentSucceeded"/> entries on up to MaxParallelism connections at
-/// once. A payment that cannot be settled is failed (left pending, redelivered, dead-lettered after
-/// N deliveries); one for an attempt that was never prepaid is rejected (dead-lettered at once);
-/// while MySQL is unreachable payments are postponed (redelivered without counting). None stops the
-/// loop. After the batch the sync outbox rows are published; a crash before that is covered by the
-/// syncer's outbox sweeper (rows pending with published_at NULL).
+/// Settles a batch of <see cref="PaymentSucceeded"/> entries: cut into parts of at most
+/// MaxPaymentsPerTransaction, each settled in one transaction (<see cref="SettlementStore"/>), up to
+/// MaxParallelism parts at once. A payment that cannot be settled is failed (left pending, redelivered,
+/// dead-lettered after N deliveries); one for an attempt that was never prepaid is rejected
+/// (dead-lettered at once); while MySQL is unreachable payments are postponed (redelivered without
+/// counting). None stops the loop. After the batch the sync outbox rows are published; a crash before
+/// that is covered by the syncer's outbox sweeper (rows pending with published_at NULL).
 /// </summary>
 public sealed class PaymentSettlementHandler(
     SettlementStore store,
@@ -40,13 +41,34 @@ public sealed class PaymentSettlementHandler(
     public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
     {
         SettlementMetrics.BatchSize.Observe(batch.Count);
+        var readable = new List<(ConsumedMessage Message, PaymentSucceeded Payment)>(batch.Count);
+        foreach (var message in batch)
+        {
+            if (Read(message) is { } payment)
+            {
+                readable.Add((message, payment));
+            }
+        }
+
         var settled = new ConcurrentQueue<SyncRequested>();
         var duplicates = new ConcurrentQueue<long>();
-        var queue = new ConcurrentQueue<ConsumedMessage>(batch);
-        var lanes = Math.Min(_options.MaxParallelism, batch.Count);
-        await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => SettleLaneAsync(queue, settled, duplicates, ct)));
+        var parts = new ConcurrentQueue<(ConsumedMessage Message, PaymentSucceeded Payment)[]>(Parts(readable));
+        var lanes = Math.Min(_options.MaxParallelism, parts.Count);
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => SettleLaneAsync(parts, settled, duplicates, ct)));
         // Once per batch rather than per payment: the XADDs are pipelined and published_at is set in two statements.
         await PublishAsync([.. settled], [.. duplicates], ct);
+    }
+
+    /// <summary>At least MaxParallelism parts (fewer for fewer payments), none above MaxPaymentsPerTransaction, in stream order.</summary>
+    private IEnumerable<T[]> Parts<T>(List<T> items)
+    {
+        if (items.Count == 0)
+        {
+            return [];
+        }
+
+        var count = Math.Min(items.Count, Math.Max(_options.MaxParallelism, (items.Count + _options.MaxPaymentsPerTransaction - 1) / _options.MaxPaymentsPerTransaction));
+        return items.Chunk((items.Count + count - 1) / count);
     }
 
     public async Task<ConsumedMessage> SettleAsync(PaymentSucceeded payment, CancellationToken ct)
@@ -59,63 +81,41 @@ public sealed class PaymentSettlementHandler(
     }
 
     /// <summary>
-    /// One lane takes payments off the batch's queue until it is empty, each in its own transaction on
-    /// the lane's connection: opening a pooled connection per payment would add a reset round trip to
-    /// each. The connection is shelved for the next batch's lanes when the queue is done; after an
+    /// One lane takes parts off the batch's queue until it is empty, each in one transaction on the
+    /// lane's connection: opening a pooled connection per part would add a reset round trip to each.
+    /// The connection is shelved for the next batch's lanes when the queue is done; after a database
     /// error it is disposed instead, as it may be broken.
     /// </summary>
-    private async Task SettleLaneAsync(ConcurrentQueue<ConsumedMessage> queue, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
+    private async Task SettleLaneAsync(ConcurrentQueue<(ConsumedMessage Message, PaymentSucceeded Payment)[]> parts,
+        ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates, CancellationToken ct)
     {
         MySqlConnection? connection = null;
         try
         {
-            while (!ct.IsCancellationRequested && queue.TryDequeue(out var message))
+            while (!ct.IsCancellationRequested && parts.TryDequeue(out var part))
             {
-                if (Read(message) is not { } payment)
-                {
-                    continue;
-                }
-
-                SettleResult result;
+                IReadOnlyList<PaymentOutcome> outcomes;
                 try
                 {
                     connection ??= await _connections.TakeAsync(ct);
-                    result = await store.SettleAsync(connection, payment, ct);
+                    outcomes = await store.SettleBatchAsync(connection, [.. part.Select(p => p.Payment)], ct);
                 }
-                catch (AttemptNeverPrepaidException ex)
+                catch (Exception ex) when (ex is MySqlException or InvalidOperationException or TimeoutException or IOException)
                 {
-                    message.Reject(ex.Message);
-                    SettlementMetrics.Payments.WithLabels("rejected").Inc();
-                    logger.LogError("Payment {OutTradeNo} names an attempt that was never prepaid (forged or corrupt entry): dead-lettered, not settled",
-                        payment.OutTradeNo);
-                    continue;
+                    outcomes = [.. part.Select(_ => PaymentOutcome.Failed(ex))];
                 }
-                catch (Exception ex) when (ex is SettlementRejectedException or MySqlException or InvalidOperationException or TimeoutException or IOException)
+
+                var broken = false;
+                for (var i = 0; i < part.Length; i++)
                 {
-                    if (DependencyUnavailableException.IsDatabaseUnreachable(ex))
-                    {
-                        // Not the payment's fault: retried after the outage without counting the delivery.
-                        message.Postpone(ex.Message);
-                        SettlementMetrics.Payments.WithLabels("postponed").Inc();
-                        logger.LogWarning("Payment {OutTradeNo} postponed, MySQL unreachable: {Error}", payment.OutTradeNo, ex.Message);
-                    }
-                    else
-                    {
-                        message.Fail(ex.Message);
-                        SettlementMetrics.Payments.WithLabels("failed").Inc();
-                        logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, ex.Message);
-                    }
-
-                    if (connection is not null)
-                    {
-                        await connection.DisposeAsync();
-                        connection = null;
-                    }
-
-                    continue;
+                    broken |= Record(part[i].Message, part[i].Payment, outcomes[i], settled, duplicates);
                 }
 
-                Record(message, payment, result, settled, duplicates);
+                if (connection is not null && (broken || connection.State != System.Data.ConnectionState.Open))
+                {
+                    await connection.DisposeAsync();
+                    connection = null;
+                }
             }
 
             if (connection is not null)
@@ -167,26 +167,51 @@ public sealed class PaymentSettlementHandler(
         return payment;
     }
 
-    private void Record(ConsumedMessage message, PaymentSucceeded payment, SettleResult result, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates)
+    /// <summary>Settles the entry's fate from its outcome; true when the error may have left the connection broken.</summary>
+    private bool Record(ConsumedMessage message, PaymentSucceeded payment, PaymentOutcome outcome, ConcurrentQueue<SyncRequested> settled, ConcurrentQueue<long> duplicates)
     {
-        if (result.Outcome == SettleOutcome.Settled)
+        switch (outcome)
         {
-            var elapsed = time.GetUtcNow() - payment.ReceivedAt;
-            SettlementMetrics.Latency.Observe(Math.Max(0, elapsed.TotalSeconds));
-            SettlementMetrics.Payments.WithLabels("settled").Inc();
-            logger.LogDebug("Settled {OrderId} ({OutTradeNo}) in {ElapsedMs} ms", result.OrderId, payment.OutTradeNo, elapsed.TotalMilliseconds);
-            ChaosAfterCommit();
-            message.Done();
-            foreach (var item in result.Outbox)
-            {
-                settled.Enqueue(item);
-            }
-        }
-        else
-        {
-            SettlementMetrics.Payments.WithLabels("duplicate").Inc();
-            message.Done();
-            duplicates.Enqueue(result.OrderId);
+            case { Result: { Outcome: SettleOutcome.Settled } result }:
+                var elapsed = time.GetUtcNow() - payment.ReceivedAt;
+                SettlementMetrics.Latency.Observe(Math.Max(0, elapsed.TotalSeconds));
+                SettlementMetrics.Payments.WithLabels("settled").Inc();
+                logger.LogDebug("Settled {OrderId} ({OutTradeNo}) in {ElapsedMs} ms", result.OrderId, payment.OutTradeNo, elapsed.TotalMilliseconds);
+                ChaosAfterCommit();
+                message.Done();
+                foreach (var item in result.Outbox)
+                {
+                    settled.Enqueue(item);
+                }
+
+                return false;
+
+            case { Result: { } duplicate }:
+                SettlementMetrics.Payments.WithLabels("duplicate").Inc();
+                message.Done();
+                duplicates.Enqueue(duplicate.OrderId);
+                return false;
+
+            case { Error: AttemptNeverPrepaidException ex }:
+                message.Reject(ex.Message);
+                SettlementMetrics.Payments.WithLabels("rejected").Inc();
+                logger.LogError("Payment {OutTradeNo} names an attempt that was never prepaid (forged or corrupt entry): dead-lettered, not settled",
+                    payment.OutTradeNo);
+                return false;
+
+            case { Error: { } ex } when DependencyUnavailableException.IsDatabaseUnreachable(ex):
+                // Not the payment's fault: retried after the outage without counting the delivery.
+                message.Postpone(ex.Message);
+                SettlementMetrics.Payments.WithLabels("postponed").Inc();
+                logger.LogWarning("Payment {OutTradeNo} postponed, MySQL unreachable: {Error}", payment.OutTradeNo, ex.Message);
+                return true;
+
+            default:
+                var error = outcome.Error?.Message ?? "no outcome";
+                message.Fail(error);
+                SettlementMetrics.Payments.WithLabels("failed").Inc();
+                logger.LogWarning("Payment {OutTradeNo} not settled (delivery {Deliveries}): {Error}", payment.OutTradeNo, message.Deliveries, error);
+                return outcome.Error is not SettlementRejectedException;
         }
     }
 
@@ -216,6 +241,8 @@ public sealed class PaymentSettlementHandler(
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
+            // Orders settled in this batch are published below already (a second copy in the batch is a duplicate).
+            duplicateOrders = [.. duplicateOrders.Except(outbox.Where(i => i.Entity == SyncEntities.Order).Select(i => i.Id))];
             if (duplicateOrders.Count > 0)
             {
                 outbox.AddRange((await connection.QueryAsync<(string Entity, long EntityId)>(new CommandDefinition(

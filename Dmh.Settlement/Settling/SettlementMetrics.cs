@@ -15,8 +15,15 @@ internal static class SettlementMetrics
         "dmh_settlement_batch_size", "Payments per batch handed to the settlement handler.",
         new HistogramConfiguration { Buckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] });
 
+    public static readonly Histogram TransactionSize = Metrics.CreateHistogram(
+        "dmh_settlement_transaction_payments", "Payments per settlement transaction.",
+        new HistogramConfiguration { Buckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] });
+
+    public static readonly Counter Splits = Metrics.CreateCounter(
+        "dmh_settlement_batch_splits_total", "Settlement transactions that failed as a whole and were settled again in halves.");
+
     public static readonly Counter LockConflicts = Metrics.CreateCounter(
-        "dmh_settlement_lock_conflicts_total", "Optimistic-lock conflicts on user_balances.version, retried.");
+        "dmh_settlement_lock_conflicts_total", "Balances whose version changed between read and update (updated again under the version locked).");
 
     public static readonly Counter Payments = Metrics.CreateCounter(
         "dmh_settlement_payments_total", "Payments by outcome (settled, duplicate, failed, postponed, rejected).", "outcome");

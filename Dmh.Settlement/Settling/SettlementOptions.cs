@@ -7,13 +7,16 @@ public sealed class SettlementOptions
 {
     public const string SectionName = "Settlement";
 
-    /// <summary>Payments of one batch settled at once (each on its own MySQL connection and transaction).</summary>
+    /// <summary>
+    /// Transactions of one batch run at once, each on its own MySQL connection. A batch read from the
+    /// stream is cut into at least this many parts (fewer when it has fewer payments).
+    /// </summary>
     [Range(1, 256)]
-    public int MaxParallelism { get; set; } = 32;
+    public int MaxParallelism { get; set; } = 4;
 
-    /// <summary>Optimistic-lock conflicts on one balance retried before the payment is failed (and redelivered later).</summary>
-    [Range(1, 10_000)]
-    public int MaxLockRetries { get; set; } = 200;
+    /// <summary>The most payments settled in one transaction; a larger batch is cut into more parts.</summary>
+    [Range(1, 1000)]
+    public int MaxPaymentsPerTransaction { get; set; } = 100;
 
     /// <summary>
     /// A lane's connection is kept for the next batch if that batch comes within this time; otherwise
@@ -22,9 +25,9 @@ public sealed class SettlementOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ReuseConnectionsWithin { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Whole-transaction retries after a deadlock or lock-wait timeout.</summary>
+    /// <summary>Whole-transaction retries after a deadlock or lock-wait timeout (then the batch is settled in halves).</summary>
     [Range(0, 100)]
-    public int MaxTransactionRetries { get; set; } = 5;
+    public int MaxTransactionRetries { get; set; } = 20;
 
     public SettlementFaultOptions Faults { get; set; } = new();
 }
@@ -32,7 +35,7 @@ public sealed class SettlementOptions
 /// <summary>
 /// Chaos hooks for fault-injection tests only. With <see cref="ExitAfterCommitCount"/> &gt; 0 the
 /// process dies (<see cref="Environment.FailFast(string)"/>, no clean-up, like SIGKILL) right after
-/// that many settlement commits, before the stream entries are acknowledged.
+/// the commit that settles that many payments in all, before the stream entries are acknowledged.
 /// </summary>
 public sealed class SettlementFaultOptions
 {

@@ -1,8 +1,12 @@
+using System.Data;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
-using Dmh.Platform;
 using Dmh.Platform.Rewards;
+using Dmh.Platform.Streams;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -30,11 +34,23 @@ public sealed class SettlementRejectedException(string message) : Exception(mess
 /// </summary>
 public sealed class AttemptNeverPrepaidException(string message) : Exception(message);
 
+/// <summary>What became of one payment of a batch: its result, or the error that kept it from settling.</summary>
+public sealed record PaymentOutcome(SettleResult? Result, Exception? Error)
+{
+    public static PaymentOutcome Of(SettleResult result) => new(result, null);
+
+    public static PaymentOutcome Failed(Exception error) => new(null, error);
+}
+
 /// <summary>
-/// One MySQL transaction per payment: order paid (conditional on still unpaid), payment attempt
-/// succeeded, rewards of up to three levels (unique per order and beneficiary) with their
-/// credit ledger rows, balances (optimistic <c>version</c>) and the sync outbox rows. READ COMMITTED so that a retry after a version conflict reads the committed
-/// balance: under REPEATABLE READ a plain SELECT would keep returning the old snapshot and spin.
+/// Settles a batch of payments in one MySQL transaction of a few multi-row statements (issue 23):
+/// orders and attempts marked paid (only those still unpaid), rewards of up to three levels (unique
+/// per order and beneficiary) with their credit ledger rows, one aggregated delta per beneficiary on
+/// its balance under the optimistic <c>version</c>, and the sync outbox rows. Entries that cannot be
+/// settled (unknown attempt, wrong amount, never prepaid) are left out of the transaction and reported;
+/// a transaction that fails as a whole is tried again in halves, down to single payments, so one
+/// poison entry never holds back the rest. READ COMMITTED so that every read after a lock sees the
+/// committed rows: under REPEATABLE READ a version read again would be the old snapshot.
 /// </summary>
 public sealed class SettlementStore(
     IOptions<SettlementOptions> options,
@@ -44,47 +60,103 @@ public sealed class SettlementStore(
     private const string CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     private const int CodeLength = 10;
     private const int ErDupEntry = 1062;
-    private const int ErSignalException = 1644;
+    // InnoDB's answer when waiting for the table's AUTO-INC lock ended in a deadlock: rolled back like one.
+    private const int ErAutoIncReadFailed = 1467;
     private readonly SettlementOptions _options = options.Value;
 
     /// <summary>
-    /// Settles one payment on an open connection that the caller reuses for the next payments (a
-    /// pooled open costs a reset round trip). If this throws, the caller discards the connection.
+    /// Settles one payment; throws what kept it from settling (<see cref="SettlementRejectedException"/>,
+    /// <see cref="AttemptNeverPrepaidException"/>, or the database's error, after which the caller
+    /// discards the connection).
     /// </summary>
     public async Task<SettleResult> SettleAsync(MySqlConnection connection, PaymentSucceeded payment, CancellationToken ct)
+    {
+        var outcome = (await SettleBatchAsync(connection, [payment], ct))[0];
+        if (outcome.Error is { } error)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        return outcome.Result!;
+    }
+
+    /// <summary>
+    /// Settles the payments on an open connection that the caller reuses for the next batch; one
+    /// outcome per payment, in order. Never throws for a payment's fault: the outcome carries the
+    /// error. After an outcome with a database error the caller discards the connection.
+    /// </summary>
+    public async Task<IReadOnlyList<PaymentOutcome>> SettleBatchAsync(MySqlConnection connection, IReadOnlyList<PaymentSucceeded> payments, CancellationToken ct)
+    {
+        var outcomes = new PaymentOutcome?[payments.Count];
+        await SettlePartAsync(connection, payments, [.. Enumerable.Range(0, payments.Count)], outcomes, ct);
+        return [.. outcomes.Select(o => o ?? throw new InvalidOperationException("A payment of the batch was left without an outcome."))];
+    }
+
+    /// <summary>
+    /// One transaction for <paramref name="part"/>; if it fails as a whole (a constraint, a bad rule, a
+    /// conflict that kept coming back), each half is tried on its own, down to single payments. Entries
+    /// deferred by the transaction (a second attempt of an order it settled) follow in their own.
+    /// </summary>
+    private async Task SettlePartAsync(MySqlConnection connection, IReadOnlyList<PaymentSucceeded> payments, int[] part, PaymentOutcome?[] outcomes, CancellationToken ct)
+    {
+        int[] deferred;
+        try
+        {
+            deferred = await SettleWithRetriesAsync(connection, payments, part, outcomes, ct);
+        }
+        catch (Exception ex) when (ex is MySqlException or InvalidOperationException or TimeoutException or IOException or JsonException or ArgumentException)
+        {
+            if (part.Length == 1 || DependencyUnavailableException.IsDatabaseUnreachable(ex) || connection.State != ConnectionState.Open)
+            {
+                foreach (var i in part)
+                {
+                    outcomes[i] = PaymentOutcome.Failed(ex);
+                }
+
+                return;
+            }
+
+            SettlementMetrics.Splits.Inc();
+            logger.LogWarning("A batch of {Count} payments failed ({Error}); settling it in halves", part.Length, ex.Message);
+            await SettlePartAsync(connection, payments, part[..(part.Length / 2)], outcomes, ct);
+            await SettlePartAsync(connection, payments, part[(part.Length / 2)..], outcomes, ct);
+            return;
+        }
+
+        if (deferred.Length > 0)
+        {
+            await SettlePartAsync(connection, payments, deferred, outcomes, ct);
+        }
+    }
+
+    private async Task<int[]> SettleWithRetriesAsync(MySqlConnection connection, IReadOnlyList<PaymentSucceeded> payments, int[] part, PaymentOutcome?[] outcomes, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await SettleOnceAsync(connection, payment, ct);
+                return await SettleOnceAsync(connection, payments, part, outcomes, ct);
             }
             catch (MySqlException ex) when (IsTransient(ex) && attempt < _options.MaxTransactionRetries)
             {
-                logger.LogInformation("Settlement of {OutTradeNo} hit {Error}; retrying the transaction", payment.OutTradeNo, ex.ErrorCode);
+                logger.LogInformation("Settlement of {Count} payments hit {Error}; retrying the transaction", part.Length, ex.ErrorCode);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20) * (attempt + 1)), time, ct);
             }
         }
     }
 
+    // A registration code drawn twice (50 random bits: rare) fails the whole statement; the retry draws new ones.
     private static bool IsTransient(MySqlException ex) =>
-        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout
+        || ex.Number == ErAutoIncReadFailed
+        || (ex.Number == ErDupEntry && ex.Message.Contains("registration_code", StringComparison.Ordinal));
 
-    /// <summary>
-    /// One transaction, begun and ended in SQL rather than through <see cref="MySqlTransaction"/> so that
-    /// BEGIN travels with the first statement: round trips are what a settlement costs at 500 payments/s
-    /// (each one wakes a thread on both sides, and on this kind of virtual machine the wake-ups cost as
-    /// much CPU as the statements), and this takes three: begin, mark paid and read; reward, outbox and
-    /// balance; commit. The COMMIT is sent only after the client has read that every new reward's balance
-    /// was credited in the still open transaction (see <see cref="CreditsSql"/>); a version conflict adds
-    /// two round trips per retried balance.
-    /// Any failure rolls back before it is rethrown, so the connection is never left inside a transaction.
-    /// </summary>
-    private async Task<SettleResult> SettleOnceAsync(MySqlConnection connection, PaymentSucceeded payment, CancellationToken ct)
+    /// <summary>Any failure rolls back before it is rethrown, so the connection is never left inside a transaction.</summary>
+    private async Task<int[]> SettleOnceAsync(MySqlConnection connection, IReadOnlyList<PaymentSucceeded> payments, int[] part, PaymentOutcome?[] outcomes, CancellationToken ct)
     {
         try
         {
-            return await SettleInTransactionAsync(connection, payment, ct);
+            return await SettleInTransactionAsync(connection, payments, part, outcomes, ct);
         }
         catch
         {
@@ -105,309 +177,457 @@ public sealed class SettlementStore(
         }
     }
 
-    private async Task<SettleResult> SettleInTransactionAsync(MySqlConnection connection, PaymentSucceeded payment, CancellationToken ct)
+    /// <summary>
+    /// One transaction, begun and ended in SQL so that BEGIN travels with the first statement. Round
+    /// trips, whatever the number of payments: lock and read the attempts and orders; read the
+    /// campaigns, refunds, balance versions and existing rewards (plus, for rules with tiers or caps,
+    /// lock the beneficiaries' balances and read their counts); write everything; COMMIT, sent only
+    /// after the client has read that every row it expected was written in the still open transaction.
+    /// Writes <paramref name="outcomes"/> only once committed; returns the entries deferred to a
+    /// transaction of their own.
+    /// </summary>
+    private async Task<int[]> SettleInTransactionAsync(MySqlConnection connection, IReadOnlyList<PaymentSucceeded> payments, int[] part, PaymentOutcome?[] outcomes, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var args = new DynamicParameters(new
+        SettlementMetrics.TransactionSize.Observe(part.Length);
+        var tradeNos = part.Select(i => payments[i].OutTradeNo).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        // The orders stay locked from here to the commit: a refund's reversal (RewardLedger.ReverseOrderAsync) locks the order first too.
+        var attempts = (await connection.QueryAsync<AttemptRow>(new CommandDefinition(BeginSql + LockAttemptsSql, new { TradeNos = tradeNos }, cancellationToken: ct)))
+            .ToDictionary(a => a.OutTradeNo, StringComparer.OrdinalIgnoreCase);
+
+        var done = new List<(int Index, PaymentOutcome Outcome)>();
+        var deferred = new List<int>();
+        var settling = new List<Settling>();
+        var again = new List<Settling>();
+        var copies = new List<(int Index, int Of)>();
+        var firstOf = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var claimed = new HashSet<long>();
+        foreach (var i in part)
         {
-            payment.OutTradeNo,
-            payment.TotalFen,
-            payment.TransactionId,
-            payment.PayerTotalFen,
-            SuccessTime = payment.SuccessTime.UtcDateTime,
-            ReceivedAt = payment.ReceivedAt.UtcDateTime,
-            Now = now,
-        });
-        var row = await MarkPaidAsync(connection, args, ct);
-        if (row is null)
-        {
-            throw new SettlementRejectedException($"No payment attempt (or order) for out_trade_no {payment.OutTradeNo}.");
+            var payment = payments[i];
+            if (firstOf.TryGetValue(payment.OutTradeNo, out var first))
+            {
+                // The same confirmation twice in one batch: the second is whatever the first turns out to be.
+                copies.Add((i, first));
+                continue;
+            }
+
+            firstOf[payment.OutTradeNo] = i;
+            if (!attempts.TryGetValue(payment.OutTradeNo, out var row))
+            {
+                done.Add((i, PaymentOutcome.Failed(new SettlementRejectedException($"No payment attempt (or order) for out_trade_no {payment.OutTradeNo}."))));
+            }
+            else if (row.AttemptStatus == PaymentStatus.Created)
+            {
+                done.Add((i, PaymentOutcome.Failed(new AttemptNeverPrepaidException(
+                    $"Payment attempt {payment.OutTradeNo} (order {row.OrderId}) was never prepaid, so it cannot have been paid: not settled."))));
+            }
+            else if (row.AmountFen != payment.TotalFen)
+            {
+                done.Add((i, PaymentOutcome.Failed(new SettlementRejectedException(
+                    $"Amount of {payment.OutTradeNo} disagrees: attempt {row.AmountFen} fen, confirmation {payment.TotalFen} fen."))));
+            }
+            else if (!claimed.Add(row.OrderId))
+            {
+                // Another attempt of an order this transaction settles: it is a repeated payment, seen after the commit.
+                deferred.Add(i);
+            }
+            else
+            {
+                (row.PayStatus == PayStatus.Unpaid ? settling : again).Add(new Settling(i, payment, row));
+            }
         }
 
-        if (row.AttemptStatus == PaymentStatus.Created)
+        var context = await ReadContextAsync(connection, settling, now, ct);
+        foreach (var s in settling.Where(s => s.Chain.Count > 0 && !context.Configs.ContainsKey(s.Row.CampaignId)).ToList())
         {
-            // The guarded UPDATE changed nothing (it requires an attempt that was prepaid).
-            throw new AttemptNeverPrepaidException(
-                $"Payment attempt {payment.OutTradeNo} (order {row.OrderId}) was never prepaid, so it cannot have been paid: not settled.");
+            settling.Remove(s);
+            done.Add((s.Index, PaymentOutcome.Failed(new SettlementRejectedException($"Campaign {s.Row.CampaignId} of order {s.Row.OrderId} does not exist."))));
         }
 
-        if (row.AmountFen != payment.TotalFen)
+        var credits = Credits(settling, context);
+        var rewardIds = settling.Count > 0 || again.Any(s => s.Row.AttemptStatus != PaymentStatus.Succeeded)
+            ? await WriteAsync(connection, settling, again, credits, context, now, ct)
+            : [];
+
+        // Refunds recorded before this settlement (the order row lock orders them, see
+        // RewardLedger.ReverseOrderAsync): reversed in this transaction, so the COMMIT waits for that.
+        foreach (var s in settling.Where(s => context.RefundedFen.ContainsKey(s.Row.OrderId)))
         {
-            // The guarded UPDATE changed nothing (it requires the amounts to agree).
-            throw new SettlementRejectedException(
-                $"Amount of {payment.OutTradeNo} disagrees: attempt {row.AmountFen} fen, confirmation {payment.TotalFen} fen.");
+            await RewardLedger.ReverseOrderAsync(connection, null, s.Row.OrderId, $"settle-{s.Row.OrderId}", null, now, ct);
         }
 
-        args.AddDynamicParams(new { row.PaymentId, row.OrderId, row.CampaignId });
-        if (row.Changed == 0)
+        await connection.ExecuteAsync(new CommandDefinition("COMMIT", cancellationToken: ct));
+
+        foreach (var s in settling)
         {
-            var paymentUpdated = await connection.ExecuteAsync(new CommandDefinition(PaymentSucceededSql + CommitSql, args, cancellationToken: ct));
-            if (paymentUpdated > 0 && row.TradeNo is not null && row.TradeNo != payment.TransactionId)
+            var ids = rewardIds.GetValueOrDefault(s.Row.OrderId) ?? [];
+            done.Add((s.Index, PaymentOutcome.Of(new SettleResult(SettleOutcome.Settled, s.Row.OrderId, ids.Count > 0 ? ids[0] : null,
+                [new SyncRequested(SyncEntities.Order, s.Row.OrderId), .. ids.Select(id => new SyncRequested(SyncEntities.Reward, id))]))));
+        }
+
+        foreach (var s in again)
+        {
+            if (s.Row.AttemptStatus != PaymentStatus.Succeeded && s.Row.TradeNo is not null && s.Row.TradeNo != s.Payment.TransactionId)
             {
                 // Two attempts of one order were both paid: WeChat holds the money twice; an operator refunds one.
                 SettlementMetrics.DoublePayments.Inc();
                 logger.LogWarning("Order {OrderId} was paid again by {OutTradeNo} ({TransactionId}); it was already paid by {TradeNo}",
-                    row.OrderId, payment.OutTradeNo, payment.TransactionId, row.TradeNo);
+                    s.Row.OrderId, s.Payment.OutTradeNo, s.Payment.TransactionId, s.Row.TradeNo);
             }
 
-            return new SettleResult(SettleOutcome.Duplicate, row.OrderId, null, []);
+            done.Add((s.Index, PaymentOutcome.Of(new SettleResult(SettleOutcome.Duplicate, s.Row.OrderId, null, []))));
         }
 
-        var config = RewardConfig.FromStored(row.RewardConfig, row.HoldDays ?? RewardConfig.DefaultHoldDays, row.RewardType, row.RewardRule ?? 0m, row.RewardBps ?? 0);
-        var chain = RewardRuleEngine.Beneficiaries(row.ParticipantId, row.ReferrerId, row.Referrer2Id, row.Referrer3Id);
-        if (chain.Count > 0 && row.RewardType is null)
+        foreach (var (index, outcome) in done)
         {
-            throw new SettlementRejectedException($"Campaign {row.CampaignId} of order {row.OrderId} does not exist.");
+            outcomes[index] = outcome;
         }
 
-        var credits = chain.Count == 0 ? [] : await CreditsAsync(connection, row, config, chain, payment.TotalFen, now, ct);
-        if (credits.Count == 0 && row.RefundedFen == 0)
+        foreach (var (index, of) in copies)
         {
-            await connection.ExecuteAsync(new CommandDefinition(OrderOutboxSql + CommitSql, args, cancellationToken: ct));
-            return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
+            outcomes[index] = outcomes[of] is { Result: { } result }
+                ? PaymentOutcome.Of(new SettleResult(SettleOutcome.Duplicate, result.OrderId, null, []))
+                : outcomes[of];
         }
 
-        var available = config.HoldDays == 0;
-        args.AddDynamicParams(new
-        {
-            Status = available ? RewardStatus.Available : RewardStatus.Frozen,
-            AvailableAt = now.AddDays(config.HoldDays),
-        });
-        for (var i = 0; i < credits.Count; i++)
-        {
-            var c = credits[i];
-            args.Add($"U{i}", c.UserId);
-            args.Add($"V{i}", c.Version ?? 0);
-            args.Add($"Fen{i}", c.AmountFen);
-            args.Add($"F{i}", available ? 0 : c.AmountFen);
-            args.Add($"A{i}", available ? c.AmountFen : 0);
-            args.Add($"Yuan{i}", Money.FenToYuan(c.AmountFen));
-            args.Add($"Level{i}", c.Level);
-            args.Add($"Snap{i}", config.SnapshotJson(c.Level));
-        }
-
-        RewardIds state;
-        try
-        {
-            state = await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(CreditsSql(credits), args, cancellationToken: ct));
-        }
-        catch (MySqlException ex) when (ex.Number == ErSignalException && ex.Message == BalanceVersionChanged)
-        {
-            // Everything before the check stands and the transaction is still open: retry the balances that did not move.
-            state = await connection.QuerySingleAsync<RewardIds>(new CommandDefinition(ReadCreditStateSql, cancellationToken: ct));
-        }
-
-        if (state.InTransaction != 1)
-        {
-            // Whatever ran after the transaction ended ran in autocommit: never go on to COMMIT as if it were one unit.
-            throw new InvalidOperationException($"Settlement of {payment.OutTradeNo} lost its transaction before COMMIT.");
-        }
-
-        var rewardIds = state.ToArray(credits.Count);
-        var moved = state.Moved(credits.Count);
-        for (var i = 0; i < credits.Count; i++)
-        {
-            if (rewardIds[i] > 0 && !moved[i])
-            {
-                await RetryBalanceAsync(connection, args, i, ct);
-            }
-        }
-
-        // Refunds recorded before this settlement (the order row lock orders them, see
-        // RewardLedger.ReverseOrderAsync): reverse in this transaction, so the COMMIT waits for that.
-        if (row.RefundedFen > 0)
-        {
-            await RewardLedger.ReverseOrderAsync(connection, null, row.OrderId, $"settle-{row.OrderId}", null, now, ct);
-        }
-
-        // Every new reward's balance is credited in this open transaction: only now commit (see CreditsSql).
-        await CommitAsync(connection, ct);
-
-        var written = rewardIds.Where(id => id > 0).ToList();
-        if (written.Count == 0)
-        {
-            // The order was unpaid yet already rewarded: only possible after a manual data repair; the existing rewards stay.
-            return new SettleResult(SettleOutcome.Settled, row.OrderId, null, [new SyncRequested(SyncEntities.Order, row.OrderId)]);
-        }
-
-        return new SettleResult(SettleOutcome.Settled, row.OrderId, written[0],
-            [new SyncRequested(SyncEntities.Order, row.OrderId), .. written.Select(id => new SyncRequested(SyncEntities.Reward, id))]);
+        // A copy of an entry that was deferred follows it (its outcome is not known yet).
+        deferred.AddRange(copies.Where(c => outcomes[c.Of] is null).Select(c => c.Index));
+        return [.. deferred];
     }
 
-    /// <summary>One level's reward to write: beneficiary, level, amount and the balance version read before.</summary>
-    private sealed record Credit(long UserId, int Level, long AmountFen, long? Version);
-
-    /// <summary>
-    /// The reward of each level of the chain. A rule with tiers or caps needs what the beneficiaries
-    /// already have in this campaign: their balance rows are created and locked first (in id order),
-    /// so two settlements for one beneficiary count one after the other. One more round trip, only
-    /// for such rules.
-    /// </summary>
-    private static async Task<IReadOnlyList<Credit>> CreditsAsync(
-        MySqlConnection connection, AttemptRow row, RewardConfig config, IReadOnlyList<long> chain, long priceFen, DateTime now, CancellationToken ct)
+    /// <summary>One payment this transaction settles (or records as repeated), with its locked attempt row and beneficiaries.</summary>
+    private sealed record Settling(int Index, PaymentSucceeded Payment, AttemptRow Row)
     {
-        var levels = chain.Take(config.Levels.Count).ToList();
-        long?[] versions = [row.BalanceVersion, row.Balance2Version, row.Balance3Version];
-        var stats = new Dictionary<long, List<StatsRow>>();
-        if (config.NeedsStats && levels.Count > 0)
-        {
-            var ids = levels.Order().ToList();
-            using var multi = await connection.QueryMultipleAsync(new CommandDefinition(StatsSql(ids.Count), StatsArgs(ids, row.CampaignId, now), cancellationToken: ct));
-            var locked = (await multi.ReadAsync<(long UserId, long Version)>()).ToDictionary(v => v.UserId, v => v.Version);
-            foreach (var s in await multi.ReadAsync<StatsRow>())
-            {
-                (stats.TryGetValue(s.UserId, out var list) ? list : stats[s.UserId] = []).Add(s);
-            }
+        public IReadOnlyList<long> Chain { get; } = RewardRuleEngine.Beneficiaries(Row.ParticipantId, Row.ReferrerId, Row.Referrer2Id, Row.Referrer3Id);
+    }
 
-            for (var i = 0; i < levels.Count; i++)
-            {
-                versions[i] = locked[levels[i]];
-            }
+    /// <summary>What the settling payments' rewards depend on, read after their orders are locked.</summary>
+    private sealed record Context(
+        Dictionary<long, RewardConfig> Configs,
+        Dictionary<long, long> RefundedFen,
+        Dictionary<long, long> Versions,
+        HashSet<(long OrderId, long UserId)> Existing,
+        Dictionary<(long UserId, long CampaignId), Tally> Tallies)
+    {
+        public static Context Empty() => new([], [], [], [], []);
+    }
+
+    private async Task<Context> ReadContextAsync(MySqlConnection connection, List<Settling> settling, DateTime now, CancellationToken ct)
+    {
+        if (settling.Count == 0)
+        {
+            return Context.Empty();
         }
 
-        var credits = new List<Credit>();
-        for (var i = 0; i < levels.Count; i++)
+        var orders = settling.Select(s => s.Row.OrderId).ToArray();
+        var users = settling.SelectMany(s => s.Chain).Distinct().Order().ToArray();
+        Context context;
+        await using (var multi = await ResultSets.QueryAsync(connection, new CommandDefinition(ContextSql, new
         {
-            var mine = stats.GetValueOrDefault(levels[i]) ?? [];
-            var level = i + 1;
-            var beneficiaryStats = new BeneficiaryStats(
-                (int)mine.Where(s => s.Level == level).Sum(s => s.Count), (int)mine.Sum(s => s.Count),
-                mine.Sum(s => s.TotalFen), mine.Sum(s => s.TodayFen));
-            var amount = RewardRuleEngine.AmountFen(config.Levels[i], config.Caps, priceFen, beneficiaryStats);
-            if (amount > 0)
+            Orders = orders,
+            Campaigns = settling.Select(s => s.Row.CampaignId).Distinct().ToArray(),
+            Users = users,
+        }, cancellationToken: ct)))
+        {
+            var configs = (await multi.ReadAsync<CampaignRow>()).ToDictionary(c => c.Id,
+                c => RewardConfig.FromStored(c.RewardConfig, c.HoldDays, c.RewardType, c.RewardRule, c.RewardBps));
+            context = new Context(
+                configs,
+                (await multi.ReadAsync<(long OrderId, long RefundedFen)>()).ToDictionary(r => r.OrderId, r => r.RefundedFen),
+                (await multi.ReadAsync<(long UserId, long Version)>()).ToDictionary(v => v.UserId, v => v.Version),
+                [.. await multi.ReadAsync<(long OrderId, long UserId)>()],
+                []);
+        }
+
+        var counted = settling.Where(s => s.Chain.Count > 0 && context.Configs.TryGetValue(s.Row.CampaignId, out var c) && c.NeedsStats).ToList();
+        if (counted.Count == 0)
+        {
+            return context;
+        }
+
+        // Tiers and caps count what a beneficiary already has: every beneficiary's balance is locked
+        // (in user order) before counting, so two transactions for one beneficiary count one after the other.
+        var create = $"INSERT INTO user_balances (user_id) VALUES {string.Join(", ", users.Select((_, i) => $"(@B{i})"))} ON DUPLICATE KEY UPDATE user_id = user_id;\n";
+        var args = new DynamicParameters(new
+        {
+            Users = users,
+            Campaigns = counted.Select(s => s.Row.CampaignId).Distinct().ToArray(),
+            DayStart = RewardRuleEngine.BeijingDayStartUtc(new DateTimeOffset(now, TimeSpan.Zero)),
+        });
+        for (var i = 0; i < users.Length; i++)
+        {
+            args.Add($"B{i}", users[i]);
+        }
+
+        await using var stats = await ResultSets.QueryAsync(connection, new CommandDefinition(create + StatsSql, args, cancellationToken: ct));
+        foreach (var (userId, version) in await stats.ReadAsync<(long UserId, long Version)>())
+        {
+            context.Versions[userId] = version;
+        }
+
+        foreach (var s in await stats.ReadAsync<StatsRow>())
+        {
+            var key = (s.UserId, s.CampaignId);
+            (context.Tallies.TryGetValue(key, out var tally) ? tally : context.Tallies[key] = new Tally()).Add(s.Level, s.Count, s.TotalFen, s.TodayFen);
+        }
+
+        return context;
+    }
+
+    /// <summary>A beneficiary's rewards in one campaign: what is recorded plus what this transaction adds, in order.</summary>
+    private sealed class Tally
+    {
+        private readonly Dictionary<int, int> _byLevel = [];
+
+        public int Count { get; private set; }
+
+        public long TotalFen { get; private set; }
+
+        public long TodayFen { get; private set; }
+
+        public void Add(int level, long count, long totalFen, long todayFen)
+        {
+            _byLevel[level] = _byLevel.GetValueOrDefault(level) + (int)count;
+            Count += (int)count;
+            TotalFen += totalFen;
+            TodayFen += todayFen;
+        }
+
+        public BeneficiaryStats Stats(int level) => new(_byLevel.GetValueOrDefault(level), Count, TotalFen, TodayFen);
+    }
+
+    /// <summary>One level's reward to write.</summary>
+    private sealed record Credit(Settling Payment, long UserId, int Level, long AmountFen, RewardConfig Config)
+    {
+        public bool Available => Config.HoldDays == 0;
+    }
+
+    /// <summary>
+    /// The rewards of the settling payments, in the batch's order: a tier or cap sees the rewards of
+    /// the payments before it in this batch as if each had been settled on its own.
+    /// </summary>
+    private static List<Credit> Credits(List<Settling> settling, Context context)
+    {
+        var credits = new List<Credit>();
+        foreach (var s in settling.Where(s => s.Chain.Count > 0))
+        {
+            var config = context.Configs[s.Row.CampaignId];
+            for (var i = 0; i < s.Chain.Count && i < config.Levels.Count; i++)
             {
-                credits.Add(new Credit(levels[i], level, amount, versions[i]));
+                var (userId, level) = (s.Chain[i], i + 1);
+                if (context.Existing.Contains((s.Row.OrderId, userId)))
+                {
+                    // The order was unpaid yet already rewarded: only possible after a manual data repair; the existing reward stays.
+                    continue;
+                }
+
+                Tally? tally = null;
+                if (config.NeedsStats && !context.Tallies.TryGetValue((userId, s.Row.CampaignId), out tally))
+                {
+                    context.Tallies[(userId, s.Row.CampaignId)] = tally = new Tally();
+                }
+
+                var amount = RewardRuleEngine.AmountFen(config.Levels[i], config.Caps, s.Payment.TotalFen, tally?.Stats(level) ?? BeneficiaryStats.Empty);
+                if (amount > 0)
+                {
+                    credits.Add(new Credit(s, userId, level, amount, config));
+                    tally?.Add(level, 1, amount, amount);
+                }
             }
         }
 
         return credits;
     }
 
-    private sealed class StatsRow
-    {
-        public long UserId { get; init; }
-        public int Level { get; init; }
-        public long Count { get; init; }
-        public long TotalFen { get; init; }
-        public long TodayFen { get; init; }
-    }
-
-    private static DynamicParameters StatsArgs(List<long> ids, long campaignId, DateTime now)
-    {
-        var args = new DynamicParameters(new { CampaignId = campaignId, DayStart = RewardRuleEngine.BeijingDayStartUtc(new DateTimeOffset(now, TimeSpan.Zero)) });
-        for (var i = 0; i < ids.Count; i++)
-        {
-            args.Add($"S{i}", ids[i]);
-        }
-
-        return args;
-    }
-
-    private static string StatsSql(int count)
-    {
-        var ids = string.Join(", ", Enumerable.Range(0, count).Select(i => $"@S{i}"));
-        return $"""
-            INSERT INTO user_balances (user_id) VALUES {string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@S{i})"))}
-            ON DUPLICATE KEY UPDATE user_id = user_id;
-            SELECT user_id, version FROM user_balances WHERE user_id IN ({ids}) FOR UPDATE;
-            SELECT user_id AS UserId, level AS Level, COUNT(*) AS Count, CAST(COALESCE(SUM(amount_fen), 0) AS SIGNED) AS TotalFen,
-                   CAST(COALESCE(SUM(IF(settled_at >= @DayStart, amount_fen, 0)), 0) AS SIGNED) AS TodayFen
-            FROM rewards WHERE campaign_id = @CampaignId AND user_id IN ({ids}) GROUP BY user_id, level;
-            """;
-    }
-
-    private sealed record RewardIds(long R0, long R1, long R2, long B0, long B1, long B2, long InTransaction)
-    {
-        public long[] ToArray(int count) => new[] { R0, R1, R2 }.Take(count).ToArray();
-
-        public bool[] Moved(int count) => new[] { B0 == 1, B1 == 1, B2 == 1 }.Take(count).ToArray();
-    }
-
-    private const string ReadCreditStateSql = """
-        SELECT CAST(COALESCE(@dmh_r0, 0) AS SIGNED) AS R0, CAST(COALESCE(@dmh_r1, 0) AS SIGNED) AS R1, CAST(COALESCE(@dmh_r2, 0) AS SIGNED) AS R2,
-               CAST(COALESCE(@dmh_b0, 0) AS SIGNED) AS B0, CAST(COALESCE(@dmh_b1, 0) AS SIGNED) AS B1, CAST(COALESCE(@dmh_b2, 0) AS SIGNED) AS B2,
-               CAST(@@in_transaction AS SIGNED) AS InTransaction
-        """;
-
     /// <summary>
-    /// The rewards (their ids only when this statement inserted them), their credit ledger rows, the
-    /// outbox rows and each balance under the optimistic lock (only with a new reward), in one round trip
-    /// that ends with what it did and whether the transaction is still open. When a version read before
-    /// has changed, its UPDATE changes nothing and <c>dmh_stop_if</c> (a procedure, see migration V0500)
-    /// ends the round trip with an error, leaving the transaction open for the retry. No COMMIT rides in
-    /// this round trip: with a worker killed while it ran, such a COMMIT was seen to commit a reward
-    /// without its balance credit, so only the client commits, once it has read the outcome.
+    /// Every write of the transaction in two round trips, each ending with what it did; the second
+    /// also says whether the transaction is still open. Multi-row statements take their rows from one
+    /// JSON parameter (JSON_TABLE) where they update, and from a VALUES list where they insert: an
+    /// INSERT ... SELECT takes InnoDB's table-wide AUTO-INC lock for the whole statement, which
+    /// serialised concurrent settlements and deadlocked them ("Failed to read auto-increment value").
+    /// The beneficiaries' balances are locked (in user order, so these transactions never deadlock on
+    /// each other) before the version-checked update: a version that changed since it was read is then
+    /// known exactly, and its balance is updated again under the version now locked. No COMMIT rides
+    /// here: with a worker killed while it ran, such a COMMIT was seen to commit a reward without its
+    /// balance credit, so only the client commits, once it has read the outcome.
     /// </summary>
-    private static string CreditsSql(IReadOnlyList<Credit> credits)
+    /// <returns>The new rewards' ids by order, in level order.</returns>
+    private async Task<Dictionary<long, List<long>>> WriteAsync(
+        MySqlConnection connection, List<Settling> settling, List<Settling> again, List<Credit> credits, Context context, DateTime now, CancellationToken ct)
     {
-        var sql = new System.Text.StringBuilder("SET @dmh_r0 = 0, @dmh_r1 = 0, @dmh_r2 = 0, @dmh_b0 = 0, @dmh_b1 = 0, @dmh_b2 = 0;\n");
-        for (var i = 0; i < credits.Count; i++)
+        var args = new DynamicParameters(new
         {
-            if (credits[i].Version is null)
+            Now = now,
+            Paid = Json(settling.Select(s => new { id = s.Row.PaymentId, tx = s.Payment.TransactionId, payer = s.Payment.PayerTotalFen, st = Time(s.Payment.SuccessTime), ra = Time(s.Payment.ReceivedAt), code = NewRegistrationCode() })),
+            Again = Json(again.Where(s => s.Row.AttemptStatus != PaymentStatus.Succeeded)
+                .Select(s => new { id = s.Row.PaymentId, tx = s.Payment.TransactionId, payer = s.Payment.PayerTotalFen, st = Time(s.Payment.SuccessTime), ra = Time(s.Payment.ReceivedAt) })),
+            NewRewards = Json(credits.Select(c => new { o = c.Payment.Row.OrderId, u = c.UserId })),
+            // Each multi-row statement names its rows by key too: joined to JSON_TABLE alone, the
+            // optimizer scanned (and locked, row by row) the whole table.
+            PaymentIds = settling.Select(s => s.Row.PaymentId).ToArray(),
+            AgainIds = again.Where(s => s.Row.AttemptStatus != PaymentStatus.Succeeded).Select(s => s.Row.PaymentId).ToArray(),
+            RewardOrders = credits.Select(c => c.Payment.Row.OrderId).Distinct().ToArray(),
+        });
+        var sql = new System.Text.StringBuilder(ResetStateSql);
+        if (settling.Count > 0)
+        {
+            sql.Append(MarkPaidSql);
+        }
+
+        sql.Append(RepeatedPaymentSql);
+        if (credits.Count > 0)
+        {
+            sql.Append("INSERT INTO rewards (user_id, order_id, campaign_id, level, amount, amount_fen, status, settled_at, available_at, rule_snapshot, created_at) VALUES ");
+            for (var i = 0; i < credits.Count; i++)
             {
-                // A missing balance row is created at version 0; if another settlement creates it first, the version check sees a conflict like any other.
-                sql.Append(CreateBalanceSql.Replace("@UserId", $"@U{i}", StringComparison.Ordinal));
+                var c = credits[i];
+                sql.Append(i == 0 ? "\n" : ",\n").Append(CultureInfo.InvariantCulture, $"(@U{i}, @O{i}, @C{i}, @L{i}, @Fen{i} / 100, @Fen{i}, @St{i}, @Now, @Av{i}, @Snap{i}, @Now)");
+                args.Add($"U{i}", c.UserId);
+                args.Add($"O{i}", c.Payment.Row.OrderId);
+                args.Add($"C{i}", c.Payment.Row.CampaignId);
+                args.Add($"L{i}", c.Level);
+                args.Add($"Fen{i}", c.AmountFen);
+                args.Add($"St{i}", c.Available ? RewardStatus.Available : RewardStatus.Frozen);
+                args.Add($"Av{i}", now.AddDays(c.Config.HoldDays));
+                args.Add($"Snap{i}", c.Config.SnapshotJson(c.Level));
             }
 
-            sql.Append(CreditSql.Replace("{i}", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            sql.Append(";\nSET @dmh_rewards = ROW_COUNT();\n").Append(RewardIdsSql);
         }
 
-        sql.Append(OrderOutboxRowSql);
-        for (var i = 0; i < credits.Count; i++)
+        sql.Append(PaidStateSql);
+        Dictionary<long, List<long>> rewardIds = [];
+        var rewards = new List<(long Id, long OrderId, long UserId)>();
+        (long Paid, long Rewards) written;
+        await using (var multi = await ResultSets.QueryAsync(connection, new CommandDefinition(sql.ToString(), args, cancellationToken: ct)))
         {
-            sql.Append($"\nUNION ALL SELECT 'reward', @dmh_r{i}, @OrderId, 'pending', @Now FROM DUAL WHERE @dmh_r{i} > 0");
+            if (credits.Count > 0)
+            {
+                rewards = [.. await multi.ReadAsync<(long Id, long OrderId, long UserId)>()];
+            }
+
+            written = await multi.ReadSingleAsync<(long Paid, long Rewards)>();
         }
 
-        sql.Append(OutboxUpsert).Append(";\n");
-        var conflicts = string.Join(" OR ", Enumerable.Range(0, credits.Count).Select(i => $"(@dmh_r{i} > 0 AND @dmh_b{i} <> 1)"));
-        sql.Append($"CALL dmh_stop_if({conflicts}, '{BalanceVersionChanged}');\n");
+        // Both rows of each payment (its attempt and its order), all still unpaid under the lock taken at the start.
+        if (written.Paid != 2L * settling.Count || written.Rewards != credits.Count || rewards.Count != credits.Count)
+        {
+            throw new InvalidOperationException(
+                $"Settlement wrote {written.Paid} payment/order rows for {settling.Count} payments and {written.Rewards} rewards ({rewards.Count} found) for {credits.Count}.");
+        }
 
-        sql.Append(ReadCreditStateSql);
-        return sql.ToString();
+        var rewardOf = rewards.ToDictionary(r => (r.OrderId, r.UserId), r => r.Id);
+        rewardIds = credits.GroupBy(c => c.Payment.Row.OrderId)
+            .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Level).Select(c => rewardOf[(c.Payment.Row.OrderId, c.UserId)]).ToList());
+        var deltas = credits.GroupBy(c => c.UserId).OrderBy(g => g.Key).Select(g => new Delta(
+            g.Key, g.Where(c => !c.Available).Sum(c => c.AmountFen), g.Where(c => c.Available).Sum(c => c.AmountFen),
+            g.Sum(c => c.AmountFen), g.Count(), context.Versions.GetValueOrDefault(g.Key))).ToList();
+
+        var second = new System.Text.StringBuilder();
+        var args2 = new DynamicParameters(new { Now = now, Users = deltas.Select(d => d.U).ToArray(), Deltas = Json(deltas) });
+        if (credits.Count > 0)
+        {
+            second.Append("INSERT INTO reward_ledger (user_id, kind, frozen_delta_fen, available_delta_fen, earned_delta_fen, reward_id, order_id, business_key, actor, created_at) VALUES ");
+            for (var i = 0; i < credits.Count; i++)
+            {
+                var c = credits[i];
+                var id = rewardOf[(c.Payment.Row.OrderId, c.UserId)];
+                second.Append(i == 0 ? "\n" : ",\n").Append(CultureInfo.InvariantCulture,
+                    $"(@U{i}, 'credit', @F{i}, @A{i}, @Fen{i}, @R{i}, @O{i}, CONCAT('reward:', @R{i}, ':credit'), 'system', @Now)");
+                args2.Add($"U{i}", c.UserId);
+                args2.Add($"F{i}", c.Available ? 0 : c.AmountFen);
+                args2.Add($"A{i}", c.Available ? c.AmountFen : 0);
+                args2.Add($"Fen{i}", c.AmountFen);
+                args2.Add($"R{i}", id);
+                args2.Add($"O{i}", c.Payment.Row.OrderId);
+            }
+
+            second.Append(";\nSET @dmh_ledger = ROW_COUNT();\n");
+            var created = deltas.Where(d => !context.Versions.ContainsKey(d.U)).Select(d => d.U).ToList();
+            if (created.Count > 0)
+            {
+                // A missing balance row is created at version 0; if another transaction creates it first, the locked version says so.
+                second.Append("INSERT INTO user_balances (user_id) VALUES ")
+                    .AppendJoin(", ", created.Select((_, i) => $"(@N{i})"))
+                    .Append(" ON DUPLICATE KEY UPDATE user_id = user_id;\n");
+                for (var i = 0; i < created.Count; i++)
+                {
+                    args2.Add($"N{i}", created[i]);
+                }
+            }
+
+            second.Append(LockBalancesSql).Append(BalancesSql);
+        }
+
+        if (settling.Count > 0)
+        {
+            var rows = settling.Select(s => (Entity: SyncEntities.Order, Id: s.Row.OrderId, OrderId: s.Row.OrderId))
+                .Concat(rewards.Select(r => (Entity: SyncEntities.Reward, r.Id, r.OrderId))).ToList();
+            second.Append("INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at) VALUES ")
+                .AppendJoin(", ", rows.Select((_, i) => $"(@E{i}, @I{i}, @Q{i}, 'pending', @Now)"))
+                .Append(OutboxUpsert);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                args2.Add($"E{i}", rows[i].Entity);
+                args2.Add($"I{i}", rows[i].Id);
+                args2.Add($"Q{i}", rows[i].OrderId);
+            }
+        }
+
+        second.Append(StateSql);
+        WriteState state;
+        List<(long UserId, long Version)> locked = [];
+        await using (var multi = await ResultSets.QueryAsync(connection, new CommandDefinition(second.ToString(), args2, cancellationToken: ct)))
+        {
+            if (credits.Count > 0)
+            {
+                locked = [.. await multi.ReadAsync<(long UserId, long Version)>()];
+            }
+
+            state = await multi.ReadSingleAsync<WriteState>();
+        }
+
+        if (state.InTransaction != 1)
+        {
+            // Whatever ran after the transaction ended ran in autocommit: never go on to COMMIT as if it were one unit.
+            throw new InvalidOperationException($"Settlement of {settling.Count} payments lost its transaction before COMMIT.");
+        }
+
+        var expected = deltas.ToDictionary(d => d.U, d => d.V);
+        var conflicts = locked.Where(l => l.Version != expected[l.UserId]).ToList();
+        if (state.Ledger != credits.Count || locked.Count != deltas.Count || state.Moved != deltas.Count - conflicts.Count)
+        {
+            throw new InvalidOperationException(
+                $"Settlement wrote {state.Ledger} ledger rows for {credits.Count} rewards; balances: {locked.Count} of {deltas.Count} locked, {state.Moved} moved, {conflicts.Count} conflicts.");
+        }
+
+        if (conflicts.Count > 0)
+        {
+            // Another transaction changed these balances after they were read: they are locked now, so
+            // the update under the version just read cannot miss again.
+            SettlementMetrics.LockConflicts.Inc(conflicts.Count);
+            var versions = conflicts.ToDictionary(c => c.UserId, c => c.Version);
+            var retry = deltas.Where(d => versions.ContainsKey(d.U)).Select(d => d with { V = versions[d.U] }).ToList();
+            var moved = await connection.ExecuteScalarAsync<long>(new CommandDefinition(BalancesSql + "SELECT @dmh_moved",
+                new { Deltas = Json(retry), Users = retry.Select(d => d.U).ToArray() }, cancellationToken: ct));
+            if (moved != retry.Count)
+            {
+                throw new InvalidOperationException($"Balances locked at their current version moved {moved} of {retry.Count}.");
+            }
+        }
+
+        return rewardIds;
     }
 
-    private const string CreditSql = """
-        INSERT IGNORE INTO rewards (user_id, order_id, campaign_id, level, amount, amount_fen, status, settled_at, available_at, rule_snapshot, created_at)
-        VALUES (@U{i}, @OrderId, @CampaignId, @Level{i}, @Yuan{i}, @Fen{i}, @Status, @Now, @AvailableAt, @Snap{i}, @Now);
-        SET @dmh_r{i} = IF(ROW_COUNT() = 1, LAST_INSERT_ID(), 0);
-        INSERT INTO reward_ledger (user_id, kind, frozen_delta_fen, available_delta_fen, earned_delta_fen, reward_id, order_id, business_key, actor, created_at)
-        SELECT @U{i}, 'credit', @F{i}, @A{i}, @Fen{i}, @dmh_r{i}, @OrderId, CONCAT('reward:', @dmh_r{i}, ':credit'), 'system', @Now FROM DUAL WHERE @dmh_r{i} > 0;
-        UPDATE user_balances
-        SET frozen_fen = frozen_fen + @F{i}, available_fen = available_fen + @A{i}, total_earned_fen = total_earned_fen + @Fen{i},
-            balance = balance + @Yuan{i}, total_reward = total_reward + @Yuan{i}, version = version + 1
-        WHERE user_id = @U{i} AND version = @V{i} AND @dmh_r{i} > 0;
-        SET @dmh_b{i} = ROW_COUNT();
+    /// <summary>One beneficiary's change: frozen, available and earned fen, ledger rows, and the version it was read at.</summary>
+    private sealed record Delta(long U, long F, long A, long E, long N, long V);
 
-        """;
+    private static string Json<T>(IEnumerable<T> rows) => JsonSerializer.Serialize(rows);
 
-    private static Task CommitAsync(MySqlConnection connection, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition("COMMIT", cancellationToken: ct));
+    private static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
-    /// <summary>
-    /// The guard of the whole settlement: only the delivery that flips the order from unpaid (and
-    /// whose amount agrees, for an attempt that was prepaid) marks the order and its attempt paid. One round trip with the read of the
-    /// attempt, its order, the campaign's rule and the referrer's balance version.
-    /// </summary>
-    private static async Task<AttemptRow?> MarkPaidAsync(MySqlConnection connection, DynamicParameters args, CancellationToken ct)
-    {
-        for (var i = 0; ; i++)
-        {
-            args.Add("Code", NewRegistrationCode());
-            try
-            {
-                return await connection.QuerySingleOrDefaultAsync<AttemptRow>(new CommandDefinition(BeginSql + MarkPaidSql, args, cancellationToken: ct));
-            }
-            catch (MySqlException ex) when (ex.Number == ErDupEntry && ex.Message.Contains("registration_code", StringComparison.Ordinal) && i < 5)
-            {
-                // 50 random bits: a collision is rare. Nothing is written yet: end the transaction and draw again.
-                await connection.ExecuteAsync(new CommandDefinition("ROLLBACK", cancellationToken: ct));
-            }
-            catch (MySqlException ex) when (ex.Number == ErDupEntry)
-            {
-                throw new SettlementRejectedException($"Payment {args.Get<string>("OutTradeNo")} cannot mark its order paid: {ex.Message}");
-            }
-        }
-    }
+    private static string NewRegistrationCode() => RandomNumberGenerator.GetString(CodeAlphabet, CodeLength);
 
     // For this transaction only (see the class comment for why READ COMMITTED).
     private const string BeginSql = """
@@ -416,91 +636,117 @@ public sealed class SettlementStore(
 
         """;
 
-    private const string CommitSql = ";\nCOMMIT";
+    // Attempts and their orders, locked together in one statement (no shared lock to upgrade later).
+    private const string LockAttemptsSql = """
+        SELECT p.id AS PaymentId, p.out_trade_no AS OutTradeNo, p.order_id AS OrderId, p.amount_fen AS AmountFen, p.status AS AttemptStatus,
+               o.pay_status AS PayStatus, o.trade_no AS TradeNo, o.campaign_id AS CampaignId, o.participant_id AS ParticipantId,
+               o.referrer_id AS ReferrerId, o.referrer2_id AS Referrer2Id, o.referrer3_id AS Referrer3Id
+        FROM payments p JOIN orders o ON o.id = p.order_id
+        WHERE p.out_trade_no IN @TradeNos
+        FOR UPDATE
+        """;
 
-    // Both rows in one statement, so both are locked exclusively from the start (no shared lock to upgrade).
+    private const string ContextSql = """
+        SELECT id AS Id, reward_type AS RewardType, reward_rule AS RewardRule, reward_bps AS RewardBps,
+               CAST(reward_config AS CHAR) AS RewardConfig, hold_days AS HoldDays
+        FROM campaigns WHERE id IN @Campaigns;
+        SELECT order_id, CAST(SUM(amount_fen) AS SIGNED) FROM refunds WHERE order_id IN @Orders AND status = 'success' GROUP BY order_id HAVING SUM(amount_fen) > 0;
+        SELECT user_id, version FROM user_balances WHERE user_id IN @Users;
+        SELECT order_id, user_id FROM rewards WHERE order_id IN @Orders;
+        """;
+
+    private const string StatsSql = """
+        SELECT user_id, version FROM user_balances WHERE user_id IN @Users ORDER BY user_id FOR UPDATE;
+        SELECT user_id AS UserId, campaign_id AS CampaignId, level AS Level, COUNT(*) AS Count, CAST(COALESCE(SUM(amount_fen), 0) AS SIGNED) AS TotalFen,
+               CAST(COALESCE(SUM(IF(settled_at >= @DayStart, amount_fen, 0)), 0) AS SIGNED) AS TodayFen
+        FROM rewards WHERE campaign_id IN @Campaigns AND user_id IN @Users GROUP BY user_id, campaign_id, level;
+        """;
+
+    private sealed class StatsRow
+    {
+        public long UserId { get; init; }
+        public long CampaignId { get; init; }
+        public int Level { get; init; }
+        public long Count { get; init; }
+        public long TotalFen { get; init; }
+        public long TodayFen { get; init; }
+    }
+
+    // The guard of the whole settlement: only a still unpaid order (locked since the start) is marked paid.
     private const string MarkPaidSql = """
         UPDATE payments p JOIN orders o ON o.id = p.order_id
-        SET o.pay_status = 'paid', o.status = 'paid', o.trade_no = @TransactionId, o.paid_at = @SuccessTime,
-            o.registration_code = @Code, o.sync_status = 'pending', o.updated_at = @Now,
-            p.status = 'succeeded', p.transaction_id = @TransactionId, p.payer_total_fen = @PayerTotalFen,
-            p.success_time = @SuccessTime, p.received_at = @ReceivedAt
-        WHERE p.out_trade_no = @OutTradeNo AND p.amount_fen = @TotalFen AND p.status <> 'created' AND o.pay_status = 'unpaid';
-        SELECT ROW_COUNT() AS Changed, p.id AS PaymentId, p.order_id AS OrderId, p.amount_fen AS AmountFen,
-               o.campaign_id AS CampaignId, o.participant_id AS ParticipantId, o.referrer_id AS ReferrerId,
-               o.referrer2_id AS Referrer2Id, o.referrer3_id AS Referrer3Id,
-               o.trade_no AS TradeNo, c.reward_type AS RewardType, c.reward_rule AS RewardRule, c.reward_bps AS RewardBps,
-               CAST(c.reward_config AS CHAR) AS RewardConfig, c.hold_days AS HoldDays,
-               b.version AS BalanceVersion, b2.version AS Balance2Version, b3.version AS Balance3Version, p.status AS AttemptStatus,
-               (SELECT CAST(COALESCE(SUM(f.amount_fen), 0) AS SIGNED) FROM refunds f WHERE f.order_id = o.id AND f.status = 'success') AS RefundedFen
-        FROM payments p JOIN orders o ON o.id = p.order_id
-        LEFT JOIN campaigns c ON c.id = o.campaign_id
-        LEFT JOIN user_balances b ON b.user_id = o.referrer_id
-        LEFT JOIN user_balances b2 ON b2.user_id = o.referrer2_id
-        LEFT JOIN user_balances b3 ON b3.user_id = o.referrer3_id
-        WHERE p.out_trade_no = @OutTradeNo
+        JOIN JSON_TABLE(@Paid, '$[*]' COLUMNS (id BIGINT PATH '$.id', tx VARCHAR(64) PATH '$.tx', payer BIGINT PATH '$.payer',
+                                               st DATETIME(3) PATH '$.st', ra DATETIME(3) PATH '$.ra', code VARCHAR(16) PATH '$.code')) d ON d.id = p.id
+        SET o.pay_status = 'paid', o.status = 'paid', o.trade_no = d.tx, o.paid_at = d.st,
+            o.registration_code = d.code, o.sync_status = 'pending', o.updated_at = @Now,
+            p.status = 'succeeded', p.transaction_id = d.tx, p.payer_total_fen = d.payer, p.success_time = d.st, p.received_at = d.ra
+        WHERE p.id IN @PaymentIds AND o.pay_status = 'unpaid';
+        SET @dmh_paid = ROW_COUNT();
+
         """;
 
     /// <summary>A repeated payment of an already paid order: its attempt is still recorded as succeeded.</summary>
-    private const string PaymentSucceededSql = """
-        UPDATE payments
-        SET status = 'succeeded', transaction_id = @TransactionId, payer_total_fen = @PayerTotalFen,
-            success_time = @SuccessTime, received_at = @ReceivedAt
-        WHERE id = @PaymentId AND status <> 'succeeded'
+    private const string RepeatedPaymentSql = """
+        UPDATE payments p
+        JOIN JSON_TABLE(@Again, '$[*]' COLUMNS (id BIGINT PATH '$.id', tx VARCHAR(64) PATH '$.tx', payer BIGINT PATH '$.payer',
+                                                st DATETIME(3) PATH '$.st', ra DATETIME(3) PATH '$.ra')) d ON d.id = p.id
+        SET p.status = 'succeeded', p.transaction_id = d.tx, p.payer_total_fen = d.payer, p.success_time = d.st, p.received_at = d.ra
+        WHERE p.id IN @AgainIds AND p.status <> 'succeeded';
+
         """;
 
-    private const string OrderOutboxRowSql = """
-        INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at)
-        SELECT 'order', @OrderId, @OrderId, 'pending', @Now
+    // Each beneficiary's version as it is now, locked to the commit.
+    private const string LockBalancesSql = """
+        SELECT user_id, version FROM user_balances WHERE user_id IN @Users ORDER BY user_id FOR UPDATE;
+
+        """;
+
+    // One aggregated delta per beneficiary; version counts the ledger rows, so it moves by their number.
+    private const string BalancesSql = """
+        UPDATE user_balances b
+        JOIN JSON_TABLE(@Deltas, '$[*]' COLUMNS (u BIGINT PATH '$.U', f BIGINT PATH '$.F', a BIGINT PATH '$.A', e BIGINT PATH '$.E',
+                                                 n BIGINT PATH '$.N', v BIGINT PATH '$.V')) d ON d.u = b.user_id
+        SET b.frozen_fen = b.frozen_fen + d.f, b.available_fen = b.available_fen + d.a, b.total_earned_fen = b.total_earned_fen + d.e,
+            b.balance = b.balance + (d.f + d.a) / 100, b.total_reward = b.total_reward + d.e / 100, b.version = b.version + d.n
+        WHERE b.user_id IN @Users AND b.version = d.v;
+        SET @dmh_moved = ROW_COUNT();
+
         """;
 
     private const string OutboxUpsert = """
 
-        ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL
-        """;
-
-    private const string OrderOutboxSql = OrderOutboxRowSql + OutboxUpsert;
-
-    private const string CreateBalanceSql = """
-        INSERT INTO user_balances (user_id) VALUES (@UserId) ON DUPLICATE KEY UPDATE user_id = user_id;
+        ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL;
 
         """;
 
-    private const string BalanceVersionChanged = "dmh: balance version changed";
+    private const string PaidStateSql = """
+        SELECT CAST(COALESCE(@dmh_paid, 0) AS SIGNED), CAST(COALESCE(@dmh_rewards, 0) AS SIGNED);
 
-    /// <summary>The optimistic lock on <c>user_balances.version</c> after a conflict: read the committed version, try again.</summary>
-    private async Task RetryBalanceAsync(MySqlConnection connection, DynamicParameters args, int i, CancellationToken ct)
-    {
-        var readVersion = $"SELECT version FROM user_balances WHERE user_id = @U{i}";
-        var update = $"""
-            UPDATE user_balances
-            SET frozen_fen = frozen_fen + @F{i}, available_fen = available_fen + @A{i}, total_earned_fen = total_earned_fen + @Fen{i},
-                balance = balance + @Yuan{i}, total_reward = total_reward + @Yuan{i}, version = version + 1
-            WHERE user_id = @U{i} AND version = @V{i};
-            SELECT ROW_COUNT()
-            """;
-        for (var attempt = 1; ; attempt++)
-        {
-            SettlementMetrics.LockConflicts.Inc();
-            if (attempt >= _options.MaxLockRetries)
-            {
-                throw new InvalidOperationException($"Balance kept changing: {_options.MaxLockRetries} optimistic-lock conflicts.");
-            }
+        """;
 
-            // READ COMMITTED: this plain read sees the version the conflicting transaction committed
-            // (under REPEATABLE READ it would return the old snapshot and the loop would spin).
-            args.Add($"V{i}", await connection.ExecuteScalarAsync<long>(new CommandDefinition(readVersion, args, cancellationToken: ct)));
-            if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(update, args, cancellationToken: ct)) == 1)
-            {
-                return;
-            }
-        }
-    }
+    private const string StateSql = """
+        SELECT CAST(COALESCE(@dmh_ledger, 0) AS SIGNED) AS Ledger, CAST(COALESCE(@dmh_moved, 0) AS SIGNED) AS Moved,
+               CAST(@@in_transaction AS SIGNED) AS InTransaction;
 
-    private static string NewRegistrationCode() => RandomNumberGenerator.GetString(CodeAlphabet, CodeLength);
+        """;
 
-    /// <param name="Changed">Rows the guarded UPDATE just before changed: 0 unless this delivery marked the order paid.</param>
-    private sealed record AttemptRow(long Changed, long PaymentId, long OrderId, long AmountFen, long CampaignId, long ParticipantId, long ReferrerId,
-        long Referrer2Id, long Referrer3Id, string? TradeNo, string? RewardType, decimal? RewardRule, int? RewardBps, string? RewardConfig, int? HoldDays,
-        long? BalanceVersion, long? Balance2Version, long? Balance3Version, string AttemptStatus, long RefundedFen);
+    // Session variables outlive a transaction: none of an earlier one's may be read as this one's.
+    private const string ResetStateSql = """
+        SET @dmh_paid = 0, @dmh_rewards = 0, @dmh_ledger = 0, @dmh_moved = 0;
+
+        """;
+
+    private const string RewardIdsSql = """
+        SELECT r.id, r.order_id, r.user_id
+        FROM JSON_TABLE(@NewRewards, '$[*]' COLUMNS (o BIGINT PATH '$.o', u BIGINT PATH '$.u')) j JOIN rewards r ON r.order_id = j.o AND r.user_id = j.u
+        WHERE r.order_id IN @RewardOrders;
+
+        """;
+
+    private sealed record WriteState(long Ledger, long Moved, long InTransaction);
+
+    private sealed record CampaignRow(long Id, string? RewardType, decimal RewardRule, int RewardBps, string? RewardConfig, int HoldDays);
+
+    private sealed record AttemptRow(long PaymentId, string OutTradeNo, long OrderId, long AmountFen, string AttemptStatus, string PayStatus, string? TradeNo,
+        long CampaignId, long ParticipantId, long ReferrerId, long Referrer2Id, long Referrer3Id);
 }

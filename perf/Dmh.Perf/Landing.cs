@@ -114,6 +114,18 @@ public static class Landing
         string.Create(CultureInfo.InvariantCulture, $"Sync (settlement commit → row inserted at the customer's database, from sync_records): {s.Synced} of {s.Rows} rows synced, {s.Failed} failed, {s.RowsPerSecond:0} rows/s, delay p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())}."),
     ];
 
+    /// <summary>A backlog drained: payments per second, and the CPU each payment cost by process (where a second instance's gain has to come from).</summary>
+    public static string DescribeDrain(long payments, double seconds, ProcessCpu cpu, int instances)
+    {
+        string PerPayment(TimeSpan t) => (t.TotalMilliseconds / payments).ToString("0.000", CultureInfo.InvariantCulture);
+        var settlement = cpu.ByProcess.Where(p => p.Key.StartsWith("settlement", StringComparison.Ordinal)).Aggregate(TimeSpan.Zero, (a, p) => a + p.Value);
+        var database = cpu.ByProcess.GetValueOrDefault("mariadb-dmh");
+        var busy = cpu.MachineTotal > TimeSpan.Zero ? cpu.MachineBusy / cpu.MachineTotal : 0;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Backlog drained by {instances} Settlement process(es): {payments} payments in {seconds:0.000} s = **{payments / seconds:0} payments/s**; " +
+            $"CPU per payment while draining (ms): Settlement {PerPayment(settlement)}, MariaDB {PerPayment(database)}, every process {PerPayment(cpu.MachineBusy)} (machine busy {busy:0 %}).");
+    }
+
     /// <summary>The proposal's settlement target and the exactly-once checks.</summary>
     public static IEnumerable<TargetCheck> Targets(SettlementFigures s) =>
     [

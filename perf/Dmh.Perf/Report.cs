@@ -95,6 +95,7 @@ public static class Report
         sb.AppendLine(CultureInfo.InvariantCulture, $"- machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)} MiB, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- runtime: {RuntimeInformation.FrameworkDescription}, server GC {System.Runtime.GCSettings.IsServerGC}; DMH commit {GitCommit()}; load average at the start {LoadAverage()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- connections ≤ {options.Connections}, in flight ≤ {options.MaxInFlight}, timeout {options.Timeout.TotalSeconds:0.#} s");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Settlement processes: {options.Instances}{(options.Backlog ? "; backlog mode (Settlement paused while the notifies were posted, then timed draining them)" : "")}");
         sb.AppendLine();
         sb.AppendLine("Latency is measured from each request's scheduled start (open model), so queueing in the target");
         sb.AppendLine("or the runner shows up in it; service time is measured from the actual send. A late start began");

@@ -41,6 +41,15 @@ public sealed record RunOptions
 
     public string? OutputDirectory { get; init; }
 
+    /// <summary>Settlement processes <c>./dmh perf</c> started for the run (it reads the option itself; the report states it).</summary>
+    public int Instances { get; init; } = 1;
+
+    /// <summary>
+    /// settlement/sync: Settlement is paused (SIGSTOP) while the notifies are posted, then resumed and
+    /// timed draining the backlog: payments settled per second with no request arriving meanwhile.
+    /// </summary>
+    public bool Backlog { get; init; }
+
     /// <summary>How long a scenario waits after a rate for its payments to settle and sync before it counts what landed.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -58,6 +67,8 @@ public sealed record RunOptions
           --step-increment 100  --step-max 100000  --p99-bound 100ms
           --output DIR          results directory (default perf/results)
           --drain-timeout 5m    settlement/sync/mixed: wait this long for payments to settle and sync
+          --instances 1         settlement/sync/mixed: ./dmh perf runs this many Settlement processes for the run
+          --backlog             settlement/sync: post every notify with Settlement paused, then time it draining them
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a message for the user.</summary>
@@ -75,6 +86,12 @@ public sealed record RunOptions
             if (name == "--step")
             {
                 options = options with { Step = true };
+                continue;
+            }
+
+            if (name == "--backlog")
+            {
+                options = options with { Backlog = true };
                 continue;
             }
 
@@ -99,6 +116,7 @@ public sealed record RunOptions
                 "--p99-bound" => options with { P99Bound = ParseDuration(name, value) },
                 "--output" => options with { OutputDirectory = value },
                 "--drain-timeout" => options with { DrainTimeout = ParseDuration(name, value) },
+                "--instances" => options with { Instances = (int)Positive(name, value) },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Dapper;
 
 namespace Dmh.Perf;
 
@@ -26,6 +27,8 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     private long _requests;
     private DateTimeOffset _signedAt;
     private TimeSpan _drainTimeout;
+    private bool _backlog;
+    private SettlementPause? _paused;
 
     /// <summary>Request i posts the notify of attempt AttemptIndex(i): every tenth request repeats the one nine before it.</summary>
     public static long AttemptIndex(long index) => index % 10 == 9 ? AttemptIndex(index - 9) : index - (index / 10);
@@ -39,6 +42,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     public async Task<Uri> SetUpAsync(RunOptions options, CancellationToken ct)
     {
         _drainTimeout = options.DrainTimeout;
+        _backlog = options.Backlog;
         _system = await PerfSystem.ConnectAsync(options.BaseUrl, ct);
         _campaign = await _system.CreateCampaignAsync(waitForSync ? "sync" : "settlement", priceFen: 9900, rewardFen: 1000, ct);
         _referrers = await _system.CreateReferrersAsync(_phones, ReferrerCount, ct);
@@ -55,6 +59,11 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
         var notifies = new SignedNotify[count];
         Parallel.For(0, count, i => notifies[i] = _system.Signer.Sign(_attempts[i], _signedAt));
         _notifies = notifies;
+        if (_backlog)
+        {
+            _paused = await SettlementPause.PauseAsync(ct);
+            Console.Error.WriteLine($"[perf]   backlog mode: {_paused.Count} Settlement process(es) paused while the notifies are posted");
+        }
     }
 
     public HttpRequestMessage CreateRequest(Uri baseUrl, long index)
@@ -74,11 +83,17 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     public async Task<RunCheck?> CheckAsync(RunResult result, CancellationToken ct)
     {
         var orders = OrderRange.Of(_campaign!.Id, _attempts.Select(a => a.OrderId).ToList());
+        var drain = _paused is { } paused ? await DrainAsync(paused, orders, ct) : null;
         var firstMeasured = (int)FirstMeasuredAttempt(_requests, result.Scheduled);
         var measuredFrom = firstMeasured < _attempts.Count ? _attempts[firstMeasured].OrderId : long.MaxValue;
         var settlement = await Landing.SettlementAsync(_system!.Db, orders, measuredFrom, _drainTimeout, ct);
         var lines = Landing.Describe(settlement).ToList();
-        var targets = Landing.Targets(settlement).ToList();
+        // A backlog's delays are the time it waited while Settlement was paused: only the exactly-once checks apply.
+        var targets = Landing.Targets(settlement).Skip(drain is null ? 0 : 1).ToList();
+        if (drain is not null)
+        {
+            lines.Insert(0, drain);
+        }
         if (waitForSync)
         {
             var expectedRows = 2 * orders.Count; // the order and its reward
@@ -90,8 +105,39 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
         return new RunCheck(lines, targets, Landing.P(settlement.Delay, 99));
     }
 
+    /// <summary>
+    /// Resumes Settlement and times it draining the backlog: from the resume to the last reward's
+    /// settled_at (Settlement's clock), once the count of paid orders has stopped growing (notifies the
+    /// runner gave up on may never have been published).
+    /// </summary>
+    private async Task<string> DrainAsync(SettlementPause paused, OrderRange orders, CancellationToken ct)
+    {
+        var cpuBefore = ProcessCpu.Snapshot();
+        var resumedAt = DateTime.UtcNow;
+        paused.Resume();
+        _paused = null;
+        await using var connection = await _system!.Db.OpenConnectionAsync(ct);
+        (long Paid, DateTime? Last) state = (0, null);
+        var still = 0;
+        var deadline = DateTime.UtcNow + _drainTimeout;
+        while (state.Paid < orders.Count && still < 15 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+            var next = await connection.QuerySingleAsync<(long, DateTime?)>(new CommandDefinition(
+                "SELECT COUNT(*), MAX(r.settled_at) FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.id BETWEEN @MinId AND @MaxId",
+                orders, cancellationToken: ct));
+            still = next.Item1 == state.Paid ? still + 1 : 0;
+            state = next;
+        }
+
+        var cpu = ProcessCpu.Snapshot().Since(cpuBefore);
+        var seconds = state.Last is { } last ? Math.Max((last - resumedAt).TotalSeconds, 0.001) : double.NaN;
+        return Landing.DescribeDrain(state.Paid, seconds, cpu, paused.Count);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _paused?.Resume();
         if (_system is not null)
         {
             await _system.DisposeAsync();

@@ -61,6 +61,54 @@ public sealed class SettlementCrashTests : SettlementTestBase
     }
 
     [Fact]
+    public async Task A_worker_killed_after_committing_a_batch_of_100_before_its_ack_loses_nothing_and_settles_nothing_twice()
+    {
+        var campaign = await Kit.CampaignAsync(fixedYuan: 0.5m);
+        var referrers = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            referrers.Add(await Kit.ParticipantAsync());
+        }
+
+        var registrant = await Kit.ParticipantAsync();
+        for (var i = 0; i < 200; i++)
+        {
+            var (_, outTradeNo) = await Kit.OrderAsync(campaign, registrant, referrers[i % 5], 9900);
+            await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900));
+        }
+
+        // One lane, two transactions of 100: the victim commits the first 100 payments in one transaction
+        // and dies right after that commit, before acknowledging anything.
+        var (exitCode, output) = await RunVictimAsync(new Dictionary<string, string?>(Kit.Settings("victim", claimIdle: "01:00:00"))
+        {
+            ["Settlement:Faults:ExitAfterCommitCount"] = "1",
+            ["Settlement:MaxParallelism"] = "1",
+            ["Settlement:MaxPaymentsPerTransaction"] = "100",
+            ["Settlement:Consumer:BatchSize"] = "500",
+        });
+        Assert.True(exitCode != 0, $"the victim should have died; output:\n{output}");
+        Assert.Equal(100, await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'"));
+        Assert.Equal(200, await Kit.PendingAsync());
+
+        using var survivor = await SettlementKit.StartWorkerAsync(Kit.Settings("survivor", claimIdle: "00:00:00.500"));
+        await SettlementKit.WaitUntilAsync(async () =>
+            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 200 && await Kit.PendingAsync() == 0);
+        await SettlementKit.WaitUntilAsync(async () =>
+            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE published_at IS NULL") == 0);
+        await survivor.StopAsync();
+
+        await using var check = await Db.DataSource.OpenConnectionAsync();
+        Assert.Equal(200, await check.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT order_id) FROM rewards"));
+        Assert.Equal(200, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM rewards"));
+        var balances = (await check.QueryAsync<(decimal Balance, long Version)>("SELECT balance, version FROM user_balances")).ToList();
+        Assert.Equal(5, balances.Count);
+        Assert.All(balances, b => Assert.Equal((20m, 40L), (b.Balance, b.Version)));
+        Assert.Equal(400, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sync_records"));
+        Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
+        await Kit.AssertLedgerInvariantAsync();
+    }
+
+    [Fact]
     public async Task Workers_killed_while_new_referrers_balances_conflict_never_commit_a_reward_without_its_credit()
     {
         // Few new referrers (no balance row yet) shared by many lanes: most settlements in flight when a
