@@ -60,14 +60,16 @@ public sealed class SettlementWorkerTests : SettlementTestBase
         var conflictsBefore = SettlementMetrics.LockConflicts.Value;
 
         // Another writer changes the balance and holds it uncommitted: settlement reads the committed
-        // version 1 without waiting, then its UPDATE ... WHERE version = 1 waits for the row, finds
-        // version 2 once the writer commits, and must read again and retry rather than lose either change.
+        // version 1 without waiting, then its locking read of the balance (before the UPDATE ... WHERE
+        // version = 1) waits for the row, finds version 2 once the writer commits, and must update under
+        // that version rather than lose either change. The wait is found by its statement: InnoDB's
+        // transaction list showed the waiting batch as 'LOCK WAIT' only seconds late, or not at all.
         await using var other = Db.OpenConnection();
         await using var tx = await other.BeginTransactionAsync();
         await other.ExecuteAsync("UPDATE user_balances SET balance = balance + 5, total_reward = total_reward + 5, version = version + 1 WHERE user_id = @referrer",
             new { referrer }, tx);
         var settling = SettleAsync(store, SettlementKit.Payment(second.OutTradeNo, 9900));
-        await Db.WaitForLockWaitAsync(settling, "UPDATE user_balances");
+        await Db.WaitForLockWaitAsync(settling, "SELECT user_id, version FROM user_balances");
         await tx.CommitAsync();
         var result = await settling;
 
