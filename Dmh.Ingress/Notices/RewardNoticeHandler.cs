@@ -7,14 +7,16 @@ using Microsoft.Extensions.Options;
 namespace Dmh.Ingress.Notices;
 
 /// <summary>
-/// The notifier's consumer (group <c>notifier</c> on <c>dmh:reward-changed</c>): each event's notice is
-/// claimed and sent, or left to the retry sweep; the entry is acknowledged either way, since the notice
-/// row, not the stream, holds what is left to do.
+/// The notifier's consumer (group <c>notifier</c> on <c>dmh:reward-changed</c>): the batch's notices that
+/// no channel can carry are skipped together, each other one is claimed and sent, or left to the retry
+/// sweep; the entries are acknowledged either way, since the notice row, not the stream, holds what is
+/// left to do.
 /// </summary>
 public sealed class RewardNoticeHandler(RewardNotifier notifier) : IStreamHandler
 {
     public async Task HandleAsync(IReadOnlyList<ConsumedMessage> batch, CancellationToken ct)
     {
+        var changes = new List<(ConsumedMessage Message, long LedgerId)>(batch.Count);
         foreach (var message in batch)
         {
             if (message.Envelope is not { Type: MessageTypes.RewardChanged } envelope)
@@ -40,7 +42,16 @@ public sealed class RewardNoticeHandler(RewardNotifier notifier) : IStreamHandle
                 continue;
             }
 
-            await notifier.NotifyAsync(change.LedgerId, ct);
+            changes.Add((message, change.LedgerId));
+        }
+
+        foreach (var ledgerId in await notifier.SkipUnreachableAsync([.. changes.Select(c => c.LedgerId).Distinct()], ct))
+        {
+            await notifier.NotifyAsync(ledgerId, ct);
+        }
+
+        foreach (var (message, _) in changes)
+        {
             message.Done();
         }
     }

@@ -68,6 +68,48 @@ public sealed class RewardNotifier(
 
     private sealed record Result(string Status, string Channel, string? Error = null);
 
+    /// <summary>
+    /// Records as skipped, in one statement, every due notice of <paramref name="ledgerIds"/> that no
+    /// channel can carry: no WeChat consent it could use, and SMS not allowed for it or not configured
+    /// (the same outcome and wording <see cref="NotifyAsync"/> records for each). Most participants
+    /// never subscribe, so most notices end here instead of costing a claim, a read, a consent lookup
+    /// and a record each. Returns the ids still pending, for <see cref="NotifyAsync"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> SkipUnreachableAsync(IReadOnlyList<long> ledgerIds, CancellationToken ct)
+    {
+        if (ledgerIds.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
+            UPDATE reward_notices n LEFT JOIN campaigns c ON c.id = n.campaign_id
+            SET n.status = 'skipped', n.channel = 'none', n.attempts = n.attempts + 1, n.claimed_until = NULL, n.next_attempt_at = NULL,
+                n.last_error = IF(IF(n.kind = @payout, @smsPayouts, COALESCE(c.notice_sms, 0) <> 0),
+                                  'no WeChat subscription; no SMS template or phone', 'no WeChat subscription; SMS not allowed for this campaign')
+            WHERE n.ledger_id IN @ledgerIds AND n.status = 'pending' AND (n.next_attempt_at IS NULL OR n.next_attempt_at <= @now)
+              AND (@wechatTemplate = ''
+                   OR (NOT EXISTS (SELECT 1 FROM notice_subscriptions s WHERE s.ledger_id = n.ledger_id)
+                       AND NOT EXISTS (SELECT 1 FROM notice_subscriptions s
+                                       WHERE s.participant_id = n.user_id AND s.template_id = @wechatTemplate AND s.ledger_id IS NULL)))
+              AND (@smsTemplate = '' OR NOT IF(n.kind = @payout, @smsPayouts, COALESCE(c.notice_sms, 0) <> 0));
+            SELECT ROW_COUNT();
+            SELECT ledger_id FROM reward_notices WHERE ledger_id IN @ledgerIds AND status = 'pending' ORDER BY ledger_id;
+            """, new
+        {
+            ledgerIds,
+            now = time.GetUtcNow().UtcDateTime,
+            payout = RewardChangeKinds.Payout,
+            smsPayouts = _options.Sms.Payouts,
+            wechatTemplate = _options.Wechat.TemplateId,
+            smsTemplate = _options.Sms.TemplateId,
+        }, cancellationToken: ct));
+        var skipped = await results.ReadSingleAsync<long>();
+        Outcomes.WithLabels(NoticeChannel.None, NoticeStatus.Skipped).Inc(skipped);
+        return [.. await results.ReadAsync<long>()];
+    }
+
     /// <summary>Claims the notice if it is due and sends it; false when it was not this caller's to send (done, in flight, or not due yet).</summary>
     public async Task<bool> NotifyAsync(long ledgerId, CancellationToken ct)
     {

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Dmh.Contracts;
+using Dmh.Ingress.Notices;
 using Dmh.Ingress.Security;
 using Dmh.IntegrationTests.Admins;
 using Dmh.IntegrationTests.Infrastructure;
@@ -250,6 +251,43 @@ public sealed class RewardNoticeTests(NoticeSimulatorFixture f) : IClassFixture<
         Assert.Equal(1, list.GetProperty("counts").GetProperty("sent").GetInt64());
         Assert.Equal(1, list.GetProperty("counts").GetProperty("skipped").GetInt64());
         Assert.DoesNotContain(silent.Phone, list.GetRawText());
+    }
+
+    [Fact]
+    public async Task Notices_no_channel_can_carry_are_skipped_together_as_one_by_one_and_the_rest_stay_for_sending()
+    {
+        var ingress = Ingress(notifier: false);
+        var notifier = ingress.Services.GetRequiredService<RewardNotifier>();
+        var silentCampaign = await _kit.CampaignAsync(fixedYuan: 10m);
+        var smsCampaign = await _kit.CampaignAsync(fixedYuan: 10m);
+        await _kit.ScalarAsync<int>("UPDATE campaigns SET notice_sms = (id = @smsCampaign)", new { smsCampaign });
+        var subscribed = await _kit.ParticipantAsync();
+        var boundEarlier = await _kit.ParticipantAsync();
+        var silent = await _kit.ParticipantAsync();
+        await _kit.ScalarAsync<int>("""
+            INSERT INTO notice_subscriptions (participant_id, openid, template_id, accepted_at, ledger_id) VALUES
+                (@subscribed, 'o-open', @Template, NOW(3), NULL), (@boundEarlier, 'o-bound', @Template, NOW(3), 2),
+                (@silent, 'o-other-template', 'TMPL_other', NOW(3), NULL)
+            """, new { subscribed, boundEarlier, silent, Template });
+        // ledger 1: an open consent; 2: the consent an earlier try took; 3: the campaign sends SMS;
+        // 4: nothing (a consent for another template does not count); 5: a payout (SMS for payouts off); 6: already sent.
+        await _kit.ScalarAsync<int>("""
+            INSERT INTO reward_notices (ledger_id, user_id, kind, amount_fen, campaign_id, ledger_created_at, status) VALUES
+                (1, @subscribed, 'credit', 1000, @silentCampaign, NOW(3), 'pending'), (2, @boundEarlier, 'credit', 1000, @silentCampaign, NOW(3), 'pending'),
+                (3, @silent, 'credit', 1000, @smsCampaign, NOW(3), 'pending'), (4, @silent, 'credit', 1000, @silentCampaign, NOW(3), 'pending'),
+                (5, @silent, 'payout', 1000, NULL, NOW(3), 'pending'), (6, @silent, 'credit', 1000, @silentCampaign, NOW(3), 'sent')
+            """, new { subscribed, boundEarlier, silent, silentCampaign, smsCampaign });
+
+        var left = await notifier.SkipUnreachableAsync([1, 2, 3, 4, 5, 6, 7], default);
+
+        Assert.Equal(new long[] { 1, 2, 3 }, left);
+        await using var connection = _db.OpenConnection();
+        var rows = (await connection.QueryAsync<(long Id, string Status, string? Channel, int Attempts, string? Error)>(
+            "SELECT ledger_id, status, channel, attempts, last_error FROM reward_notices ORDER BY ledger_id")).ToList();
+        Assert.Equal((4L, "skipped", "none", 1, "no WeChat subscription; SMS not allowed for this campaign"), rows[3]);
+        Assert.Equal((5L, "skipped", "none", 1, "no WeChat subscription; SMS not allowed for this campaign"), rows[4]);
+        Assert.All(rows.Take(3), r => Assert.Equal(("pending", 0), (r.Status, r.Attempts)));
+        Assert.Equal(("sent", 0), (rows[5].Status, rows[5].Attempts));
     }
 
     [Fact]
