@@ -76,6 +76,7 @@ start_service() { # start_service NAME PROJECT PORT [extra env...]
       setsid nohup dotnet "$project.dll" >"$LOGS/$name.log" 2>&1 & echo $! > "$RUN/$name.pid")
 }
 
+# shellcheck disable=SC2154 # WechatPay__ApiV3Key: exported by load_env from .dmh/env
 fill_values() { # fill_values INGRESS_URL: the {name}=value pairs of scripts/services.conf, one per line
   local merchant="$KEYS/merchant"
   printf '%s\n' "sim=http://127.0.0.1:$SIM_PORT" "ingress=$1" "simKeys=$KEYS/simulator" "merchantKeys=$merchant" \
