@@ -5,7 +5,13 @@ import { apiLogin, authHeader, confirmBox, signIn, unique, SCREENSHOT_DIR } from
 // Issue 20 item 5, campaign approval, as the people who use it: an operator and an admin signing in and
 // out of the same browser. Runs in the `approval` project (playwright.config.js), against the Ingress
 // that ./dmh test admin-e2e starts with Campaigns__RequireApproval=true on the same databases.
-const shot = (page, name) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+/** A screenshot once toasts, loading masks and tab transitions are gone. */
+async function shot(page, name) {
+  await expect(page.locator('.el-message')).toHaveCount(0, { timeout: 8000 });
+  await expect(page.locator('.el-loading-mask:visible')).toHaveCount(0);
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
 
 const MOBILE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
@@ -75,7 +81,6 @@ test('approval: an operator submits, an admin rejects with a reason, the operato
   await expect(page.getByTestId('approval-pending')).toContainText('已提交审核');
   await expect(page.getByTestId('submit-approval')).toHaveText('审核中');
   await expect(page.getByTestId('submit-approval')).toBeDisabled();
-  await expect(page.locator('.el-message')).toHaveCount(0, { timeout: 5000 });
   await shot(page, 'f20-approval-submitted');
 
   const operator = await apiLogin(request, operatorName, operatorPassword);
@@ -98,7 +103,6 @@ test('approval: an operator submits, an admin rejects with a reason, the operato
   await expect(row).toContainText(`${operatorName} 于`);
   await expect(row).toContainText('提交');
   await expect(row.getByTestId('row-approval')).toHaveText('待审核');
-  await page.waitForTimeout(300); // the tab's ink bar slides
   await shot(page, 'f20-approval-waiting-list');
   await row.getByTestId('row-review').click();
   await expect(page).toHaveURL(new RegExp(`#/campaigns/${id}$`));
@@ -146,6 +150,7 @@ test('approval: an operator submits, an admin rejects with a reason, the operato
   await expect(page.getByTestId('approve')).toHaveText('通过并发布');
   await page.getByTestId('approve').click();
   await expect(page.locator('.el-message-box')).toContainText('立即发布');
+  await shot(page, 'f20-approval-approve-confirm');
   await confirmBox(page);
   const linkDialog = page.getByTestId('h5-link-dialog');
   await expect(linkDialog.getByTestId('h5-qr')).toBeVisible();
