@@ -43,6 +43,8 @@ test('approval: an operator submits, an admin rejects with a reason, the operato
   request,
   browser,
 }) => {
+  // Four sign-ins and two roles' screens: about 30 s on a quiet machine, twice that on a busy one.
+  test.setTimeout(180_000);
   const admin = await apiLogin(request);
   const settings = await (await request.get('/api/v1/campaigns/settings', { headers: authHeader(admin.token) })).json();
   expect(
