@@ -2,6 +2,10 @@ import { defineConfig } from '@playwright/test';
 
 // Browser tests against a running Dmh.Ingress (it serves /admin/ from admin/dist and the API).
 // Debian's chromium; never a downloaded browser.
+// The approval project runs against a second Ingress with Campaigns__RequireApproval=true on the same
+// databases (./dmh test admin-e2e starts it; DMH_APPROVAL_BASE_URL); the other specs against the first.
+const approvalBaseURL = process.env.DMH_APPROVAL_BASE_URL || 'http://127.0.0.1:5087';
+
 export default defineConfig({
   testDir: './e2e',
   outputDir: './test-results/playwright',
@@ -11,6 +15,10 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
+  projects: [
+    { name: 'admin', testIgnore: /approval\.spec\.js$/ },
+    { name: 'approval', testMatch: /approval\.spec\.js$/, use: { baseURL: approvalBaseURL } },
+  ],
   use: {
     baseURL: process.env.DMH_BASE_URL || 'http://127.0.0.1:5080',
     viewport: { width: 1440, height: 900 },

@@ -18,6 +18,9 @@ SYNCER_PORT=${DMH_SYNCER_PORT:-5082}
 SIM_PORT=${DMH_SIM_PORT:-5090}
 # Ingress's /metrics and /openapi answer only here, not on the public port.
 MANAGEMENT_PORT=${DMH_MANAGEMENT_PORT:-$((INGRESS_PORT + 5))}
+# ./dmh test admin-e2e: a second Ingress with campaign approval on, and its management port.
+APPROVAL_PORT=${DMH_APPROVAL_PORT:-$((INGRESS_PORT + 7))}
+APPROVAL_MANAGEMENT_PORT=${DMH_APPROVAL_MANAGEMENT_PORT:-$((INGRESS_PORT + 8))}
 CONFIGURATION=${DMH_CONFIGURATION:-Release}
 # ./dmh perf runs the services against a database and Redis key prefix of their own (perf/README.md).
 PERF_DATABASE=dmh_perf

@@ -76,13 +76,20 @@ start_service() { # start_service NAME PROJECT PORT [extra env...]
       setsid nohup dotnet "$project.dll" >"$LOGS/$name.log" 2>&1 & echo $! > "$RUN/$name.pid")
 }
 
+# shellcheck disable=SC2154 # WechatPay__ApiV3Key: exported by load_env from .dmh/env
+fill_values() { # fill_values INGRESS_URL: the {name}=value pairs of scripts/services.conf, one per line
+  local merchant="$KEYS/merchant"
+  printf '%s\n' "sim=http://127.0.0.1:$SIM_PORT" "ingress=$1" "simKeys=$KEYS/simulator" "merchantKeys=$merchant" \
+    "merchantSerialNo=$(cat "$merchant/serial_no")" "apiV3Key=$WechatPay__ApiV3Key" "appSecret=$(secret wechat-app-secret 24)" \
+    "smsSecretKey=$(secret tencent-sms-secret-key 24)"
+}
+
 start_services() {
   load_env
   merchant_keys
-  local sim="http://127.0.0.1:$SIM_PORT" merchant="$KEYS/merchant" text
-  local fill=("sim=$sim" "ingress=http://127.0.0.1:$INGRESS_PORT" "simKeys=$KEYS/simulator" "merchantKeys=$merchant"
-    "merchantSerialNo=$(cat "$merchant/serial_no")" "apiV3Key=$WechatPay__ApiV3Key" "appSecret=$(secret wechat-app-secret 24)"
-    "smsSecretKey=$(secret tencent-sms-secret-key 24)")
+  local sim="http://127.0.0.1:$SIM_PORT" text fill
+  text=$(fill_values "http://127.0.0.1:$INGRESS_PORT") || exit 1
+  mapfile -t fill <<<"$text"
   local simulator wechat ingress settlement syncer
   text=$(service_settings wechatsim "${fill[@]}") || exit 1
   mapfile -t simulator <<<"$text"
@@ -118,6 +125,22 @@ start_services() {
   wait_ready syncer "$SYNCER_PORT"
 }
 
+# ./dmh test admin-e2e: a second Ingress on the same databases with campaign approval on
+# (Campaigns:RequireApproval), for admin/'s approval project (admin/playwright.config.js). It leaves the
+# reward notices to the first one.
+start_approval_ingress() {
+  local url="http://127.0.0.1:$APPROVAL_PORT" text fill ingress wechat
+  text=$(fill_values "$url") || exit 1
+  mapfile -t fill <<<"$text"
+  text=$(service_settings ingress "${fill[@]}" "root=$ROOT" "data=$DATA" "managementPort=$APPROVAL_MANAGEMENT_PORT") || exit 1
+  mapfile -t ingress <<<"$text"
+  text=$(service_settings wechatpay "${fill[@]}" "simPublicKeyId=$(cat "$KEYS/simulator/wechatpay_public_key_id")") || exit 1
+  mapfile -t wechat <<<"$text"
+  start_service ingress_approval Dmh.Ingress "$APPROVAL_PORT" "Redis__Configuration=$DMH_REDIS_INGRESS" "${ingress[@]}" "${wechat[@]}" \
+    Campaigns__RequireApproval=true Notices__Enabled=false
+  wait_ready ingress_approval "$APPROVAL_PORT"
+}
+
 wait_ready() { # wait_ready NAME PORT: /readyz answers 200, or the process died (then show its log)
   local name=$1 port=$2 i=0
   until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
@@ -135,7 +158,7 @@ stop_services() {
   local f
   # settlement2, settlement3, …: extra instances ./dmh perf --instances started.
   for f in "$RUN"/settlement[0-9]*.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)"; done
-  for s in syncer settlement ingress wechatsim; do stop_pid "$s"; done
+  for s in syncer settlement ingress_approval ingress wechatsim; do stop_pid "$s"; done
 }
 
 stop_all() {

@@ -211,7 +211,13 @@ cmd_test() {
       start_services
       export DMH_BASE_URL="http://127.0.0.1:$INGRESS_PORT" DMH_SIM_URL="http://127.0.0.1:$SIM_PORT"
       export DMH_ADMIN_USER=admin DMH_ADMIN_PASSWORD; DMH_ADMIN_PASSWORD=$(secret admin-password 12)
-      case " $suites " in *" admin-e2e "*) run_node_suite admin-e2e admin test:e2e ;; esac
+      case " $suites " in
+        *" admin-e2e "*)
+          start_approval_ingress
+          export DMH_APPROVAL_BASE_URL="http://127.0.0.1:$APPROVAL_PORT"
+          run_node_suite admin-e2e admin test:e2e
+          ;;
+      esac
       case " $suites " in *" h5-e2e "*) run_node_suite h5-e2e h5 test:e2e ;; esac
       stop_services
       ;;

@@ -21,8 +21,11 @@ public sealed class CampaignOptions
     public bool RequireApproval { get; set; }
 }
 
-/// <summary>A campaign's approval as the API shows it: status none, pending, approved or rejected.</summary>
-public sealed record CampaignApprovalView(bool Required, string Status, string? Reason, DateTimeOffset? At);
+/// <summary>
+/// A campaign's approval as the API shows it: status none, pending, approved or rejected; <c>At</c> and
+/// <c>By</c> (the account's username) of its last move: the submit while pending, the decision after.
+/// </summary>
+public sealed record CampaignApprovalView(bool Required, string Status, string? Reason, DateTimeOffset? At, string? By);
 
 /// <summary>GET /api/v1/campaigns/settings: what the campaign editor needs to know about this deployment.</summary>
 public sealed record CampaignSettingsView(bool RequireApproval);
@@ -39,6 +42,9 @@ public static class CampaignApproval
     public const string Rejected = "rejected";
     public const int MaxReason = 500;
 
+    /// <summary>The values of the campaign list's <c>approval</c> filter.</summary>
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { None, Pending, Approved, Rejected };
+
     public static IEndpointRouteBuilder MapCampaignApprovalEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/campaigns").WithTags("Campaigns");
@@ -52,7 +58,7 @@ public static class CampaignApproval
 
     public static CampaignApprovalView ViewOf(CampaignRow r, bool required) => new(
         required, r.ApprovalStatus ?? None, r.ApprovalStatus == Rejected ? r.ApprovalReason : null,
-        r.ApprovalAt is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null);
+        r.ApprovalAt is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null, r.ApprovalStatus is null ? null : r.ApprovalByName);
 
     /// <summary>An operator submits a draft or disabled campaign (not submitted, or rejected) for approval.</summary>
     public static async Task<Results<Ok<CampaignView>, ProblemHttpResult>> SubmitAsync(

@@ -109,7 +109,7 @@ public static class CampaignEndpoints
 
     public static async Task<Results<Ok<CampaignPage>, ProblemHttpResult>> ListAsync(
         CampaignStore store, TimeProvider time, IOptions<PublicOptions> pub, IOptions<CampaignOptions> options, CancellationToken ct,
-        int? page = null, int? pageSize = null, string? q = null, string? status = null)
+        int? page = null, int? pageSize = null, string? q = null, string? status = null, string? approval = null)
     {
         var errors = new FieldErrors();
         if (page is < 1)
@@ -127,6 +127,11 @@ public static class CampaignEndpoints
             errors.Add("status", "status is one of draft, scheduled, active, ended, disabled.");
         }
 
+        if (approval is not null && !CampaignApproval.All.Contains(approval))
+        {
+            errors.Add("approval", "approval is one of none, pending, approved, rejected.");
+        }
+
         if (q is { Length: > 200 })
         {
             errors.Add("q", "q has at most 200 characters.");
@@ -138,7 +143,7 @@ public static class CampaignEndpoints
         }
 
         var now = time.GetUtcNow();
-        var query = new CampaignQuery(page ?? 1, pageSize ?? 20, q, status, now);
+        var query = new CampaignQuery(page ?? 1, pageSize ?? 20, q, status, now, approval);
         var (items, total) = await store.ListAsync(query, ct);
         return TypedResults.Ok(new CampaignPage(items.Select(r => ToView(r, now, pub.Value, options.Value.RequireApproval)).ToList(), total, query.Page, query.PageSize));
     }

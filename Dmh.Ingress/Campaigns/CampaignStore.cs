@@ -31,6 +31,7 @@ public sealed class CampaignRow
     public string? ApprovalStatus { get; init; }
     public string? ApprovalReason { get; init; }
     public DateTime? ApprovalAt { get; init; }
+    public string? ApprovalByName { get; init; }
 
     public long PriceFen => Money.YuanToFen(Price);
 }
@@ -40,7 +41,7 @@ public sealed record CampaignValues(
     string Name, string? Description, string? CoverUrl, DateTime? StartUtc, DateTime? EndUtc, long PriceFen,
     string RewardType, long RewardFen, int RewardBps, string RewardConfigJson, int HoldDays, string? PaymentJson, bool RequireSms, string? FormJson);
 
-public sealed record CampaignQuery(int Page, int PageSize, string? Name, string? Status, DateTimeOffset Now);
+public sealed record CampaignQuery(int Page, int PageSize, string? Name, string? Status, DateTimeOffset Now, string? Approval = null);
 
 /// <summary>
 /// campaigns: explicit SQL for the campaign feature and the order feature's lookups. Every write
@@ -54,7 +55,8 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
         CAST(reward_config AS CHAR) AS RewardConfig, hold_days AS HoldDays,
         CAST(payment_settings AS CHAR) AS PaymentSettings, require_sms AS RequireSms,
         start_time AS StartTime, end_time AS EndTime, status, created_at AS CreatedAt, updated_at AS UpdatedAt,
-        approval_status AS ApprovalStatus, approval_reason AS ApprovalReason, approval_at AS ApprovalAt
+        approval_status AS ApprovalStatus, approval_reason AS ApprovalReason, approval_at AS ApprovalAt,
+        (SELECT username FROM admin_users WHERE admin_users.id = campaigns.approval_by) AS ApprovalByName
         """;
 
     /// <summary>A campaign that is not soft-deleted.</summary>
@@ -84,12 +86,19 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
             CampaignStatus.Active => " AND status = 'published' AND (start_time IS NULL OR start_time <= @now) AND (end_time IS NULL OR end_time > @now)",
             _ => "",
         });
+        where.Append(query.Approval switch
+        {
+            CampaignApproval.None => " AND approval_status IS NULL",
+            CampaignApproval.Pending or CampaignApproval.Approved or CampaignApproval.Rejected => " AND approval_status = @approval",
+            _ => "",
+        });
         var args = new
         {
             like = "%" + EscapeLike(query.Name?.Trim() ?? "") + "%",
             now = query.Now.UtcDateTime,
             offset = (query.Page - 1) * query.PageSize,
             limit = query.PageSize,
+            approval = query.Approval,
         };
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM campaigns WHERE {where}", args, cancellationToken: ct));

@@ -2,7 +2,8 @@ import { http } from './http.js';
 
 const base = '/api/v1/campaigns';
 
-export const listCampaigns = ({ page = 1, pageSize = 20, q, status } = {}) => http.get(base, { page, pageSize, q, status });
+export const listCampaigns = ({ page = 1, pageSize = 20, q, status, approval } = {}) =>
+  http.get(base, { page, pageSize, q, status, approval });
 export const getCampaign = (id) => http.get(`${base}/${id}`);
 export const createCampaign = (body) => http.post(base, body);
 export const updateCampaign = (id, body) => http.put(`${base}/${id}`, body);
@@ -16,3 +17,5 @@ export const getCampaignSettings = () => http.get(`${base}/settings`);
 export const submitCampaign = (id) => http.post(`${base}/${id}/submit`);
 export const approveCampaign = (id) => http.post(`${base}/${id}/approve`);
 export const rejectCampaign = (id, reason) => http.post(`${base}/${id}/reject`, { reason });
+/** How many campaigns wait for an admin's decision (0 when approval is off). */
+export const countPendingApproval = async () => (await listCampaigns({ approval: 'pending', pageSize: 1 }))?.total || 0;

@@ -1,4 +1,5 @@
 import filterValues from './filterValues.json' with { type: 'json' };
+import { formatTime } from '../utils/format.js';
 
 // Chinese labels for the status values the API returns; unknown values are shown as they come.
 
@@ -19,6 +20,13 @@ export const APPROVAL_STATUS = {
   approved: { label: '审核通过', type: 'success' },
   rejected: { label: '审核驳回', type: 'danger' },
 };
+
+/** "op1 于 2026-12-06 17:38 提交": who made the approval's last move and when (null before any). */
+export function approvalNote(approval) {
+  if (!approval?.at || !approval.status || approval.status === 'none') return null;
+  const verb = { pending: '提交', approved: '通过', rejected: '驳回' }[approval.status] || '';
+  return `${approval.by ? `${approval.by} 于 ` : ''}${formatTime(approval.at)} ${verb}`;
+}
 
 export const ORDER_STATUS = {
   pending: { label: '待支付', type: 'warning' },

@@ -153,6 +153,39 @@ public sealed class CampaignApprovalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_waiting_list_holds_the_submitted_campaigns_with_who_submitted_them()
+    {
+        using var op = await ClientAsync("operator");
+        using var admin = await ClientAsync("admin");
+        var waiting = await CreateAsync(op, "待审列表-提交");
+        var rejected = await CreateAsync(op, "待审列表-驳回");
+        var untouched = await CreateAsync(op, "待审列表-未提交");
+        await op.PostAsync($"/api/v1/campaigns/{waiting}/submit", null);
+        await op.PostAsync($"/api/v1/campaigns/{rejected}/submit", null);
+        await admin.PostAsJsonAsync($"/api/v1/campaigns/{rejected}/reject", new { reason = "价格写错了" });
+
+        async Task<JsonElement> ListAsync(string approval) =>
+            await admin.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns?q=待审列表&approval={approval}");
+        static long[] Ids(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(c => c.GetProperty("id").GetInt64()).ToArray();
+
+        var pending = await ListAsync("pending");
+        Assert.Equal(new[] { waiting }, Ids(pending));
+        Assert.Equal(1, pending.GetProperty("total").GetInt64());
+        var item = pending.GetProperty("items")[0].GetProperty("approval");
+        Assert.Equal("test-operator", item.GetProperty("by").GetString());
+        Assert.Equal(JsonValueKind.String, item.GetProperty("at").ValueKind);
+        Assert.Equal(new[] { rejected }, Ids(await ListAsync("rejected")));
+        Assert.Equal("test-admin", (await ApprovalAsync(op, rejected)).GetProperty("by").GetString());
+        Assert.Equal(new[] { untouched }, Ids(await ListAsync("none")));
+        Assert.Equal(JsonValueKind.Null, (await ApprovalAsync(op, untouched)).GetProperty("by").ValueKind);
+        Assert.Empty(Ids(await ListAsync("approved")));
+
+        var bad = await admin.GetAsync("/api/v1/campaigns?approval=waiting");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("approval", out _));
+    }
+
+    [Fact]
     public async Task Without_the_setting_campaigns_publish_directly_and_the_approval_endpoints_answer_409()
     {
         await using var plain = new ServiceFactory<Dmh.Ingress.EntryPoint>(_db, TestKeys.NewRedisPrefix(), new Dictionary<string, string?>

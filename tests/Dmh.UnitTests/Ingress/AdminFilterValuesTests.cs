@@ -36,6 +36,10 @@ public sealed class AdminFilterValuesTests
         Assert.Equal(Sorted(CampaignStatus.All), Values("campaigns", "status"));
 
     [Fact]
+    public void The_campaign_approval_filter_offers_the_approval_states_the_campaigns_api_accepts() =>
+        Assert.Equal(Sorted(CampaignApproval.All), Values("campaigns", "approval"));
+
+    [Fact]
     public void The_audit_log_filter_offers_the_actions_the_audit_log_api_accepts() =>
         Assert.Equal(Sorted(AuditActions.All), Values("auditLog", "action"));
 }
