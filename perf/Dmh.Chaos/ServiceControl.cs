@@ -61,6 +61,9 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
 {
     public static readonly string[] Services = ["ingress", "settlement", "syncer"];
 
+    /// <summary>The data servers ./dmh servers starts that the scenarios kill.</summary>
+    public static readonly string[] Servers = ["redis", "mariadb-dmh", "mariadb-target"];
+
     /// <summary>How long a killed process may take to be gone, and then its port to be free, before a restart gives up.</summary>
     public static readonly TimeSpan GoneTimeout = TimeSpan.FromMinutes(3);
 
@@ -318,6 +321,12 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
             try
             {
                 await RunDmhServersAsync(ct);
+                // ./dmh servers answering 0 is not enough: it once took a killed, unreaped Redis for a running one.
+                if (Servers.FirstOrDefault(server => !IsAlive(server)) is { } down)
+                {
+                    throw new InvalidOperationException($"{down} is not running after ./dmh servers");
+                }
+
                 return;
             }
             catch (InvalidOperationException ex) when (waited.Elapsed < TimeSpan.FromMinutes(3))
