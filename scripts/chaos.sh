@@ -2,7 +2,8 @@
 # Sourced by ./dmh: ./dmh chaos runs perf/Dmh.Chaos, the fault-injection suite (docs/RELIABILITY.md).
 
 # Compressed clocks, so a fault's recovery takes seconds rather than the production defaults' minutes:
-# stale entries claimed after 2 s, the sync outbox swept every second, retries and breakers short.
+# stale entries claimed after 2 s, the sync outbox swept every second, retries and breakers short,
+# transfer bills due for reconciliation (a minute after review, scripts/services.conf) looked at every 2 s.
 chaos_settings() {
   export RateLimits__PublicPermitLimit=10000000 RateLimits__PayPerIpPermitLimit=10000000 \
     RateLimits__CallbackPerIpPermitLimit=10000000 RateLimits__WechatAuthPerIpPermitLimit=10000000 \
@@ -13,7 +14,7 @@ chaos_settings() {
     ExternalSync__RetryDelay=00:00:01 ExternalSync__MaxRetryDelay=00:00:05 \
     ExternalSync__Resilience__BreakerBreakDuration=00:00:01 \
     ExternalSync__Sweeper__Interval=00:00:01 ExternalSync__Sweeper__UnpublishedAfter=00:00:03 \
-    ExternalSync__Sweeper__UnsyncedAfter=00:00:10
+    ExternalSync__Sweeper__UnsyncedAfter=00:00:10 Withdrawals__ReconcileInterval=00:00:02
 }
 
 # run_chaos [runner options and scenarios]: the system started with chaos settings, the runner, then

@@ -43,18 +43,22 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   done
 }
 
-alive() { [ -s "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# running PID: the process exists and is not a zombie (killed, not reaped yet: kill -0 still succeeds for
+# it, and nothing may reap it soon inside a container, so a killed server looked alive and was not started again).
+running() { kill -0 "$1" 2>/dev/null && ! grep -qE '\) [ZX] ' "/proc/$1/stat" 2>/dev/null; }
+
+alive() { [ -s "$RUN/$1.pid" ] && running "$(cat "$RUN/$1.pid")"; }
 
 stop_pid() { # stop_pid NAME: TERM, wait, then KILL
   local file="$RUN/$1.pid" pid
   [ -s "$file" ] || return 0
   pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
     # A killed server can take seconds to exit (and free its port and data files) on a loaded machine.
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 300); do running "$pid" || break; sleep 0.2; done
   fi
   rm -f "$file"
 }

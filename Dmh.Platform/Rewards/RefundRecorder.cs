@@ -19,14 +19,15 @@ public static class RefundRecorder
     public static async Task<bool> RecordAsync(
         MySqlDataSource dataSource, TimeProvider time, string outRefundNo, string? refundId, string status, DateTimeOffset? successTime, DateTimeOffset now, CancellationToken ct)
     {
-        // The reversal locks the order and its referrers' balances, which concurrent settlements also lock: a deadlock is retried whole.
+        // The reversal locks the order and its referrers' balances, which concurrent settlements also lock: a deadlock is retried whole
+        // (1467, "Failed to read auto-increment value": InnoDB's answer when the wait for a table's AUTO-INC lock ended in a deadlock).
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await RecordOnceAsync(dataSource, outRefundNo, refundId, status, successTime, now, ct);
             }
-            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout && attempt < 5)
+            catch (MySqlException ex) when ((ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout || ex.Number == 1467) && attempt < 5)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 20) * attempt), time, ct);
             }

@@ -125,11 +125,15 @@ public static class RewardLedger
             }
 
             // The sync outbox row commits with the reversal; the syncer's sweeper publishes it (UnpublishedAfter).
+            // A VALUES insert: INSERT ... SELECT would take the table's AUTO-INC lock for the whole statement,
+            // which concurrent settlements' sync_records inserts then wait on (and deadlock with).
             var ledgerId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
                 SELECT id FROM reward_ledger WHERE business_key = @businessKey;
+                """, new { businessKey }, tx, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition("""
                 INSERT IGNORE INTO sync_records (entity, entity_id, order_id, status, committed_at)
-                SELECT @entity, id, @orderId, 'pending', @now FROM reward_ledger WHERE business_key = @businessKey;
-                """, new { businessKey, orderId, now, entity = Dmh.Contracts.SyncEntities.Reversal }, tx, cancellationToken: ct));
+                VALUES (@entity, @ledgerId, @orderId, 'pending', @now);
+                """, new { ledgerId, orderId, now, entity = Dmh.Contracts.SyncEntities.Reversal }, tx, cancellationToken: ct));
 
             await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE rewards SET reversed_fen = @target, status = IF(@target >= amount_fen, 'reversed', status), updated_at = @now

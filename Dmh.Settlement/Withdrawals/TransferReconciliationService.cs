@@ -90,6 +90,11 @@ public sealed class TransferReconciliationService(
             }
         }
 
+        if (bill.State == BillStates.WaitUserConfirm && string.IsNullOrEmpty(bill.PackageInfo) && string.IsNullOrEmpty(w.PackageInfo))
+        {
+            bill = await PackageAsync(w, bill, ct);
+        }
+
         if (bill.State == BillStates.WaitUserConfirm && (w.BillCreatedAt ?? w.ReviewedAt) is { } since && now - since >= _options.ConfirmTimeout)
         {
             logger.LogInformation("Transfer {OutBillNo} waited for the user since {Since}: cancelling", w.OutBillNo, since);
@@ -108,15 +113,37 @@ public sealed class TransferReconciliationService(
         return outcome.ToString().ToLowerInvariant();
     }
 
-    private async Task<TransferBill?> CreateAsync(WithdrawalRow w, CancellationToken ct)
+    private TransferBillRequest Request(WithdrawalRow w) => new(
+        w.OutBillNo!, w.Openid!, w.AmountFen, _options.TransferSceneId, _options.TransferRemark, _options.TransferNotifyUrl(wechatPay.Value.NotifyUrl),
+        _options.UserRecvPerception,
+        [new TransferSceneReportInfo("活动名称", "推广奖励"), new TransferSceneReportInfo("奖励说明", _options.TransferRemark)]);
+
+    /// <summary>
+    /// The bill waits for the user but DMH never got its package_info (the create call's answer was lost):
+    /// the query does not carry it, so without it the user could never confirm, and the withdrawal would
+    /// wait until <see cref="WithdrawalOptions.ConfirmTimeout"/>. The same create again (same out_bill_no and
+    /// parameters, as WeChat asks for a retry) answers the existing bill with its package_info. A refusal
+    /// changes nothing here: the bill exists.
+    /// </summary>
+    private async Task<TransferBill> PackageAsync(WithdrawalRow w, TransferBill bill, CancellationToken ct)
     {
-        var request = new TransferBillRequest(
-            w.OutBillNo!, w.Openid!, w.AmountFen, _options.TransferSceneId, _options.TransferRemark, _options.TransferNotifyUrl(wechatPay.Value.NotifyUrl),
-            _options.UserRecvPerception,
-            [new TransferSceneReportInfo("活动名称", "推广奖励"), new TransferSceneReportInfo("奖励说明", _options.TransferRemark)]);
         try
         {
-            return await provider.CreateBillAsync(request, ct);
+            var again = await provider.CreateBillAsync(Request(w), ct);
+            return string.IsNullOrEmpty(again.State) ? bill : again with { TransferAmount = again.TransferAmount ?? bill.TransferAmount };
+        }
+        catch (WechatPayException ex)
+        {
+            logger.LogWarning(ex, "Transfer {OutBillNo} waits for the user without a package; asking again next sweep", w.OutBillNo);
+            return bill;
+        }
+    }
+
+    private async Task<TransferBill?> CreateAsync(WithdrawalRow w, CancellationToken ct)
+    {
+        try
+        {
+            return await provider.CreateBillAsync(Request(w), ct);
         }
         catch (WechatPayException ex) when (ex.Status is 400 or 403)
         {

@@ -12,6 +12,8 @@ public sealed record ScenarioResult(
     long Acknowledged,
     long Answered2xx,
     long Refunds,
+    long Withdrawals,
+    long WithdrawalsPaid,
     int Faults,
     long Settled,
     long Lost,
@@ -38,10 +40,18 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
     {
         var journeys = scenario.Soak ? settings.SoakJourneys : settings.Journeys;
         var startedUtc = DateTime.UtcNow.AddSeconds(-1);
-        var campaign = await system.CreateCampaignAsync("chaos " + scenario.Name, PriceFen, RewardFen, ct);
+        // Rewards available at once (hold 0 days), so that the referrers can withdraw them during the journeys.
+        var campaign = await system.CreateCampaignAsync("chaos " + scenario.Name, PriceFen, RewardFen, ct, holdDays: 0);
         var referrers = await system.CreateReferrersAsync(new PhoneBlock(), ReferrerCount, ct);
         var load = new JourneyLoad(system, campaign, referrers, scenario.Plan(settings), settings.JourneyDeadline, new RefundPlan(settings.RefundEvery, system.Admin, simulator));
-        var scope = () => new CheckScope(campaign.Id, RewardFen / 100m, load.Acknowledged, startedUtc, scenario.TrimsSync) { Refunds = load.Refunds };
+        var loadTime = TimeSpan.FromSeconds(journeys / settings.Rate);
+        var withdrawals = new WithdrawalLoad(system, client, simulator, referrers, settings.WithdrawEvery, loadTime, settings.JourneyDeadline);
+        await withdrawals.BindOpenidsAsync(ct);
+        var scope = () => new CheckScope(campaign.Id, RewardFen / 100m, load.Acknowledged, startedUtc, scenario.TrimsSync)
+        {
+            Refunds = load.Refunds,
+            Withdrawals = withdrawals.Requested,
+        };
         var loadDone = new TaskCompletionSource();
         var context = new ChaosContext(services, redis, keyPrefix, settings, loadDone.Task, ct) { Load = load };
         ChaosContext.Log($"{scenario.Name}: {journeys} journeys at {settings.Rate}/s, campaign {campaign.Id}");
@@ -76,12 +86,14 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
             }
 
             var runner = new OpenModelRunner(client, load, system.BaseUrl);
-            var loading = runner.RunAsync(settings.Rate, TimeSpan.Zero, TimeSpan.FromSeconds(journeys / settings.Rate), int.MaxValue, ct);
+            var loading = runner.RunAsync(settings.Rate, TimeSpan.Zero, loadTime, int.MaxValue, ct);
             _ = loading.ContinueWith(_ => loadDone.TrySetResult(), TaskScheduler.Default);
+            var withdrawing = withdrawals.RunAsync(loadDone.Task, ct);
             var injecting = scenario.Inject(context);
             run = await loading;
             faults = await injecting;
             await load.WaitForLateDeliveriesAsync();
+            await withdrawing;
             if (scenario.TearDown is not null)
             {
                 await scenario.TearDown(context);
@@ -91,7 +103,8 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
         {
             await sampling.CancelAsync();
             await sampler;
-            return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, load.Refunds.Count, 0, 0, 0, 0, maxBacklog, null, [], ex.ToString());
+            return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, load.Refunds.Count, withdrawals.Requested.Count, 0, 0, 0, 0, 0,
+                maxBacklog, null, [], ex.ToString());
         }
 
         // The fault is cleared: from here the backlog must drain.
@@ -116,12 +129,20 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
 
         await sampling.CancelAsync();
         await sampler;
-        var violations = await invariants.CheckAsync(scope() with { WechatRefunds = await load.RefundsAtWechatAsync(client, ct) }, ct);
+        var violations = await invariants.CheckAsync(scope() with
+        {
+            WechatRefunds = await load.RefundsAtWechatAsync(client, ct),
+            WechatTransfers = await withdrawals.TransfersAtWechatAsync(ct),
+        }, ct);
+        var paidOut = withdrawals.Outcomes.Count(o => o.Value == "paid");
         var settled = (await invariants.BacklogAsync(scope(), ct)) is var b ? load.Acknowledged.Count - b.Unsettled : 0;
         var lost = violations.Where(v => v.Invariant.Contains("lost", StringComparison.Ordinal) && v.Invariant.StartsWith("notify", StringComparison.Ordinal)).Sum(v => (long)v.Count);
         var duplicated = violations.Where(v => v.Invariant.Contains("duplicated", StringComparison.Ordinal) || v.FirstIds.Any(id => id.Contains('×', StringComparison.Ordinal) && !id.EndsWith("×0", StringComparison.Ordinal))).Sum(v => (long)v.Count);
-        ChaosContext.Log($"{scenario.Name}: {run.Completed - run.Errors} of {journeys} journeys acknowledged, {faults} faults, recovery {(recovery is { } r ? FormatSeconds(r) : "not within " + FormatSeconds(settings.RecoveryTimeout))}");
-        return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, load.Refunds.Count, faults, settled, lost, duplicated, maxBacklog, recovery, violations, null);
+        ChaosContext.Log($"{scenario.Name}: {run.Completed - run.Errors} of {journeys} journeys acknowledged, {faults} faults, "
+            + $"withdrawals {string.Join(", ", withdrawals.Outcomes.GroupBy(o => o.Value).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"))}, "
+            + $"recovery {(recovery is { } r ? FormatSeconds(r) : "not within " + FormatSeconds(settings.RecoveryTimeout))}");
+        return new ScenarioResult(scenario.Name, journeys, load.Acknowledged.Count, load.Answered2xx, load.Refunds.Count, withdrawals.Requested.Count, paidOut,
+            faults, settled, lost, duplicated, maxBacklog, recovery, violations, null);
     }
 
     /// <summary>Restarts whatever an earlier scenario left dead, so each starts from the whole system.</summary>
@@ -147,11 +168,11 @@ public sealed class ChaosRunner(PerfSystem system, HttpClient client, Invariants
     public static string Table(IEnumerable<ScenarioResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("| scenario | journeys | notified (2xx) | notifies answered 2xx | refunds | faults | settled | lost | duplicated | max backlog | recovery | result |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| scenario | journeys | notified (2xx) | notifies answered 2xx | refunds | withdrawals (paid) | faults | settled | lost | duplicated | max backlog | recovery | result |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Journeys} | {r.Acknowledged} | {r.Answered2xx} | {r.Refunds} | {r.Faults} | {r.Settled} | {r.Lost} | {r.Duplicated} | {r.MaxBacklog} | {(r.Recovery is { } t ? FormatSeconds(t) : "—")} | {(r.Passed ? "PASS" : "FAIL")} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Journeys} | {r.Acknowledged} | {r.Answered2xx} | {r.Refunds} | {r.Withdrawals} ({r.WithdrawalsPaid}) | {r.Faults} | {r.Settled} | {r.Lost} | {r.Duplicated} | {r.MaxBacklog} | {(r.Recovery is { } t ? FormatSeconds(t) : "—")} | {(r.Passed ? "PASS" : "FAIL")} |");
         }
 
         return text.ToString();

@@ -15,6 +15,9 @@ public sealed record ChaosSettings
     /// <summary>Every this many journeys one is refunded (in full, a third, or two quarters); 0: none.</summary>
     public required int RefundEvery { get; init; }
 
+    /// <summary>Every this many referrers one withdraws (WeChat transfer: some rejected, failed or with notify faults); 0: none.</summary>
+    public required int WithdrawEvery { get; init; }
+
     /// <summary>Journeys started per second.</summary>
     public required double Rate { get; init; }
 
@@ -48,6 +51,7 @@ public sealed record ChaosSettings
         Journeys = 3000,
         SoakJourneys = 50_000,
         RefundEvery = 10,
+        WithdrawEvery = 5,
         Rate = 50,
         Faults = 100,
         ServerFaults = 5,
@@ -65,6 +69,7 @@ public sealed record ChaosSettings
         Journeys = 300,
         SoakJourneys = 600,
         RefundEvery = 10,
+        WithdrawEvery = 5,
         Rate = 20,
         Faults = 5,
         ServerFaults = 2,
@@ -77,7 +82,7 @@ public sealed record ChaosSettings
     };
 
     public const string Usage = """
-        usage: Dmh.Chaos [--quick] [--journeys N] [--soak-journeys N] [--rate R] [--faults N] [--server-faults N] [--refund-every N] [--base-url URL] [scenario...]
+        usage: Dmh.Chaos [--quick] [--journeys N] [--soak-journeys N] [--rate R] [--faults N] [--server-faults N] [--refund-every N] [--withdraw-every N] [--base-url URL] [scenario...]
           --quick   the compressed run of ./dmh test (every scenario, a few hundred journeys, 5 faults)
         """;
 
@@ -107,6 +112,9 @@ public sealed record ChaosSettings
                     break;
                 case "--refund-every":
                     settings = settings with { RefundEvery = int.Parse(Value(), CultureInfo.InvariantCulture) };
+                    break;
+                case "--withdraw-every":
+                    settings = settings with { WithdrawEvery = int.Parse(Value(), CultureInfo.InvariantCulture) };
                     break;
                 case "--server-faults":
                     settings = settings with { ServerFaults = int.Parse(Value(), CultureInfo.InvariantCulture) };

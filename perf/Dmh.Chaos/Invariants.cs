@@ -17,6 +17,12 @@ public sealed record CheckScope(long CampaignId, decimal RewardYuan, IReadOnlyCo
     /// <summary>WeChat's (the simulator's) record of the refunded orders' refunds, read after the drain.</summary>
     public IReadOnlyDictionary<string, (long OrderId, string Status)> WechatRefunds { get; init; } = new Dictionary<string, (long, string)>();
 
+    /// <summary>Withdrawals the H5 API answered 201 for (id → participant id).</summary>
+    public IReadOnlyDictionary<long, long> Withdrawals { get; init; } = new Dictionary<long, long>();
+
+    /// <summary>WeChat's (the simulator's) record of the referrers' transfer bills: out_bill_no → state, read after the drain.</summary>
+    public IReadOnlyDictionary<string, string> WechatTransfers { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Stream entry ids start with the Unix milliseconds of their XADD.</summary>
     public long StartedMs => new DateTimeOffset(StartedUtc, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
@@ -54,11 +60,35 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
         ("reward for an order that is not paid", """
             SELECT r.id FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.pay_status NOT IN ('paid', 'refunded')
             """),
-        ("referrer whose balance is not the sum of their rewards less what refunds reversed", """
+        ("referrer whose balance is not the sum of their rewards less what refunds reversed and what they withdrew", """
             SELECT b.user_id FROM user_balances b
             JOIN (SELECT user_id, SUM(amount_fen - reversed_fen) AS kept FROM rewards GROUP BY user_id) r ON r.user_id = b.user_id
             WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
-              AND (b.balance * 100 <> r.kept OR b.total_reward * 100 <> r.kept OR b.frozen_fen + b.available_fen <> r.kept)
+              AND (b.total_reward * 100 <> r.kept OR b.total_earned_fen <> r.kept
+                   OR b.frozen_fen + b.available_fen + b.withdrawing_fen + b.paid_out_fen <> r.kept OR b.balance * 100 <> b.frozen_fen + b.available_fen)
+            """),
+        ("referrer whose withdrawing or paid-out money is not their open or paid withdrawals (paid twice, or a hold lost)", """
+            SELECT b.user_id FROM user_balances b
+            LEFT JOIN (SELECT user_id, SUM(IF(status IN ('pending', 'approved', 'transferring'), amount_fen, 0)) AS open_fen,
+                              SUM(IF(status = 'paid', amount_fen, 0)) AS paid_fen
+                       FROM withdrawals GROUP BY user_id) w ON w.user_id = b.user_id
+            WHERE b.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
+              AND (b.withdrawing_fen <> COALESCE(w.open_fen, 0) OR b.paid_out_fen <> COALESCE(w.paid_fen, 0))
+            """),
+        // The business keys are WithdrawalLedger's: withdrawal:{id}:hold, then :release (rejected, failed) or :payout (paid).
+        ("withdrawal not final, or not its hold and then exactly its release or payout in the ledger", """
+            SELECT w.id FROM withdrawals w
+            LEFT JOIN reward_ledger h ON h.business_key = CONCAT('withdrawal:', w.id, ':hold')
+            LEFT JOIN reward_ledger r ON r.business_key = CONCAT('withdrawal:', w.id, ':release')
+            LEFT JOIN reward_ledger p ON p.business_key = CONCAT('withdrawal:', w.id, ':payout')
+            WHERE w.user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
+              AND NOT COALESCE(h.id IS NOT NULL AND h.kind = 'withdraw_hold' AND h.user_id = w.user_id
+                       AND h.available_delta_fen = -w.amount_fen AND h.withdrawing_delta_fen = w.amount_fen
+                       AND CASE WHEN w.status = 'paid' THEN r.id IS NULL AND p.id IS NOT NULL AND p.id > h.id AND p.kind = 'payout' AND p.user_id = w.user_id
+                                     AND p.withdrawing_delta_fen = -w.amount_fen AND p.paid_out_delta_fen = w.amount_fen
+                                WHEN w.status IN ('rejected', 'failed') THEN p.id IS NULL AND r.id IS NOT NULL AND r.id > h.id AND r.kind = 'withdraw_release'
+                                     AND r.user_id = w.user_id AND r.available_delta_fen = w.amount_fen AND r.withdrawing_delta_fen = -w.amount_fen
+                                ELSE FALSE END, FALSE)
             """),
         ("referrer whose balance is not the sum of their ledger rows (or version not their count)", """
             SELECT b.user_id FROM user_balances b
@@ -129,10 +159,12 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
     public async Task<Backlog> BacklogAsync(CheckScope scope, CancellationToken ct)
     {
         await using var connection = await dmh.OpenConnectionAsync(ct);
-        var (paid, unsynced, refunding) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
+        var (paid, unsynced, refunding, withdrawing) = await connection.QuerySingleAsync<(long, long, long, long)>(new CommandDefinition("""
             SELECT (SELECT COUNT(*) FROM orders WHERE campaign_id = @CampaignId AND pay_status IN ('paid', 'refunded')),
                    (SELECT COUNT(*) FROM sync_records s JOIN orders o ON o.id = s.order_id WHERE o.campaign_id = @CampaignId AND s.status <> 'synced'),
-                   (SELECT COUNT(*) FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId AND f.status NOT IN ('success', 'closed', 'abnormal'))
+                   (SELECT COUNT(*) FROM refunds f JOIN orders o ON o.id = f.order_id WHERE o.campaign_id = @CampaignId AND f.status NOT IN ('success', 'closed', 'abnormal')),
+                   (SELECT COUNT(*) FROM withdrawals WHERE status IN ('pending', 'approved', 'transferring')
+                      AND user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId))
             """, scope.Parameters, cancellationToken: ct));
         long pending = 0;
         foreach (var (stream, group) in Streams)
@@ -140,7 +172,7 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             pending += (await redis.StreamPendingAsync(keyPrefix + stream, group)).PendingMessageCount;
         }
 
-        return new Backlog(Math.Max(0, scope.Acknowledged.Count - paid), unsynced, pending, refunding);
+        return new Backlog(Math.Max(0, scope.Acknowledged.Count - paid), unsynced, pending, refunding, withdrawing);
     }
 
     public async Task<IReadOnlyList<Violation>> CheckAsync(CheckScope scope, CancellationToken ct)
@@ -159,6 +191,15 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
             .Where(w => w.Value.Status == "SUCCESS" && refunds.GetValueOrDefault(w.Key) != "success").Select(w => w.Key).Order(StringComparer.Ordinal));
         Add(violations, "refund DMH records as succeeded that WeChat did not make", refunds
             .Where(f => f.Value == "success" && scope.WechatRefunds.Count > 0 && scope.WechatRefunds.GetValueOrDefault(f.Key).Status != "SUCCESS").Select(f => f.Key).Order(StringComparer.Ordinal));
+        var withdrawals = (await connection.QueryAsync<(long Id, string Status, string? OutBillNo)>(new CommandDefinition("""
+            SELECT id, status, out_bill_no FROM withdrawals WHERE user_id IN (SELECT DISTINCT referrer_id FROM orders WHERE campaign_id = @CampaignId)
+            """, scope.Parameters, cancellationToken: ct))).ToList();
+        Add(violations, "withdrawal answered 201 but not in DMH's withdrawals", scope.Withdrawals.Keys.Where(id => withdrawals.All(w => w.Id != id)).Order().Select(Id));
+        // WeChat's word: every transfer it paid is a paid withdrawal in DMH, and DMH claims none paid that WeChat did not pay.
+        Add(violations, "withdrawal WeChat paid that DMH does not record as paid", withdrawals
+            .Where(w => w.OutBillNo is not null && scope.WechatTransfers.GetValueOrDefault(w.OutBillNo) == "SUCCESS" && w.Status != "paid").Select(w => Id(w.Id)));
+        Add(violations, "withdrawal DMH records as paid that WeChat did not pay", withdrawals
+            .Where(w => w.Status == "paid" && w.OutBillNo is not null && scope.WechatTransfers.GetValueOrDefault(w.OutBillNo) != "SUCCESS").Select(w => Id(w.Id)));
         foreach (var (name, sql) in Dmh)
         {
             var rows = await connection.QueryAsync(new CommandDefinition(sql, scope.Parameters, cancellationToken: ct));
@@ -208,8 +249,11 @@ public sealed class Invariants(MySqlDataSource dmh, MySqlDataSource customer, ID
     }
 }
 
-/// <summary>Work not yet done: acknowledged orders not yet paid, sync rows not yet synced, stream entries pending, refunds WeChat has not yet answered.</summary>
-public sealed record Backlog(long Unsettled, long Unsynced, long Pending, long Refunding)
+/// <summary>
+/// Work not yet done: acknowledged orders not yet paid, sync rows not yet synced, stream entries pending,
+/// refunds WeChat has not yet answered, withdrawals not yet final.
+/// </summary>
+public sealed record Backlog(long Unsettled, long Unsynced, long Pending, long Refunding, long Withdrawing)
 {
-    public long Total => Unsettled + Unsynced + Pending + Refunding;
+    public long Total => Unsettled + Unsynced + Pending + Refunding + Withdrawing;
 }

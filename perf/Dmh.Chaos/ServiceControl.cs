@@ -40,6 +40,16 @@ public sealed record LaunchSpec(string Name, string WorkingDirectory, IReadOnlyL
 
     /// <summary>The port of its <c>Urls</c> setting (DMH's services listen on one).</summary>
     public int? HttpPort => Environment.TryGetValue("Urls", out var urls) && Uri.TryCreate(urls.Split(';')[0], UriKind.Absolute, out var uri) ? uri.Port : null;
+
+    /// <summary>Every fixed port it listens on: its <c>Urls</c> and any other <c>…__Urls</c> setting (Ingress's management endpoint).</summary>
+    public IReadOnlyList<int> ListenPorts => Environment
+        .Where(kv => kv.Key == "Urls" || kv.Key.EndsWith("__Urls", StringComparison.Ordinal))
+        .SelectMany(kv => kv.Value.Split(';'))
+        .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Port : 0)
+        .Where(port => port > 0)
+        .Distinct()
+        .Order()
+        .ToList();
 }
 
 /// <summary>
@@ -51,6 +61,14 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
 {
     public static readonly string[] Services = ["ingress", "settlement", "syncer"];
 
+    /// <summary>The data servers ./dmh servers starts that the scenarios kill.</summary>
+    public static readonly string[] Servers = ["redis", "mariadb-dmh", "mariadb-target"];
+
+    /// <summary>How long a killed process may take to be gone, and then its port to be free, before a restart gives up.</summary>
+    public static readonly TimeSpan GoneTimeout = TimeSpan.FromMinutes(3);
+
+    public static readonly TimeSpan PortTimeout = TimeSpan.FromSeconds(60);
+
     private readonly Dictionary<string, LaunchSpec> _specs = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
@@ -60,12 +78,12 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
         return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
     }
 
+    /// <summary>Running: the process exists and is not a zombie (state Z: nothing may reap it inside a container).</summary>
     public static bool IsAlive(int pid)
     {
         var stat = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat";
         try
         {
-            // A zombie (state Z) is dead: nothing may reap it inside a container.
             var text = File.ReadAllText(stat);
             return text[(text.LastIndexOf(')') + 2)..].FirstOrDefault() is not ('Z' or 'X');
         }
@@ -76,6 +94,79 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
     }
 
     public bool IsAlive(string name) => Pid(name) is { } pid && IsAlive(pid);
+
+    /// <summary>
+    /// Gone with all its threads. A killed multi-threaded process (every .NET service) can show its main
+    /// thread as a zombie while its other threads are still being torn down, and its sockets (its
+    /// listening port) and files are closed only when the last of them has exited.
+    /// </summary>
+    public static bool IsGone(int pid)
+    {
+        var proc = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}";
+        try
+        {
+            return !IsAlive(pid) && Directory.GetDirectories(proc + "/task").Length <= 1;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Whether anything listens on the TCP port (IPv4 or IPv6), from /proc/net: a new server could not bind it.</summary>
+    public static bool IsListening(int port)
+    {
+        const string Listen = "0A";
+        var suffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            List<string> lines;
+            try
+            {
+                lines = File.ReadLines(table).Skip(1).ToList();
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            foreach (var line in lines)
+            {
+                // sl local_address rem_address st ...
+                var fields = line.Split(' ', 5, StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length >= 4 && fields[3] == Listen && fields[1].EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Waits until nothing listens on <paramref name="port"/> any more (the old process of <paramref name="name"/> has let go of it).</summary>
+    public static async Task WaitPortFreeAsync(string name, int port, TimeSpan timeout, CancellationToken ct)
+    {
+        var waited = Stopwatch.StartNew();
+        while (IsListening(port))
+        {
+            if (waited.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{name}: port {port} was still taken {timeout.TotalSeconds:0} s after its process was gone; not starting it again");
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+
+    /// <summary>The ports the named service or data server listens on (a service's <c>Urls</c> settings; the servers' from DMH_*_PORT).</summary>
+    public IReadOnlyList<int> PortsOf(string name) => name switch
+    {
+        "redis" => EnvironmentPorts("DMH_REDIS_PORT"),
+        "mariadb-dmh" => EnvironmentPorts("DMH_MYSQL_PORT"),
+        "mariadb-target" => EnvironmentPorts("DMH_TARGET_PORT"),
+        _ => _specs.TryGetValue(name, out var spec) ? spec.ListenPorts : [],
+    };
 
     /// <summary>The service as ./dmh started it (captured the first time it is asked for, while it runs).</summary>
     public LaunchSpec Spec(string name)
@@ -97,15 +188,15 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
         }
     }
 
-    /// <summary>SIGKILL, and waits until the process is gone.</summary>
+    /// <summary>SIGKILL, and waits until the process is gone (every thread of it).</summary>
     public static async Task KillAsync(int pid, CancellationToken ct)
     {
         Signal(pid, "KILL");
-        // A killed MariaDB can take a while to go on a loaded machine (its I/O is torn down first); starting
-        // it again before then would find the old pid still alive.
-        if (!await WaitGoneAsync(pid, TimeSpan.FromMinutes(3), ct))
+        // A killed MariaDB or .NET service can take a while to go on a loaded machine (its threads and I/O are
+        // torn down first); starting it again before then would find the old one still holding its port.
+        if (!await WaitGoneAsync(pid, GoneTimeout, ct))
         {
-            throw new TimeoutException($"pid {pid} was still there 3 minutes after SIGKILL");
+            throw new TimeoutException($"pid {pid} was still there {GoneTimeout.TotalMinutes:0} minutes after SIGKILL");
         }
     }
 
@@ -119,11 +210,17 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
         }
     }
 
+    /// <summary>Kills what ./dmh (or this runner) started as <paramref name="name"/> and waits until it is gone and its port is free.</summary>
     public async Task KillAsync(string name, CancellationToken ct)
     {
         if (Pid(name) is { } pid)
         {
             await KillAsync(pid, ct);
+        }
+
+        foreach (var port in PortsOf(name))
+        {
+            await WaitPortFreeAsync(name, port, PortTimeout, ct);
         }
     }
 
@@ -160,6 +257,12 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
     /// <summary>Starts a service of ./dmh's (by its pid file's name) from <paramref name="spec"/> and waits until /readyz answers.</summary>
     public async Task StartServiceAsync(LaunchSpec spec, CancellationToken ct, bool waitReady = true)
     {
+        // The one before may have died by itself (a commit crash) moments ago: its port must be free first.
+        foreach (var port in spec.ListenPorts)
+        {
+            await WaitPortFreeAsync(spec.Name, port, PortTimeout, ct);
+        }
+
         var pid = Launch(spec, spec.Name);
         await File.WriteAllTextAsync(Path.Combine(runDirectory, spec.Name + ".pid"), pid.ToString(CultureInfo.InvariantCulture) + "\n", ct);
         if (waitReady)
@@ -184,7 +287,8 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
         {
             if (!IsAlive(pid))
             {
-                throw new InvalidOperationException($"{spec.Name} (pid {pid}) exited during start-up (log: {Path.Combine(logDirectory, spec.Name + ".log")})");
+                var log = Path.Combine(logDirectory, spec.Name + ".log");
+                throw new InvalidOperationException($"{spec.Name} (pid {pid}) exited during start-up (log: {log}); its last lines:\n{Tail(log, 15)}");
             }
 
             try
@@ -217,6 +321,12 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
             try
             {
                 await RunDmhServersAsync(ct);
+                // ./dmh servers answering 0 is not enough: it once took a killed, unreaped Redis for a running one.
+                if (Servers.FirstOrDefault(server => !IsAlive(server)) is { } down)
+                {
+                    throw new InvalidOperationException($"{down} is not running after ./dmh servers");
+                }
+
                 return;
             }
             catch (InvalidOperationException ex) when (waited.Elapsed < TimeSpan.FromMinutes(3))
@@ -249,6 +359,21 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
 
     public void Dispose() => _http.Dispose();
 
+    private static string Tail(string file, int lines)
+    {
+        try
+        {
+            return string.Join('\n', File.ReadLines(file).TakeLast(lines));
+        }
+        catch (IOException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private static IReadOnlyList<int> EnvironmentPorts(string variable) =>
+        int.TryParse(System.Environment.GetEnvironmentVariable(variable), CultureInfo.InvariantCulture, out var port) ? [port] : [];
+
     private static void Signal(int pid, string signal)
     {
         if (!IsAlive(pid))
@@ -263,7 +388,7 @@ public sealed class ServiceControl(string runDirectory, string logDirectory, str
     private static async Task<bool> WaitGoneAsync(int pid, TimeSpan timeout, CancellationToken ct)
     {
         var waited = Stopwatch.StartNew();
-        while (IsAlive(pid))
+        while (!IsGone(pid))
         {
             if (waited.Elapsed > timeout)
             {

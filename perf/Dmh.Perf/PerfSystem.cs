@@ -64,12 +64,15 @@ public sealed class PerfSystem : IAsyncDisposable
         return (await login.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("token").GetString()!;
     }
 
-    public Task<Campaign> CreateCampaignAsync(string label, long priceFen, long rewardFen, CancellationToken ct) =>
-        CreateCampaignAsync(Admin, label, priceFen, rewardFen, ct);
+    public Task<Campaign> CreateCampaignAsync(string label, long priceFen, long rewardFen, CancellationToken ct, int? holdDays = null) =>
+        CreateCampaignAsync(Admin, label, priceFen, rewardFen, ct, holdDays);
 
-    /// <summary>A published campaign, live for a day, with a fixed reward per paid referral.</summary>
-    public static async Task<Campaign> CreateCampaignAsync(HttpClient admin, string label, long priceFen, long rewardFen, CancellationToken ct)
+    /// <summary>A published campaign, live for a day, with a fixed reward per paid referral (frozen <paramref name="holdDays"/> days; default 7).</summary>
+    public static async Task<Campaign> CreateCampaignAsync(HttpClient admin, string label, long priceFen, long rewardFen, CancellationToken ct, int? holdDays = null)
     {
+        object reward = holdDays is { } days
+            ? new { holdDays = days, levels = new[] { new { type = "fixed", amountFen = rewardFen } }, caps = new { totalFen = (long?)null, count = (int?)null, dailyFen = (long?)null } }
+            : new { type = "fixed", amountFen = rewardFen };
         var now = DateTimeOffset.UtcNow;
         var created = await admin.PostAsJsonAsync("/api/v1/campaigns", new
         {
@@ -78,7 +81,7 @@ public sealed class PerfSystem : IAsyncDisposable
             startTime = now.AddMinutes(-5),
             endTime = now.AddDays(1),
             priceFen,
-            reward = new { type = "fixed", amountFen = rewardFen },
+            reward,
             payment = new { description = "报名费" },
             requireSms = false,
             formSchema = JsonDocument.Parse("""

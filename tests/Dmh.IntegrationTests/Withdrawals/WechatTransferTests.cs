@@ -185,6 +185,31 @@ public sealed class WechatTransferTests(WechatPayFixture f) : IClassFixture<Wech
     }
 
     [Fact]
+    public async Task A_bill_whose_create_answer_was_lost_is_offered_to_the_user_after_reconciliation()
+    {
+        var (user, openid, id, outBillNo) = await ApprovedAsync();
+        // As approve leaves it when the bill was created at WeChat but its answer never reached DMH.
+        await using (var c = await f.Db.DataSource.OpenConnectionAsync())
+        {
+            await c.ExecuteAsync("UPDATE withdrawals SET transfer_state = NULL, package_info = NULL, bill_created_at = NULL WHERE id = @id", new { id });
+        }
+
+        Assert.Equal(JsonValueKind.Null, (await ConfirmParametersOrNullAsync(user, openid, id)).ValueKind);
+
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(11));
+        Assert.True(await Reconciliation(time).SweepAsync(CancellationToken.None) >= 1);
+
+        var confirm = await ConfirmParametersAsync(user, openid, id);
+        Assert.Equal((await f.Sim.GetFromJsonAsync<JsonElement>($"/sim/transfers/{outBillNo}")).GetProperty("package").GetString(),
+            confirm.GetProperty("package").GetString());
+        Assert.Equal("requestMerchantTransfer:ok", await ConfirmAsync(confirm));
+        await WechatPayFixture.WaitUntilAsync(async () => await StatusAsync(id) == "paid");
+        Assert.Equal((7000L, 0L, 3000L), await _kit.BalanceAsync(user));
+        Assert.Equal(1, await LedgerRowsAsync(user, LedgerKind.Payout));
+        await _kit.AssertLedgerInvariantAsync();
+    }
+
+    [Fact]
     public async Task A_failed_bill_releases_the_hold()
     {
         var (user, openid, id, _) = await ApprovedAsync(fault: "fail");
