@@ -124,8 +124,9 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
     }
 
     /// <summary>
-    /// Saves the campaign's values. An approval it had is dropped (it covers what was approved) unless
-    /// <paramref name="keepApproval"/> (an admin's own edit).
+    /// Saves the campaign's values. An approval it had is dropped (it covers what was approved), and so is
+    /// a submission waiting for review (the admin would approve content they may not have seen; the
+    /// operator submits again), unless <paramref name="keepApproval"/> (an admin's own edit).
     /// </summary>
     public async Task<bool> UpdateAsync(long id, CampaignValues v, CancellationToken ct, AuditEntry? audit = null, bool keepApproval = false)
     {
@@ -136,7 +137,7 @@ public sealed class CampaignStore(MySqlDataSource dataSource, CampaignCache cach
                    price = @price, reward_type = @RewardType, reward_rule = @reward, reward_bps = @RewardBps,
                    reward_config = @RewardConfigJson, hold_days = @HoldDays,
                    payment_settings = @PaymentJson, require_sms = @RequireSms, start_time = @StartUtc, end_time = @EndUtc,
-                   approval_status = IF(approval_status = 'approved' AND NOT @keepApproval, NULL, approval_status),
+                   approval_status = IF(approval_status IN ('approved', 'pending') AND NOT @keepApproval, NULL, approval_status),
                    updated_at = UTC_TIMESTAMP(3)
             WHERE id = @id AND deleted_at IS NULL;
             SELECT ROW_COUNT();

@@ -153,6 +153,26 @@ public sealed class CampaignApprovalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_edit_while_waiting_for_review_withdraws_the_submission_so_unreviewed_content_is_never_approved()
+    {
+        using var op = await ClientAsync("operator");
+        using var admin = await ClientAsync("admin");
+        var id = await CreateAsync(op, "待审核时修改");
+        Assert.Equal(HttpStatusCode.OK, (await op.PostAsync($"/api/v1/campaigns/{id}/submit", null)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await op.PutAsJsonAsync($"/api/v1/campaigns/{id}", Body("审核期间偷偷改名"))).StatusCode);
+        Assert.Equal("none", (await ApprovalAsync(op, id)).GetProperty("status").GetString());
+        var approve = await admin.PostAsync($"/api/v1/campaigns/{id}/approve", null);
+        Assert.Equal(HttpStatusCode.Conflict, approve.StatusCode);
+        Assert.Equal("draft", (await op.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{id}")).GetProperty("status").GetString());
+
+        // Submitted again, what the admin approves is what they can see now.
+        Assert.Equal(HttpStatusCode.OK, (await op.PostAsync($"/api/v1/campaigns/{id}/submit", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/campaigns/{id}/approve", null)).StatusCode);
+        Assert.Equal("审核期间偷偷改名", (await op.GetFromJsonAsync<JsonElement>($"/api/v1/campaigns/{id}")).GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task The_waiting_list_holds_the_submitted_campaigns_with_who_submitted_them()
     {
         using var op = await ClientAsync("operator");
