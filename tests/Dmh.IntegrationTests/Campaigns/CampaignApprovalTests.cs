@@ -173,6 +173,20 @@ public sealed class CampaignApprovalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Strangers_get_neither_the_approval_setting_nor_the_notice_list_and_cannot_approve()
+    {
+        using var op = await ClientAsync("operator");
+        var id = await CreateAsync(op, "陌生人");
+        await op.PostAsync($"/api/v1/campaigns/{id}/submit", null);
+        using var anonymous = _app.CreateClient();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/campaigns/settings")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/reward-notices")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync($"/api/v1/campaigns/{id}/approve", null)).StatusCode);
+        Assert.Equal("pending", (await ApprovalAsync(op, id)).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task The_waiting_list_holds_the_submitted_campaigns_with_who_submitted_them()
     {
         using var op = await ClientAsync("operator");
