@@ -23,7 +23,7 @@ public interface IPaymentSettler
 /// dead-lettered after N deliveries); one for an attempt that was never prepaid is rejected
 /// (dead-lettered at once); while MySQL is unreachable payments are postponed (redelivered without
 /// counting). None stops the loop. After the batch the sync outbox rows are published; a crash before
-/// that is covered by the syncer's outbox sweeper (rows pending with published_at NULL).
+/// that leaves the entries unacknowledged, and their redelivery (duplicates then) publishes the rows.
 /// </summary>
 public sealed class PaymentSettlementHandler(
     SettlementStore store,
@@ -55,7 +55,7 @@ public sealed class PaymentSettlementHandler(
         var parts = new ConcurrentQueue<(ConsumedMessage Message, PaymentSucceeded Payment)[]>(Parts(readable));
         var lanes = Math.Min(_options.MaxParallelism, parts.Count);
         await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => SettleLaneAsync(parts, settled, duplicates, ct)));
-        // Once per batch rather than per payment: the XADDs are pipelined and published_at is set in two statements.
+        // Once per batch rather than per payment: the XADDs are pipelined.
         await PublishAsync([.. settled], [.. duplicates], ct);
     }
 
@@ -227,9 +227,11 @@ public sealed class PaymentSettlementHandler(
     }
 
     /// <summary>
-    /// Best effort: the entries are settled whatever happens here; the outbox sweeper re-publishes
-    /// what is left. Orders seen again as duplicates may be a retry after a crash between commit and
-    /// publish, so their still-unpublished rows go out now rather than waiting for the sweeper.
+    /// Best effort: the entries are settled whatever happens here. The outbox rows were committed as
+    /// published (SettlementStore), so a publish that fails marks them unpublished again for the outbox
+    /// sweeper. A duplicate may be the redelivery of an entry whose commit went through but whose
+    /// publish never ran (a crash between the two), so the still-pending rows of duplicate orders go out
+    /// again: the syncer writes a row once however often it is asked.
     /// </summary>
     private async Task PublishAsync(List<SyncRequested> outbox, List<long> duplicateOrders, CancellationToken ct)
     {
@@ -240,33 +242,41 @@ public sealed class PaymentSettlementHandler(
 
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
             // Orders settled in this batch are published below already (a second copy in the batch is a duplicate).
             duplicateOrders = [.. duplicateOrders.Except(outbox.Where(i => i.Entity == SyncEntities.Order).Select(i => i.Id))];
             if (duplicateOrders.Count > 0)
             {
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
                 outbox.AddRange((await connection.QueryAsync<(string Entity, long EntityId)>(new CommandDefinition(
-                    "SELECT entity, entity_id FROM sync_records WHERE order_id IN @Orders AND status = 'pending' AND published_at IS NULL",
+                    "SELECT entity, entity_id FROM sync_records WHERE order_id IN @Orders AND status = 'pending'",
                     new { Orders = duplicateOrders.Distinct().ToArray() }, cancellationToken: ct))).Select(r => new SyncRequested(r.Entity, r.EntityId)));
             }
 
-            if (outbox.Count == 0)
-            {
-                return;
-            }
-
             await Task.WhenAll(outbox.Select(item => publisher.PublishAsync(StreamNames.Sync, MessageTypes.SyncRequested, item.Key, item)));
-            foreach (var group in outbox.GroupBy(i => i.Entity))
-            {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE sync_records SET published_at = @Now WHERE entity = @Entity AND entity_id IN @Ids AND published_at IS NULL",
-                    new { Now = time.GetUtcNow().UtcDateTime, Entity = group.Key, Ids = group.Select(i => i.Id).ToArray() },
-                    cancellationToken: ct));
-            }
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or MySqlException or TimeoutException)
         {
             logger.LogWarning(ex, "Publishing {Count} sync requests failed; the outbox sweeper re-publishes them", outbox.Count);
+            await MarkUnpublishedAsync(outbox);
+        }
+    }
+
+    /// <summary>Hands rows whose publish failed to the outbox sweeper (UnpublishedAfter); if MySQL fails too, it finds them after UnsyncedAfter.</summary>
+    private async Task MarkUnpublishedAsync(List<SyncRequested> outbox)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+            foreach (var group in outbox.GroupBy(i => i.Entity))
+            {
+                await connection.ExecuteAsync(
+                    "UPDATE sync_records SET published_at = NULL WHERE entity = @Entity AND entity_id IN @Ids AND status = 'pending'",
+                    new { Entity = group.Key, Ids = group.Select(i => i.Id).ToArray() });
+            }
+        }
+        catch (Exception ex) when (ex is MySqlException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogWarning(ex, "Could not mark {Count} sync rows unpublished; the outbox sweeper re-publishes them after UnsyncedAfter", outbox.Count);
         }
     }
 }

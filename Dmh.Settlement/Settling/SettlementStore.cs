@@ -564,8 +564,12 @@ public sealed class SettlementStore(
         {
             var rows = settling.Select(s => (Entity: SyncEntities.Order, Id: s.Row.OrderId, OrderId: s.Row.OrderId))
                 .Concat(rewards.Select(r => (Entity: SyncEntities.Reward, r.Id, r.OrderId))).ToList();
-            second.Append("INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at) VALUES ")
-                .AppendJoin(", ", rows.Select((_, i) => $"(@E{i}, @I{i}, @Q{i}, 'pending', @Now)"))
+            // Recorded as published with the commit: PaymentSettlementHandler publishes right after it, and
+            // an UPDATE per row afterwards (with its index and counter changes) cost more than the rest of
+            // the outbox write. A publish that fails clears it again; a crash before the publish leaves the
+            // stream entries unacknowledged, and their redelivery publishes the rows (see PublishAsync).
+            second.Append("INSERT INTO sync_records (entity, entity_id, order_id, status, committed_at, published_at) VALUES ")
+                .AppendJoin(", ", rows.Select((_, i) => $"(@E{i}, @I{i}, @Q{i}, 'pending', @Now, @Now)"))
                 .Append(OutboxUpsert);
             for (var i = 0; i < rows.Count; i++)
             {
@@ -715,7 +719,7 @@ public sealed class SettlementStore(
 
     private const string OutboxUpsert = """
 
-        ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = NULL, next_attempt_at = NULL;
+        ON DUPLICATE KEY UPDATE status = 'pending', committed_at = @Now, published_at = @Now, next_attempt_at = NULL;
 
         """;
 

@@ -53,8 +53,7 @@ public sealed class SettlementCrashTests : SettlementTestBase
         Assert.All(balances, b => Assert.Equal((30m, 20L), (b.Balance, b.Version)));
         Assert.All(balances, b => Assert.Equal((b.Sum, b.Count), (b.Balance, b.Version)));
         // Outbox rows the victim committed but never published are published by the takeover's duplicate path.
-        await SettlementKit.WaitUntilAsync(async () =>
-            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE published_at IS NULL") == 0);
+        await SettlementKit.WaitUntilAsync(async () => await Kit.UnpublishedAsync() == 0);
         Assert.Equal(400, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sync_records"));
         Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
         await survivor.StopAsync();
@@ -93,8 +92,7 @@ public sealed class SettlementCrashTests : SettlementTestBase
         using var survivor = await SettlementKit.StartWorkerAsync(Kit.Settings("survivor", claimIdle: "00:00:00.500"));
         await SettlementKit.WaitUntilAsync(async () =>
             await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM orders WHERE pay_status = 'paid'") == 200 && await Kit.PendingAsync() == 0);
-        await SettlementKit.WaitUntilAsync(async () =>
-            await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE published_at IS NULL") == 0);
+        await SettlementKit.WaitUntilAsync(async () => await Kit.UnpublishedAsync() == 0);
         await survivor.StopAsync();
 
         await using var check = await Db.DataSource.OpenConnectionAsync();

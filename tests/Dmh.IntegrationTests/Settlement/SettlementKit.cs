@@ -162,6 +162,15 @@ public sealed class SettlementKit(TestDatabase db, IConnectionMultiplexer redis,
         }
     }
 
+    /// <summary>Sync outbox rows with no request for them in the sync stream (published_at alone cannot say: it is set with the commit).</summary>
+    public async Task<long> UnpublishedAsync()
+    {
+        var published = (await Redis.StreamRangeAsync(Prefix + StreamNames.Sync)).Select(e => (string)e["key"]!).ToHashSet();
+        await using var c = await Db.DataSource.OpenConnectionAsync();
+        var rows = await c.QueryAsync<string>("SELECT CONCAT(entity, ':', entity_id) FROM sync_records");
+        return rows.Count(r => !published.Contains(r));
+    }
+
     public Task DeleteKeysAsync() =>
         Redis.KeyDeleteAsync([Prefix + StreamNames.Payments, Prefix + StreamNames.Sync, Prefix + StreamNames.DeadLetters]);
 

@@ -97,8 +97,7 @@ public sealed class SettlementWorkerTests : SettlementTestBase
         using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w"));
         await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900, "4200000001"));
 
-        await SettlementKit.WaitUntilAsync(async () => await Kit.ScalarAsync<long>(
-            "SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND published_at IS NOT NULL", new { orderId }) == 2);
+        await SettlementKit.WaitUntilAsync(async () => await Kit.Redis.StreamLengthAsync(Kit.Prefix + StreamNames.Sync) == 2);
         await using var c = await Db.DataSource.OpenConnectionAsync();
         var order = await c.QuerySingleAsync<(string Status, string PayStatus, string TradeNo, string Code, string SyncStatus, DateTime? PaidAt)>(
             "SELECT status, pay_status, trade_no, registration_code, sync_status, paid_at FROM orders WHERE id = @orderId", new { orderId });
@@ -114,6 +113,29 @@ public sealed class SettlementWorkerTests : SettlementTestBase
         Assert.Equal(new[] { $"order:{orderId}", $"reward:{rewardId}" }, sync.Select(e => (string)e["key"]!).Order());
         Assert.All(sync, e => Assert.Equal(MessageTypes.SyncRequested, (string)e["type"]!));
         Assert.Equal(2, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND status = 'pending'", new { orderId }));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Outbox_rows_whose_publish_fails_are_handed_back_to_the_sweeper_and_a_duplicate_publishes_them()
+    {
+        var campaign = await Kit.CampaignAsync(fixedYuan: 5m);
+        var (orderId, outTradeNo) = await Kit.OrderAsync(campaign, await Kit.ParticipantAsync(), await Kit.ParticipantAsync(), 9900);
+        // The sync stream's key holds a string: every XADD to it fails (WRONGTYPE) while the payments stream works.
+        await Kit.Redis.StringSetAsync(Kit.Prefix + StreamNames.Sync, "not a stream");
+        using var worker = await SettlementKit.StartWorkerAsync(Kit.Settings("w"));
+        await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900, "4200000011"));
+
+        // Committed as published, then marked unpublished again once the publish failed: the sweeper's (UnpublishedAfter).
+        await SettlementKit.WaitUntilAsync(async () => await Kit.PendingAsync() == 0
+            && await Kit.ScalarAsync<long>("SELECT COUNT(*) FROM sync_records WHERE order_id = @orderId AND status = 'pending' AND published_at IS NULL", new { orderId }) == 2);
+        Assert.Equal("paid", await Kit.ScalarAsync<string>("SELECT pay_status FROM orders WHERE id = @orderId", new { orderId }));
+
+        // With the stream back, WeChat's repeated notify (a duplicate) publishes the still-pending rows.
+        await Kit.Redis.KeyDeleteAsync(Kit.Prefix + StreamNames.Sync);
+        await Kit.PublishAsync(SettlementKit.Payment(outTradeNo, 9900, "4200000011"));
+        await SettlementKit.WaitUntilAsync(async () => await Kit.UnpublishedAsync() == 0 && await Kit.PendingAsync() == 0);
+        Assert.Equal(2, await Kit.Redis.StreamLengthAsync(Kit.Prefix + StreamNames.Sync));
         await worker.StopAsync();
     }
 
