@@ -14,9 +14,10 @@ namespace Dmh.Settlement.Notices;
 /// Turns committed <c>reward_ledger</c> rows of the kinds credit, reversal and payout into
 /// <see cref="RewardChanged"/> events on <c>dmh:reward-changed</c>, outside every money transaction:
 /// settlement never waits for a notice. Each row gets one <c>reward_notices</c> row (keyed by the
-/// ledger id, so a second sweep adds nothing), then its event is published and <c>published_at</c>
-/// set; a crash in between publishes it again on the next sweep (the notifier's claim makes that
-/// harmless). One instance at a time (a MySQL named lock per database), on <see cref="TimeProvider"/> time.
+/// ledger id, so a second sweep adds nothing), written with <c>published_at</c> set, then its event is
+/// published; a failed publish clears <c>published_at</c> for the next sweep, and a crash in between
+/// leaves the row to the notifier's own sweep (a published notice nobody claimed within StaleAfter).
+/// One instance at a time (a MySQL named lock per database), on <see cref="TimeProvider"/> time.
 /// </summary>
 public sealed class RewardChangeSweeper(
     MySqlDataSource dataSource,
@@ -69,7 +70,9 @@ public sealed class RewardChangeSweeper(
 
     private async Task RecordNewRowsAsync(MySqlConnection connection, CancellationToken ct)
     {
+        // Whole milliseconds, as published_at stores them: InsertAsync finds the rows it wrote by this stamp.
         var now = time.GetUtcNow().UtcDateTime;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
         if (_cursor < 0)
         {
             // First sweep of this process: read back to the newest announced row older than the lookback
@@ -151,12 +154,49 @@ public sealed class RewardChangeSweeper(
         }
 
         var tooOld = now - _options.MaxAge;
-        await connection.ExecuteAsync(new CommandDefinition(InsertSql(announced.Count), InsertParameters(announced, tooOld, now), cancellationToken: ct));
+        var inserted = await connection.ExecuteAsync(new CommandDefinition(InsertSql(announced.Count), InsertParameters(announced, tooOld, now), cancellationToken: ct));
         var stale = announced.Count(f => f.LedgerCreatedAt < tooOld);
         if (stale > 0)
         {
             TooOld.Inc(stale);
             logger.LogWarning("{Count} reward changes were older than {MaxAge} when first seen: recorded as skipped, not announced", stale, _options.MaxAge);
+        }
+
+        var fresh = announced.Where(r => r.LedgerCreatedAt >= tooOld).ToList();
+        if (inserted < announced.Count && fresh.Count > 0)
+        {
+            // Some were recorded already (read again after a restart): only the rows this statement wrote (stamped @now) go out.
+            var mine = (await connection.QueryAsync<long>(new CommandDefinition(
+                "SELECT ledger_id FROM reward_notices WHERE ledger_id IN @ids AND published_at = @now",
+                new { ids = fresh.Select(r => r.LedgerId).ToArray(), now }, cancellationToken: ct))).ToHashSet();
+            fresh = [.. fresh.Where(r => mine.Contains(r.LedgerId))];
+        }
+
+        try
+        {
+            await PublishEventsAsync(fresh);
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // Handed back to the next sweep's PublishAsync; if this fails too, the notifier's sweep sends them after StaleAfter.
+            logger.LogWarning(ex, "Publishing {Count} reward changes failed; the next sweep publishes them", fresh.Count);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE reward_notices SET published_at = NULL WHERE ledger_id IN @ids AND status = 'pending'",
+                new { ids = fresh.Select(r => r.LedgerId).ToArray() }, cancellationToken: ct));
+        }
+    }
+
+    private async Task PublishEventsAsync(List<Unpublished> notices)
+    {
+        await Task.WhenAll(notices.Select(n =>
+        {
+            var change = new RewardChanged(n.LedgerId, n.UserId, n.Kind, n.AmountFen, n.CampaignId,
+                new DateTimeOffset(DateTime.SpecifyKind(n.LedgerCreatedAt, DateTimeKind.Utc)));
+            return publisher.PublishAsync(StreamNames.RewardChanged, MessageTypes.RewardChanged, change.Key, change);
+        }));
+        foreach (var n in notices)
+        {
+            Published.WithLabels(n.Kind).Inc();
         }
     }
 
@@ -191,7 +231,9 @@ public sealed class RewardChangeSweeper(
             parameters.Add("s" + i, old ? "skipped" : "pending");
             parameters.Add("ch" + i, old ? "none" : null);
             parameters.Add("e" + i, old ? "older than Notices:Sweeper:MaxAge when first seen" : null);
-            parameters.Add("p" + i, old ? now : null);
+            // Stamped as published with the insert: InsertAsync publishes right after it (an UPDATE per
+            // row afterwards cost more than the insert), and a failed publish clears the stamp again.
+            parameters.Add("p" + i, now);
         }
 
         return parameters;
@@ -211,17 +253,7 @@ public sealed class RewardChangeSweeper(
                 return published;
             }
 
-            await Task.WhenAll(batch.Select(n =>
-            {
-                var change = new RewardChanged(n.LedgerId, n.UserId, n.Kind, n.AmountFen, n.CampaignId,
-                    new DateTimeOffset(DateTime.SpecifyKind(n.LedgerCreatedAt, DateTimeKind.Utc)));
-                return publisher.PublishAsync(StreamNames.RewardChanged, MessageTypes.RewardChanged, change.Key, change);
-            }));
-            foreach (var n in batch)
-            {
-                Published.WithLabels(n.Kind).Inc();
-            }
-
+            await PublishEventsAsync(batch);
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE reward_notices SET published_at = @now WHERE ledger_id IN @ids AND published_at IS NULL",
                 new { now = time.GetUtcNow().UtcDateTime, ids = batch.Select(n => n.LedgerId).ToArray() }, cancellationToken: ct));

@@ -117,22 +117,26 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
         paused.Resume();
         _paused = null;
         await using var connection = await _system!.Db.OpenConnectionAsync(ct);
-        (long Paid, DateTime? Last) state = (0, null);
+        long paid = 0;
         var still = 0;
         var deadline = DateTime.UtcNow + _drainTimeout;
-        while (state.Paid < orders.Count && still < 15 && DateTime.UtcNow < deadline)
+        while (paid < orders.Count && still < 15 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200, ct);
-            var next = await connection.QuerySingleAsync<(long, DateTime?)>(new CommandDefinition(
-                "SELECT COUNT(*), MAX(r.settled_at) FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.id BETWEEN @MinId AND @MaxId",
-                orders, cancellationToken: ct));
-            still = next.Item1 == state.Paid ? still + 1 : 0;
-            state = next;
+            // Counted from the rewards' unique (order_id, user_id) index alone: the poll runs on the
+            // machine it measures, and a join through orders per poll was ~10 % of MariaDB's CPU in a drain.
+            var next = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM rewards WHERE order_id BETWEEN @MinId AND @MaxId", orders, cancellationToken: ct));
+            still = next == paid ? still + 1 : 0;
+            paid = next;
         }
 
         var cpu = ProcessCpu.Snapshot().Since(cpuBefore);
-        var seconds = state.Last is { } last ? Math.Max((last - resumedAt).TotalSeconds, 0.001) : double.NaN;
-        return Landing.DescribeDrain(state.Paid, seconds, cpu, paused.Count);
+        var lastSettled = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "SELECT MAX(r.settled_at) FROM rewards r JOIN orders o ON o.id = r.order_id WHERE o.campaign_id = @CampaignId AND o.id BETWEEN @MinId AND @MaxId",
+            orders, cancellationToken: ct));
+        var seconds = lastSettled is { } last ? Math.Max((last - resumedAt).TotalSeconds, 0.001) : double.NaN;
+        return Landing.DescribeDrain(paid, seconds, cpu, paused.Count);
     }
 
     public async ValueTask DisposeAsync()

@@ -346,17 +346,47 @@ public sealed class RewardNoticeTests(NoticeSimulatorFixture f) : IClassFixture<
         await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM reward_notices WHERE user_id = @user", new { user }) == 1);
 
         await tx.CommitAsync();
-        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM reward_notices WHERE user_id = @user AND published_at IS NOT NULL", new { user }) == 2);
+        await SettlementKit.WaitUntilAsync(async () => (await ChangesAsync(user)).Count == 2);
         await sweeper.SweepAsync(CancellationToken.None);
 
         var amounts = (await slow.QueryAsync<long>("SELECT amount_fen FROM reward_notices WHERE user_id = @user ORDER BY ledger_id", new { user })).ToList();
         Assert.Equal(new List<long> { 500, 700 }, amounts);
-        var events = (await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.RewardChanged))
-            .Select(e => JsonSerializer.Deserialize<RewardChanged>(StreamPublisher.FromFields(e.Values).Payload, StreamPublisher.Json)!)
-            .Where(e => e.UserId == user).ToList();
+        var events = await ChangesAsync(user);
         Assert.Equal(2, events.Count);
         Assert.Equal(2, events.Select(e => e.LedgerId).Distinct().Count());
     }
+
+    [Fact]
+    public async Task A_change_whose_publish_failed_goes_out_with_the_next_sweep_and_a_restarted_sweeper_announces_nothing_twice()
+    {
+        // The stream's key holds a string: every XADD to it fails (WRONGTYPE).
+        await _kit.Redis.StringSetAsync(_kit.Prefix + StreamNames.RewardChanged, "not a stream");
+        var first = await SettlementAsync();
+        var user = await _kit.ParticipantAsync();
+        await _kit.ScalarAsync<int>("""
+            INSERT INTO reward_ledger (user_id, kind, available_delta_fen, earned_delta_fen, business_key, created_at)
+            VALUES (@user, 'credit', 800, 800, 'test:publish-fails', UTC_TIMESTAMP(3))
+            """, new { user });
+
+        // Recorded, stamped as published with the insert, then the stamp cleared when the publish failed.
+        await SettlementKit.WaitUntilAsync(async () => await _kit.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM reward_notices WHERE user_id = @user AND status = 'pending' AND published_at IS NULL", new { user }) == 1);
+        await _kit.Redis.KeyDeleteAsync(_kit.Prefix + StreamNames.RewardChanged);
+        await SettlementKit.WaitUntilAsync(async () => (await ChangesAsync(user)).Count == 1
+            && await _kit.ScalarAsync<long>("SELECT COUNT(*) FROM reward_notices WHERE user_id = @user AND published_at IS NOT NULL", new { user }) == 1);
+
+        // A new process reads the ledger back over its lookback: the row is recorded already, so it is not announced again.
+        await first.StopAsync();
+        var second = await SettlementAsync();
+        await second.Services.GetRequiredService<RewardChangeSweeper>().SweepAsync(CancellationToken.None);
+        await Task.Delay(500);
+        Assert.Single(await ChangesAsync(user));
+    }
+
+    private async Task<List<RewardChanged>> ChangesAsync(long user) =>
+        (await _kit.Redis.StreamRangeAsync(_kit.Prefix + StreamNames.RewardChanged))
+            .Select(e => JsonSerializer.Deserialize<RewardChanged>(StreamPublisher.FromFields(e.Values).Payload, StreamPublisher.Json)!)
+            .Where(e => e.UserId == user).ToList();
 
     [Fact]
     public async Task Only_a_wechat_session_records_a_consent_for_the_configured_template()
