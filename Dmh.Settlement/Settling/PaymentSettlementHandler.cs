@@ -52,24 +52,31 @@ public sealed class PaymentSettlementHandler(
 
         var settled = new ConcurrentQueue<SyncRequested>();
         var duplicates = new ConcurrentQueue<long>();
-        var parts = new ConcurrentQueue<(ConsumedMessage Message, PaymentSucceeded Payment)[]>(Parts(readable));
+        var parts = new ConcurrentQueue<(ConsumedMessage Message, PaymentSucceeded Payment)[]>(Parts(readable, _options));
         var lanes = Math.Min(_options.MaxParallelism, parts.Count);
         await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => SettleLaneAsync(parts, settled, duplicates, ct)));
         // Once per batch rather than per payment: the XADDs are pipelined.
         await PublishAsync([.. settled], [.. duplicates], ct);
     }
 
-    /// <summary>At least MaxParallelism parts (fewer for fewer payments), none above MaxPaymentsPerTransaction, in stream order.</summary>
-    private IEnumerable<T[]> Parts<T>(List<T> items)
+    /// <summary>
+    /// Parts in stream order, none above MaxPaymentsPerTransaction; up to MaxParallelism of them as long
+    /// as each keeps MinPaymentsPerTransaction.
+    /// </summary>
+    internal static IEnumerable<T[]> Parts<T>(List<T> items, SettlementOptions options)
     {
         if (items.Count == 0)
         {
             return [];
         }
 
-        var count = Math.Min(items.Count, Math.Max(_options.MaxParallelism, (items.Count + _options.MaxPaymentsPerTransaction - 1) / _options.MaxPaymentsPerTransaction));
-        return items.Chunk((items.Count + count - 1) / count);
+        var needed = Ceiling(items.Count, options.MaxPaymentsPerTransaction);
+        var parallel = Math.Min(options.MaxParallelism, Ceiling(items.Count, Math.Min(options.MinPaymentsPerTransaction, options.MaxPaymentsPerTransaction)));
+        var count = Math.Max(needed, parallel);
+        return items.Chunk(Ceiling(items.Count, count));
     }
+
+    private static int Ceiling(int count, int per) => (count + per - 1) / per;
 
     public async Task<ConsumedMessage> SettleAsync(PaymentSucceeded payment, CancellationToken ct)
     {

@@ -132,6 +132,7 @@ public sealed class SettlementCrashTests : SettlementTestBase
             {
                 ["Settlement:Faults:ExitAfterCommitCount"] = "15",
                 ["Settlement:MaxParallelism"] = "16",
+                ["Settlement:MinPaymentsPerTransaction"] = "1",
                 ["Settlement:Consumer:BatchSize"] = "500",
             });
             Assert.True(exitCode != 0, $"victim {round} should have died; output:\n{output}");

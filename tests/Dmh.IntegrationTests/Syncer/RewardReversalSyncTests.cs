@@ -46,10 +46,13 @@ public sealed class RewardReversalSyncTests() : SyncTestBase(TargetKind.MySql)
         var campaign = await kit.CampaignAsync(new RewardConfig(7, [new RewardLevelRule(RewardTypes.Fixed, AmountFen: 1000)], RewardCaps.None));
         var referrer = await kit.ParticipantAsync();
         var order = await kit.OrderAsync(campaign, await kit.ParticipantAsync(), referrer, 9900);
+        IReadOnlyList<SyncRequested> outboxOfSettlement;
         await using (var c = await Db.DataSource.OpenConnectionAsync())
         {
             var store = new SettlementStore(Options.Create(new SettlementOptions()), TimeProvider.System, NullLogger<SettlementStore>.Instance);
-            Assert.Equal(SettleOutcome.Settled, (await store.SettleAsync(c, SettlementKit.Payment(order.OutTradeNo, 9900), default)).Outcome);
+            var settled = await store.SettleAsync(c, SettlementKit.Payment(order.OutTradeNo, 9900), default);
+            Assert.Equal(SettleOutcome.Settled, settled.Outcome);
+            outboxOfSettlement = settled.Outbox;
         }
 
         var first = await RefundAsync(kit, order.OrderId, 3300, 1);
@@ -67,6 +70,12 @@ public sealed class RewardReversalSyncTests() : SyncTestBase(TargetKind.MySql)
 
         await using var syncer = new ServiceFactory<Dmh.Syncer.EntryPoint>(Db, Prefix, Target.SyncSettings());
         _ = syncer.Services;
+        // The store commits its outbox rows as published; publishing them is the settlement handler's part, done here.
+        foreach (var item in outboxOfSettlement)
+        {
+            await SyncSeed.PublishAsync(Redis.GetDatabase(), Prefix, item.Entity, [item.Id]);
+        }
+
         await SyncSeed.WaitUntilAsync(async () => await SyncedReversalsAsync() == 1);
 
         await using var target = Target.Open();
