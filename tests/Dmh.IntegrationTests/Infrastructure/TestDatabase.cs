@@ -83,21 +83,31 @@ public sealed class TestDatabase : IAsyncDisposable
     /// Until a transaction of this database waits for a row lock (other test classes run beside it), or
     /// <paramref name="work"/> ends first, which fails the test with what the server was doing. MariaDB
     /// lists a transaction in innodb_trx only once it has changed a row and not always even then, so a
-    /// statement starting with <paramref name="statementPrefix"/> that has been running for 300 ms
+    /// statement starting with one of <paramref name="statementPrefixes"/> that has been running for 300 ms
     /// counts as waiting too (without a held lock it takes milliseconds).
     /// </summary>
-    public async Task WaitForLockWaitAsync(Task work, string statementPrefix)
+    public async Task WaitForLockWaitAsync(Task work, params string[] statementPrefixes)
     {
+        var statementPrefix = string.Join("' or '", statementPrefixes);
+        var args = new DynamicParameters();
+        for (var i = 0; i < statementPrefixes.Length; i++)
+        {
+            args.Add($"p{i}", statementPrefixes[i]);
+        }
+
+        var anyPrefix = string.Join(" OR ", statementPrefixes.Select((_, i) => $"info LIKE CONCAT(@p{i}, '%')"));
         await using var connection = OpenConnection();
         for (var i = 0; i < 600 && !work.IsCompleted; i++)
         {
-            var waiting = await connection.ExecuteScalarAsync<long>("""
+            // InnoDB lists a statement of a multi-statement batch as LOCK WAIT late or not at all, so a
+            // statement of the batch running for a while counts too.
+            var waiting = await connection.ExecuteScalarAsync<long>($"""
                 SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t
                         JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
                         WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
                      + (SELECT COUNT(*) FROM information_schema.processlist
-                        WHERE db = DATABASE() AND info LIKE CONCAT(@statementPrefix, '%') AND time_ms > 300)
-                """, new { statementPrefix });
+                        WHERE db = DATABASE() AND time_ms > 300 AND ({anyPrefix}))
+                """, args);
             if (waiting > 0)
             {
                 return;

@@ -211,7 +211,8 @@ public sealed class SettlementBatchTests : SettlementTestBase
 
         var conflictsBefore = SettlementMetrics.LockConflicts.Value;
         var settling = SettleBatchAsync(batch);
-        await Db.WaitForLockWaitAsync(settling, "INSERT INTO user_balances");
+        // The batch waits where it first meets the held row: creating the other beneficiary's balance, or locking both.
+        await Db.WaitForLockWaitAsync(settling, "INSERT INTO user_balances", "SELECT user_id, version FROM user_balances");
         await tx.CommitAsync();
         var outcomes = await settling;
 
