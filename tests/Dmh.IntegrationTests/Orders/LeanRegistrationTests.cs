@@ -79,6 +79,47 @@ public sealed class LeanRegistrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Registration_fixes_a_three_level_chain_that_never_reaches_back_to_the_registrant()
+    {
+        await using var ingress = NewIngress();
+        var client = ingress.CreateClient();
+        var campaign = await OrderApiTests.SeedCampaignAsync(_db);
+        var second = await OrderApiTests.SeedCampaignAsync(_db);
+        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        async Task<(long Id, string Code)> RegisterAsync(long campaignId, string phone, string? uId)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await OrderApiTests.PostOrderAsync(client, Body(campaignId, phone, uId))).StatusCode);
+            return await connection.QuerySingleAsync<(long, string)>("SELECT id, referral_code FROM participants WHERE phone = @phone", new { phone });
+        }
+
+        async Task<(long, long, long)> ChainAsync(long campaignId, string phone) => await connection.QuerySingleAsync<(long, long, long)>(
+            "SELECT referrer_id, referrer2_id, referrer3_id FROM orders WHERE campaign_id = @campaignId AND phone = @phone", new { campaignId, phone });
+
+        // a ← b ← c ← d ← e: each registers through the one before.
+        var a = await RegisterAsync(campaign, "13900000001", null);
+        var b = await RegisterAsync(campaign, "13900000002", a.Code);
+        var c = await RegisterAsync(campaign, "13900000003", b.Code);
+        var d = await RegisterAsync(campaign, "13900000004", c.Code);
+        var e = await RegisterAsync(campaign, "13900000005", d.Code);
+        Assert.Equal((0L, 0L, 0L), await ChainAsync(campaign, "13900000001"));
+        Assert.Equal((a.Id, 0L, 0L), await ChainAsync(campaign, "13900000002"));
+        Assert.Equal((b.Id, a.Id, 0L), await ChainAsync(campaign, "13900000003"));
+        Assert.Equal((c.Id, b.Id, a.Id), await ChainAsync(campaign, "13900000004"));
+        Assert.Equal((d.Id, c.Id, b.Id), await ChainAsync(campaign, "13900000005"));
+
+        // In another campaign c registers through e: e, d and then c itself, so the chain stops at d.
+        _ = await RegisterAsync(second, "13900000003", e.Code);
+        Assert.Equal((e.Id, d.Id, 0L), await ChainAsync(second, "13900000003"));
+        // b through d: d, c, and then b itself; a participant's own first referrer never changes.
+        _ = await RegisterAsync(second, "13900000002", d.Code);
+        Assert.Equal((d.Id, c.Id, 0L), await ChainAsync(second, "13900000002"));
+        Assert.Equal(a.Id, await connection.ExecuteScalarAsync<long>("SELECT referred_by FROM participants WHERE id = @Id", new { b.Id }));
+        // Through one's own code: no referrer at all.
+        _ = await RegisterAsync(second, "13900000001", a.Code);
+        Assert.Equal((0L, 0L, 0L), await ChainAsync(second, "13900000001"));
+    }
+
+    [Fact]
     public async Task A_campaign_edit_on_one_ingress_is_seen_by_another_at_once()
     {
         // An hour: only the change message can explain B seeing the edit.
