@@ -51,6 +51,9 @@ public static class OrderEndpoints
     public static WebApplicationBuilder AddOrders(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<OrderStore>();
+        builder.Services.AddOptions<RegistrationBatchOptions>().BindConfiguration(RegistrationBatchOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RegistrationBatches>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RegistrationBatches>());
         builder.Services.AddSingleton<FormDataValidator>();
         builder.Services.AddSingleton<FreeOrders>();
         builder.AddPublicLimits();
@@ -71,7 +74,8 @@ public static class OrderEndpoints
     }
 
     public static async Task<Results<Created<OrderRegistrantView>, Ok<OrderRegistrantView>, ProblemHttpResult>> CreateAsync(
-        CreateOrderRequest request, HttpContext http, CampaignCache campaigns, OrderStore orders, FormDataValidator forms, OrderAccessTokens tokens,
+        CreateOrderRequest request, HttpContext http, CampaignCache campaigns, OrderStore orders, RegistrationBatches registrations,
+        FormDataValidator forms, OrderAccessTokens tokens,
         ISmsCodeVerifier sms, FreeOrders free, TimeProvider time, CancellationToken ct)
     {
         if (request.Problem is { } malformed)
@@ -140,7 +144,7 @@ public static class OrderEndpoints
         var sessionOpenid = http.User.WechatOpenid();
         for (var attempt = 1; ; attempt++)
         {
-            var registration = await orders.RegisterAsync(new NewOrder(
+            var registration = await registrations.RegisterAsync(new NewOrder(
                 input.CampaignId, input.Phone, formJson, input.ChannelId, input.ReferralCode, campaign.Price, sessionOpenid, phoneProven), ct);
             if (registration.Created)
             {

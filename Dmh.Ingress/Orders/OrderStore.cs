@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Dapper;
 using Dmh.Contracts;
 using Dmh.Ingress.Audit;
@@ -140,7 +142,6 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     // evaluates a SET's expressions before it assigns any, so none reads a variable the same SET assigns
     // (level 3 repeats level 2's condition instead of reading @dmh_r2).
     private const string RegisterBeginSql = """
-        START TRANSACTION;
         INSERT INTO participants (phone, referral_code) VALUES (@Phone, @code) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id);
         SET @dmh_created = ROW_COUNT(), @dmh_pid = (SELECT id FROM participants WHERE phone = @Phone), @dmh_r1 = 0, @dmh_r2 = 0, @dmh_r3 = 0;
 
@@ -180,10 +181,11 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
                p.referral_code AS ReferralCode, p.openid AS ParticipantOpenid
             FROM orders o JOIN participants p ON p.id = o.participant_id
             WHERE o.id = @dmh_order AND o.deleted_at IS NULL FOR UPDATE;
-        COMMIT;
+
         """;
 
-    private static readonly string[] RegisterSqls = [.. Enumerable.Range(0, 4).Select(variant =>
+    // A registration's statements without the transaction around them: one or many run in one transaction.
+    private static readonly string[] RegisterStatements = [.. Enumerable.Range(0, 4).Select(variant =>
         RegisterBeginSql
         + ((variant & 1) != 0 ? RegisterReferrerSql : "")
         + RegisterOrderSql
@@ -191,9 +193,75 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         + ((variant & 2) != 0 ? RegisterOpenidSql : "")
         + RegisterEndSql)];
 
+    private static int Variant(NewOrder order) => (string.IsNullOrEmpty(order.ReferralCode) ? 0 : 1) | (order.SessionOpenid is null ? 0 : 2);
+
     /// <summary>The batch for this registration: with the referrer's lookup for a referral code, with the openid's for a WeChat session.</summary>
-    internal static string RegisterSql(NewOrder order) =>
-        RegisterSqls[(string.IsNullOrEmpty(order.ReferralCode) ? 0 : 1) | (order.SessionOpenid is null ? 0 : 2)];
+    internal static string RegisterSql(NewOrder order) => "START TRANSACTION;\n" + RegisterStatements[Variant(order)] + "COMMIT;";
+
+    // The statements of the i-th registration of a batch: its parameters carry the suffix _i (the @dmh_
+    // session variables are shared: each registration sets them before it reads them).
+    private static readonly ConcurrentDictionary<(int Variant, int Index), string> BatchStatements = new();
+
+    internal static string RegisterBatchSql(IReadOnlyList<NewOrder> orders)
+    {
+        var sql = new StringBuilder("START TRANSACTION;\n");
+        for (var i = 0; i < orders.Count; i++)
+        {
+            sql.Append(BatchStatements.GetOrAdd((Variant(orders[i]), i), key =>
+                Regex.Replace(RegisterStatements[key.Variant], @"@(?!dmh_)([A-Za-z]\w*)", $"@$1_{key.Index}")));
+        }
+
+        return sql.Append("COMMIT;").ToString();
+    }
+
+    private static void AddRegisterParameters(DynamicParameters parameters, NewOrder order, string suffix)
+    {
+        parameters.Add("CampaignId" + suffix, order.CampaignId);
+        parameters.Add("Phone" + suffix, order.Phone);
+        parameters.Add("code" + suffix, ParticipantStore.NewReferralCode());
+        parameters.Add("FormData" + suffix, order.FormData);
+        parameters.Add("ChannelId" + suffix, order.ChannelId);
+        parameters.Add("ReferralCode" + suffix, order.ReferralCode);
+        parameters.Add("Amount" + suffix, order.Amount);
+        parameters.Add("SessionOpenid" + suffix, order.SessionOpenid);
+        parameters.Add("PhoneProven" + suffix, order.PhoneProven);
+        parameters.Add("pending" + suffix, OrderStatus.Pending);
+        parameters.Add("unpaid" + suffix, PayStatus.Unpaid);
+    }
+
+    /// <summary>
+    /// Many registrations in one transaction and one round trip (<see cref="RegistrationBatches"/>): each
+    /// statement of a registration as <see cref="RegisterAsync"/> runs it, so each keeps its own outcome on
+    /// the unique keys (a phone twice in one batch: the second finds the first's order). A null is a
+    /// registration whose new referral code clashed: it wrote nothing and goes again alone. Any error
+    /// rolls the whole batch back and throws; the caller then registers each alone.
+    /// </summary>
+    internal async Task<Registration?[]> RegisterBatchAsync(IReadOnlyList<NewOrder> orders, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < orders.Count; i++)
+        {
+            AddRegisterParameters(parameters, orders[i], "_" + i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var results = new Registration?[orders.Count];
+        try
+        {
+            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(RegisterBatchSql(orders), parameters, cancellationToken: ct));
+            for (var i = 0; i < orders.Count; i++)
+            {
+                results[i] = await grid.ReadSingleOrDefaultAsync<RegistrationRow>() is { } row ? ToRegistration(orders[i], row) : null;
+            }
+        }
+        catch (MySqlException)
+        {
+            await RollbackQuietlyAsync(connection);
+            throw;
+        }
+
+        return results;
+    }
 
     private async Task<Registration> RegisterOnceAsync(NewOrder order, CancellationToken ct)
     {
@@ -203,11 +271,9 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
             RegistrationRow? row;
             try
             {
-                row = await connection.QuerySingleOrDefaultAsync<RegistrationRow>(new CommandDefinition(RegisterSql(order), new
-                {
-                    order.CampaignId, order.Phone, code = ParticipantStore.NewReferralCode(), order.FormData, order.ChannelId, order.ReferralCode,
-                    order.Amount, order.SessionOpenid, order.PhoneProven, pending = OrderStatus.Pending, unpaid = PayStatus.Unpaid,
-                }, cancellationToken: ct));
+                var parameters = new DynamicParameters();
+                AddRegisterParameters(parameters, order, "");
+                row = await connection.QuerySingleOrDefaultAsync<RegistrationRow>(new CommandDefinition(RegisterSql(order), parameters, cancellationToken: ct));
             }
             catch (MySqlException)
             {
@@ -216,27 +282,30 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
                 throw;
             }
 
-            if (row is null)
+            if (row is not null)
             {
-                // The new referral code clashed with another participant's (60 random bits: very rare).
-                if (attempt >= 5)
-                {
-                    throw new InvalidOperationException("Could not register: no participant for the phone after the upsert.");
-                }
-
-                continue;
+                return ToRegistration(order, row);
             }
 
-            if (order.SessionOpenid is { } openid && row.Created == 1 && row.ParticipantOpenid != openid)
+            // The new referral code clashed with another participant's (60 random bits: very rare).
+            if (attempt >= 5)
             {
-                logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven, or one of them is already bound", row.ParticipantId);
+                throw new InvalidOperationException("Could not register: no participant for the phone after the upsert.");
             }
-
-            return new Registration(
-                row.Created == 1,
-                new RegistrantOrderRow(row.Id, row.CampaignId, row.Status, row.PayStatus, row.Amount, row.Phone, row.RegistrationCode, row.ReferralCode),
-                new LiveOrder(row.Id, row.ParticipantId, row.Status, row.PayStatus, row.TokenVersion, row.ParticipantOpenid));
         }
+    }
+
+    private Registration ToRegistration(NewOrder order, RegistrationRow row)
+    {
+        if (order.SessionOpenid is { } openid && row.Created == 1 && row.ParticipantOpenid != openid)
+        {
+            logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven, or one of them is already bound", row.ParticipantId);
+        }
+
+        return new Registration(
+            row.Created == 1,
+            new RegistrantOrderRow(row.Id, row.CampaignId, row.Status, row.PayStatus, row.Amount, row.Phone, row.RegistrationCode, row.ReferralCode),
+            new LiveOrder(row.Id, row.ParticipantId, row.Status, row.PayStatus, row.TokenVersion, row.ParticipantOpenid));
     }
 
     private static async Task RollbackQuietlyAsync(MySqlConnection connection)
