@@ -109,23 +109,6 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     /// </summary>
     public Task<Registration> RegisterAsync(NewOrder order, CancellationToken ct) => RetryAsync(() => RegisterOnceAsync(order, ct), order.CampaignId, ct);
 
-    private sealed class RegistrationRow
-    {
-        public long Created { get; init; }
-        public long ParticipantCreated { get; init; }
-        public long Id { get; init; }
-        public long CampaignId { get; init; }
-        public string Status { get; init; } = "";
-        public string PayStatus { get; init; } = "";
-        public decimal Amount { get; init; }
-        public string Phone { get; init; } = "";
-        public string? RegistrationCode { get; init; }
-        public long ParticipantId { get; init; }
-        public int TokenVersion { get; init; }
-        public string? ReferralCode { get; init; }
-        public string? ParticipantOpenid { get; init; }
-    }
-
     // One batch, one round trip. The participant's id is read by phone (not LAST_INSERT_ID()) because the
     // upsert's ODKU also fires on a referral_code clash; then no participant has the phone, no order is
     // written and the caller tries again with a new code. The order's ODKU fires only on the live key
@@ -195,14 +178,15 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
 
     private static int Variant(NewOrder order) => (string.IsNullOrEmpty(order.ReferralCode) ? 0 : 1) | (order.SessionOpenid is null ? 0 : 2);
 
-    /// <summary>The batch for this registration: with the referrer's lookup for a referral code, with the openid's for a WeChat session.</summary>
-    internal static string RegisterSql(NewOrder order) => "START TRANSACTION;\n" + RegisterStatements[Variant(order)] + "COMMIT;";
-
     // The statements of the i-th registration of a batch: its parameters carry the suffix _i (the @dmh_
     // session variables are shared: each registration sets them before it reads them).
     private static readonly ConcurrentDictionary<(int Variant, int Index), string> BatchStatements = new();
 
-    internal static string RegisterBatchSql(IReadOnlyList<NewOrder> orders)
+    /// <summary>
+    /// One transaction for these registrations: each with the referrer's lookup only for a referral code
+    /// and the openid's only for a WeChat session.
+    /// </summary>
+    internal static string RegisterSql(IReadOnlyList<NewOrder> orders)
     {
         var sql = new StringBuilder("START TRANSACTION;\n");
         for (var i = 0; i < orders.Count; i++)
@@ -214,21 +198,6 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         return sql.Append("COMMIT;").ToString();
     }
 
-    private static void AddRegisterParameters(DynamicParameters parameters, NewOrder order, string suffix)
-    {
-        parameters.Add("CampaignId" + suffix, order.CampaignId);
-        parameters.Add("Phone" + suffix, order.Phone);
-        parameters.Add("code" + suffix, ParticipantStore.NewReferralCode());
-        parameters.Add("FormData" + suffix, order.FormData);
-        parameters.Add("ChannelId" + suffix, order.ChannelId);
-        parameters.Add("ReferralCode" + suffix, order.ReferralCode);
-        parameters.Add("Amount" + suffix, order.Amount);
-        parameters.Add("SessionOpenid" + suffix, order.SessionOpenid);
-        parameters.Add("PhoneProven" + suffix, order.PhoneProven);
-        parameters.Add("pending" + suffix, OrderStatus.Pending);
-        parameters.Add("unpaid" + suffix, PayStatus.Unpaid);
-    }
-
     /// <summary>
     /// Many registrations in one transaction and one round trip (<see cref="RegistrationBatches"/>): each
     /// statement of a registration as <see cref="RegisterAsync"/> runs it, so each keeps its own outcome on
@@ -238,24 +207,49 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     /// </summary>
     internal async Task<Registration?[]> RegisterBatchAsync(IReadOnlyList<NewOrder> orders, CancellationToken ct)
     {
-        var parameters = new DynamicParameters();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await RegisterOnConnectionAsync(connection, orders, ct);
+    }
+
+    // A batch answers with one result set per registration (the last SELECT of each), read in order.
+    // Alone is a batch of one, so both run the same statements.
+    private async Task<Registration?[]> RegisterOnConnectionAsync(MySqlConnection connection, IReadOnlyList<NewOrder> orders, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand(RegisterSql(orders), connection);
         for (var i = 0; i < orders.Count; i++)
         {
-            AddRegisterParameters(parameters, orders[i], "_" + i.ToString(CultureInfo.InvariantCulture));
+            var order = orders[i];
+            var suffix = "_" + i.ToString(CultureInfo.InvariantCulture);
+            command.Parameters.AddWithValue("@CampaignId" + suffix, order.CampaignId);
+            command.Parameters.AddWithValue("@Phone" + suffix, order.Phone);
+            command.Parameters.AddWithValue("@code" + suffix, ParticipantStore.NewReferralCode());
+            command.Parameters.AddWithValue("@FormData" + suffix, order.FormData);
+            command.Parameters.AddWithValue("@ChannelId" + suffix, order.ChannelId);
+            command.Parameters.AddWithValue("@ReferralCode" + suffix, order.ReferralCode);
+            command.Parameters.AddWithValue("@Amount" + suffix, order.Amount);
+            command.Parameters.AddWithValue("@SessionOpenid" + suffix, order.SessionOpenid);
+            command.Parameters.AddWithValue("@PhoneProven" + suffix, order.PhoneProven);
+            command.Parameters.AddWithValue("@pending" + suffix, OrderStatus.Pending);
+            command.Parameters.AddWithValue("@unpaid" + suffix, PayStatus.Unpaid);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
         var results = new Registration?[orders.Count];
         try
         {
-            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(RegisterBatchSql(orders), parameters, cancellationToken: ct));
+            await using var reader = await command.ExecuteReaderAsync(ct);
             for (var i = 0; i < orders.Count; i++)
             {
-                results[i] = await grid.ReadSingleOrDefaultAsync<RegistrationRow>() is { } row ? ToRegistration(orders[i], row) : null;
+                if (i > 0 && !await reader.NextResultAsync(ct))
+                {
+                    throw new InvalidOperationException($"The registration batch answered {i} of {orders.Count} registrations.");
+                }
+
+                results[i] = await reader.ReadAsync(ct) ? ToRegistration(orders[i], reader) : null;
             }
         }
         catch (MySqlException)
         {
+            // A lock wait timeout ends the statement, not the transaction: end it before a retry.
             await RollbackQuietlyAsync(connection);
             throw;
         }
@@ -268,23 +262,9 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         for (var attempt = 1; ; attempt++)
         {
-            RegistrationRow? row;
-            try
+            if ((await RegisterOnConnectionAsync(connection, [order], ct))[0] is { } registration)
             {
-                var parameters = new DynamicParameters();
-                AddRegisterParameters(parameters, order, "");
-                row = await connection.QuerySingleOrDefaultAsync<RegistrationRow>(new CommandDefinition(RegisterSql(order), parameters, cancellationToken: ct));
-            }
-            catch (MySqlException)
-            {
-                // A lock wait timeout ends the statement, not the transaction: end it before the retry.
-                await RollbackQuietlyAsync(connection);
-                throw;
-            }
-
-            if (row is not null)
-            {
-                return ToRegistration(order, row);
+                return registration;
             }
 
             // The new referral code clashed with another participant's (60 random bits: very rare).
@@ -295,17 +275,24 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         }
     }
 
-    private Registration ToRegistration(NewOrder order, RegistrationRow row)
+    // The columns of RegisterEndSql, in order.
+    private Registration ToRegistration(NewOrder order, MySqlDataReader row)
     {
-        if (order.SessionOpenid is { } openid && row.Created == 1 && row.ParticipantOpenid != openid)
+        var created = Convert.ToInt64(row.GetValue(0), CultureInfo.InvariantCulture) == 1;
+        var (id, campaignId, status, payStatus, amount, phone) = (row.GetInt64(2), row.GetInt64(3), row.GetString(4), row.GetString(5), row.GetDecimal(6), row.GetString(7));
+        var registrationCode = row.IsDBNull(8) ? null : row.GetString(8);
+        var (participantId, tokenVersion) = (row.GetInt64(9), row.GetInt32(10));
+        var referralCode = row.IsDBNull(11) ? null : row.GetString(11);
+        var participantOpenid = row.IsDBNull(12) ? null : row.GetString(12);
+        if (order.SessionOpenid is { } openid && created && participantOpenid != openid)
         {
-            logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven, or one of them is already bound", row.ParticipantId);
+            logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven, or one of them is already bound", participantId);
         }
 
         return new Registration(
-            row.Created == 1,
-            new RegistrantOrderRow(row.Id, row.CampaignId, row.Status, row.PayStatus, row.Amount, row.Phone, row.RegistrationCode, row.ReferralCode),
-            new LiveOrder(row.Id, row.ParticipantId, row.Status, row.PayStatus, row.TokenVersion, row.ParticipantOpenid));
+            created,
+            new RegistrantOrderRow(id, campaignId, status, payStatus, amount, phone, registrationCode, referralCode),
+            new LiveOrder(id, participantId, status, payStatus, tokenVersion, participantOpenid));
     }
 
     private static async Task RollbackQuietlyAsync(MySqlConnection connection)
