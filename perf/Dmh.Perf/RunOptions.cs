@@ -50,6 +50,12 @@ public sealed record RunOptions
     /// </summary>
     public bool Backlog { get; init; }
 
+    /// <summary>
+    /// With <see cref="Backlog"/>: the syncer and Ingress are paused too while Settlement drains, so the
+    /// figure is Settlement's alone with the machine to itself; they resume before the checks.
+    /// </summary>
+    public bool Alone { get; init; }
+
     /// <summary>How long a scenario waits after a rate for its payments to settle and sync before it counts what landed.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -69,6 +75,7 @@ public sealed record RunOptions
           --drain-timeout 5m    settlement/sync/mixed: wait this long for payments to settle and sync
           --instances 1         settlement/sync/mixed: ./dmh perf runs this many Settlement processes for the run
           --backlog             settlement/sync: post every notify with Settlement paused, then time it draining them
+          --alone               with --backlog: the syncer and Ingress are paused too while Settlement drains
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a message for the user.</summary>
@@ -92,6 +99,12 @@ public sealed record RunOptions
             if (name == "--backlog")
             {
                 options = options with { Backlog = true };
+                continue;
+            }
+
+            if (name == "--alone")
+            {
+                options = options with { Alone = true };
                 continue;
             }
 
@@ -124,6 +137,11 @@ public sealed record RunOptions
         if (options.Rates.Count == 0)
         {
             throw new ArgumentException("--rate needs at least one value");
+        }
+
+        if (options.Alone && !options.Backlog)
+        {
+            throw new ArgumentException("--alone pauses the others while Settlement drains a backlog: it needs --backlog");
         }
 
         return options;

@@ -28,7 +28,8 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     private DateTimeOffset _signedAt;
     private TimeSpan _drainTimeout;
     private bool _backlog;
-    private SettlementPause? _paused;
+    private bool _alone;
+    private ProcessPause? _paused;
 
     /// <summary>Request i posts the notify of attempt AttemptIndex(i): every tenth request repeats the one nine before it.</summary>
     public static long AttemptIndex(long index) => index % 10 == 9 ? AttemptIndex(index - 9) : index - (index / 10);
@@ -43,6 +44,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     {
         _drainTimeout = options.DrainTimeout;
         _backlog = options.Backlog;
+        _alone = options.Alone;
         _system = await PerfSystem.ConnectAsync(options.BaseUrl, ct);
         _campaign = await _system.CreateCampaignAsync(waitForSync ? "sync" : "settlement", priceFen: 9900, rewardFen: 1000, ct);
         _referrers = await _system.CreateReferrersAsync(_phones, ReferrerCount, ct);
@@ -61,7 +63,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
         _notifies = notifies;
         if (_backlog)
         {
-            _paused = await SettlementPause.PauseAsync(ct);
+            _paused = await ProcessPause.PauseSettlementAsync(ct);
             Console.Error.WriteLine($"[perf]   backlog mode: {_paused.Count} Settlement process(es) paused while the notifies are posted");
         }
     }
@@ -110,7 +112,22 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
     /// settled_at (Settlement's clock), once the count of paid orders has stopped growing (notifies the
     /// runner gave up on may never have been published).
     /// </summary>
-    private async Task<string> DrainAsync(SettlementPause paused, OrderRange orders, CancellationToken ct)
+    private async Task<string> DrainAsync(ProcessPause paused, OrderRange orders, CancellationToken ct)
+    {
+        // --alone: nothing but Settlement and the servers run while it drains (the syncer and Ingress' notice
+        // consumer would otherwise share the two cores with it); they resume before the checks below.
+        var others = _alone ? await ProcessPause.PauseAsync(["syncer*.pid", "ingress*.pid"], ct) : null;
+        try
+        {
+            return await TimeDrainAsync(paused, orders, ct) + (others is null ? "" : " Syncer and Ingress paused while it drained (--alone).");
+        }
+        finally
+        {
+            others?.Resume();
+        }
+    }
+
+    private async Task<string> TimeDrainAsync(ProcessPause paused, OrderRange orders, CancellationToken ct)
     {
         var cpuBefore = ProcessCpu.Snapshot();
         var resumedAt = DateTime.UtcNow;

@@ -70,6 +70,15 @@ public sealed class RunOptionsTests
     }
 
     [Fact]
+    public void Alone_pauses_the_others_only_while_a_backlog_drains()
+    {
+        var o = RunOptions.Parse(["settlement", "--backlog", "--alone", "--rate", "2000"]);
+        Assert.True(o.Backlog && o.Alone);
+        var ex = Assert.Throws<ArgumentException>(() => RunOptions.Parse(["settlement", "--alone", "--rate", "2000"]));
+        Assert.Contains("--backlog", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Scenario_comes_first()
     {
         Assert.Throws<ArgumentException>(() => RunOptions.Parse(["--rate", "10"]));

@@ -4,20 +4,24 @@ using System.Globalization;
 namespace Dmh.Perf;
 
 /// <summary>
-/// The Settlement processes of the run (their pid files in <c>DMH_RUN_DIR</c>: settlement, settlement2, …)
-/// stopped with SIGSTOP, so that a backlog builds up in the payments stream; <see cref="Resume"/> sends
-/// SIGCONT. Paused while idle, they hold no transaction open.
+/// Processes of the run (by their pid files in <c>DMH_RUN_DIR</c>) stopped with SIGSTOP: the Settlement
+/// processes (settlement, settlement2, …) so that a backlog builds up in the payments stream, and with
+/// <c>--alone</c> the syncer and Ingress while Settlement drains it. <see cref="Resume"/> sends SIGCONT.
+/// Paused while idle, they hold no transaction open.
 /// </summary>
-public sealed class SettlementPause
+public sealed class ProcessPause
 {
     private readonly IReadOnlyList<int> _pids;
     private int _resumed;
 
-    private SettlementPause(IReadOnlyList<int> pids) => _pids = pids;
+    private ProcessPause(IReadOnlyList<int> pids) => _pids = pids;
 
     public int Count => _pids.Count;
 
-    public static async Task<SettlementPause> PauseAsync(CancellationToken ct)
+    public static Task<ProcessPause> PauseSettlementAsync(CancellationToken ct) => PauseAsync(["settlement*.pid"], ct);
+
+    /// <summary>Pauses the processes whose pid files match <paramref name="pidFiles"/>; at least one must.</summary>
+    public static async Task<ProcessPause> PauseAsync(IReadOnlyList<string> pidFiles, CancellationToken ct)
     {
         var runDir = Environment.GetEnvironmentVariable("DMH_RUN_DIR");
         if (string.IsNullOrEmpty(runDir) || !Directory.Exists(runDir))
@@ -25,12 +29,12 @@ public sealed class SettlementPause
             throw new InvalidOperationException("--backlog needs DMH_RUN_DIR (run it through ./dmh perf)");
         }
 
-        var pids = Directory.EnumerateFiles(runDir, "settlement*.pid")
+        var pids = pidFiles.SelectMany(pattern => Directory.EnumerateFiles(runDir, pattern))
             .Select(f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture))
             .ToList();
         if (pids.Count == 0)
         {
-            throw new InvalidOperationException($"--backlog: no settlement pid file in {runDir}");
+            throw new InvalidOperationException($"--backlog: no {string.Join(" or ", pidFiles)} pid file in {runDir}");
         }
 
         // Let a batch in flight finish first: the runner posts nothing until now.
@@ -40,7 +44,7 @@ public sealed class SettlementPause
             Signal(pid, "STOP");
         }
 
-        return new SettlementPause(pids);
+        return new ProcessPause(pids);
     }
 
     public void Resume()
