@@ -35,9 +35,11 @@ public sealed record SettlementFigures(long Expected, long Paid, long Rewards, L
 
 /// <summary>Sync of a set of orders and their rewards to the customer's database.</summary>
 /// <param name="Rows">sync_records rows (order + reward per payment).</param>
-/// <param name="Delay">committed_at (settlement commit) to synced_at (inserted at the target), µs, synced rows only.</param>
+/// <param name="Delay">committed_at (settlement commit) to synced_at (inserted at the target), µs, synced rows only, of the
+/// orders notified in the measured window (as <see cref="SettlementFigures.Delay"/>).</param>
+/// <param name="DelayWithWarmup">The same over every synced row, warm-up included.</param>
 /// <param name="RowsPerSecond">Synced rows over the span from the first commit to the last sync.</param>
-public sealed record SyncFigures(long Rows, long Synced, long Failed, LongHistogram Delay, double RowsPerSecond);
+public sealed record SyncFigures(long Rows, long Synced, long Failed, LongHistogram Delay, LongHistogram DelayWithWarmup, double RowsPerSecond);
 
 /// <summary>Waits for payments and sync rows to land, then reads their delays from the database.</summary>
 public static class Landing
@@ -81,7 +83,8 @@ public static class Landing
                OR b.paid_out_fen <> COALESCE(l.p, 0) OR b.total_earned_fen <> COALESCE(l.e, 0) OR b.version <> COALESCE(l.n, 0))
         """;
 
-    public static async Task<SyncFigures> SyncAsync(MySqlDataSource db, OrderRange orders, long expectedRows, TimeSpan timeout, CancellationToken ct)
+    /// <param name="measuredFromOrderId">The first order notified after the warm-up (0: every order counts).</param>
+    public static async Task<SyncFigures> SyncAsync(MySqlDataSource db, OrderRange orders, long measuredFromOrderId, long expectedRows, TimeSpan timeout, CancellationToken ct)
     {
         const string From = """
             FROM sync_records s JOIN orders o ON o.id = s.order_id
@@ -92,11 +95,13 @@ public static class Landing
             $"SELECT COUNT(*) {From} AND s.status IN ('synced', 'failed')", orders, cancellationToken: ct)), expectedRows, timeout, ct);
         var counts = await connection.QuerySingleAsync<(long Rows, long Synced, long Failed)>(new CommandDefinition(
             $"SELECT COUNT(*), COALESCE(SUM(s.status = 'synced'), 0), COALESCE(SUM(s.status = 'failed'), 0) {From}", orders, cancellationToken: ct));
-        var delays = (await connection.QueryAsync<long>(new CommandDefinition(
-            $"SELECT TIMESTAMPDIFF(MICROSECOND, s.committed_at, s.synced_at) {From} AND s.status = 'synced'", orders, cancellationToken: ct))).ToList();
+        var delays = (await connection.QueryAsync<(long OrderId, long Delay)>(new CommandDefinition(
+            $"SELECT s.order_id, TIMESTAMPDIFF(MICROSECOND, s.committed_at, s.synced_at) {From} AND s.status = 'synced'", orders, cancellationToken: ct))).ToList();
         var spanUs = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             $"SELECT TIMESTAMPDIFF(MICROSECOND, MIN(s.committed_at), MAX(s.synced_at)) {From} AND s.status = 'synced'", orders, cancellationToken: ct)) ?? 0;
-        return new SyncFigures(counts.Rows, counts.Synced, counts.Failed, Histogram(delays), spanUs > 0 ? counts.Synced / (spanUs / 1e6) : 0);
+        return new SyncFigures(counts.Rows, counts.Synced, counts.Failed,
+            Histogram(delays.Where(d => d.OrderId >= measuredFromOrderId).Select(d => d.Delay)), Histogram(delays.Select(d => d.Delay)),
+            spanUs > 0 ? counts.Synced / (spanUs / 1e6) : 0);
     }
 
     public static IEnumerable<string> Describe(SettlementFigures s) =>
@@ -111,8 +116,13 @@ public static class Landing
 
     public static IEnumerable<string> Describe(SyncFigures s) =>
     [
-        string.Create(CultureInfo.InvariantCulture, $"Sync (settlement commit → row inserted at the customer's database, from sync_records): {s.Synced} of {s.Rows} rows synced, {s.Failed} failed, {s.RowsPerSecond:0} rows/s, delay p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())}."),
+        string.Create(CultureInfo.InvariantCulture, $"Sync (settlement commit → row inserted at the customer's database, from sync_records): {s.Synced} of {s.Rows} rows synced, {s.Failed} failed, {s.RowsPerSecond:0} rows/s, delay p50 {Report.FormatMicros(P(s.Delay, 50))}, p95 {Report.FormatMicros(P(s.Delay, 95))}, p99 {Report.FormatMicros(P(s.Delay, 99))}, max {Report.FormatMicros(s.Delay.TotalCount == 0 ? 0 : s.Delay.GetMaxValue())}{WarmupNote(s)}."),
     ];
+
+    private static string WarmupNote(SyncFigures s) => s.DelayWithWarmup.TotalCount == s.Delay.TotalCount
+        ? ""
+        : string.Create(CultureInfo.InvariantCulture,
+            $" ({s.Delay.TotalCount} rows of orders notified after the warm-up; with the warm-up's {s.DelayWithWarmup.TotalCount - s.Delay.TotalCount} too: p99 {Report.FormatMicros(P(s.DelayWithWarmup, 99))})");
 
     /// <summary>A backlog drained: payments per second, and the CPU each payment cost by process (where a second instance's gain has to come from).</summary>
     public static string DescribeDrain(long payments, double seconds, ProcessCpu cpu, int instances)

@@ -81,7 +81,7 @@ public sealed class MixedScenario : IScenario
         // Journeys finish out of order, so there is no id that splits off the warm-up: every journey counts.
         var settlement = await Landing.SettlementAsync(_system!.Db, orders, measuredFromOrderId: 0, _drainTimeout, ct);
         var expectedRows = 2 * orders.Count;
-        var sync = await Landing.SyncAsync(_system.Db, orders, expectedRows, _drainTimeout, ct);
+        var sync = await Landing.SyncAsync(_system.Db, orders, measuredFromOrderId: 0, expectedRows, _drainTimeout, ct);
         var journeys = result.Completed + result.Dropped;
         var success = journeys == 0 ? 0 : (double)(result.Completed - result.Errors) / journeys;
         var successfulRate = (result.Completed - result.Errors) / result.Measured.TotalSeconds;

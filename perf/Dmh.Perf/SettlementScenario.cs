@@ -99,7 +99,7 @@ public sealed class SettlementScenario(bool waitForSync) : IScenario
         if (waitForSync)
         {
             var expectedRows = 2 * orders.Count; // the order and its reward
-            var sync = await Landing.SyncAsync(_system.Db, orders, expectedRows, _drainTimeout, ct);
+            var sync = await Landing.SyncAsync(_system.Db, orders, measuredFrom, expectedRows, _drainTimeout, ct);
             lines.AddRange(Landing.Describe(sync));
             targets.AddRange(Landing.Targets(sync, expectedRows));
         }
