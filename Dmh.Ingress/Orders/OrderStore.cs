@@ -159,7 +159,7 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
         """;
 
     private const string RegisterEndSql = """
-        SELECT @dmh_new AS Created, @dmh_created AS ParticipantCreated, o.id, o.campaign_id AS CampaignId, o.status, o.pay_status AS PayStatus,
+        SELECT @dmh_new AS Created, o.id, o.campaign_id AS CampaignId, o.status, o.pay_status AS PayStatus,
                o.amount, o.phone, o.registration_code AS RegistrationCode, o.participant_id AS ParticipantId, o.token_version AS TokenVersion,
                p.referral_code AS ReferralCode, p.openid AS ParticipantOpenid
             FROM orders o JOIN participants p ON p.id = o.participant_id
@@ -279,11 +279,11 @@ public sealed class OrderStore(MySqlDataSource dataSource, ILogger<OrderStore> l
     private Registration ToRegistration(NewOrder order, MySqlDataReader row)
     {
         var created = Convert.ToInt64(row.GetValue(0), CultureInfo.InvariantCulture) == 1;
-        var (id, campaignId, status, payStatus, amount, phone) = (row.GetInt64(2), row.GetInt64(3), row.GetString(4), row.GetString(5), row.GetDecimal(6), row.GetString(7));
-        var registrationCode = row.IsDBNull(8) ? null : row.GetString(8);
-        var (participantId, tokenVersion) = (row.GetInt64(9), row.GetInt32(10));
-        var referralCode = row.IsDBNull(11) ? null : row.GetString(11);
-        var participantOpenid = row.IsDBNull(12) ? null : row.GetString(12);
+        var (id, campaignId, status, payStatus, amount, phone) = (row.GetInt64(1), row.GetInt64(2), row.GetString(3), row.GetString(4), row.GetDecimal(5), row.GetString(6));
+        var registrationCode = row.IsDBNull(7) ? null : row.GetString(7);
+        var (participantId, tokenVersion) = (row.GetInt64(8), row.GetInt32(9));
+        var referralCode = row.IsDBNull(10) ? null : row.GetString(10);
+        var participantOpenid = row.IsDBNull(11) ? null : row.GetString(11);
         if (order.SessionOpenid is { } openid && created && participantOpenid != openid)
         {
             logger.LogInformation("The session's openid was not attached to participant {ParticipantId}: the phone was not proven, or one of them is already bound", participantId);
